@@ -1,0 +1,86 @@
+"""Command line of the generator: ``python -m codegen specs|regen|check-regen``."""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from codegen import spec
+from codegen.ir import IRError
+from codegen.render import Project, write_package
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _specs(args: argparse.Namespace, project: Project) -> int:
+    source = args.source or spec.default_source(project.root)
+    for kind, out_dir in (("openapi", project.root / "openapi"), ("asyncapi", project.root / "asyncapi")):
+        lock = spec.write_pinned(source, kind, out_dir)
+        written = f"{out_dir.name}/{spec.SPEC_FILES[kind]}"
+        print(f"{written}: {lock['title']} {lock['version']} sha256 {lock['sha256']}")
+    return 0
+
+
+def _regen(args: argparse.Namespace, project: Project) -> int:
+    started = time.perf_counter()
+    files = write_package(project, Path(args.out) if args.out else project.generated)
+    print(f"regen: {len(files)} files in {time.perf_counter() - started:.2f}s")
+    return 0
+
+
+def tree_differences(expected: Path, actual: Path) -> list[str]:
+    """Relative paths that differ between two trees (missing on either side, or different bytes)."""
+    differences: list[str] = []
+
+    def walk(cmp: filecmp.dircmp[str], prefix: str) -> None:
+        differences.extend(f"{prefix}{n} (only in fresh regen)" for n in cmp.left_only)
+        differences.extend(f"{prefix}{n} (not produced by regen)" for n in cmp.right_only)
+        _, mismatch, errors = filecmp.cmpfiles(cmp.left, cmp.right, cmp.common_files, shallow=False)
+        differences.extend(f"{prefix}{n} (differs)" for n in mismatch + errors)
+        for name, sub in sorted(cmp.subdirs.items()):
+            walk(sub, f"{prefix}{name}/")
+
+    walk(filecmp.dircmp(expected, actual, ignore=["__pycache__"]), "")
+    return sorted(differences)
+
+
+def _check_regen(args: argparse.Namespace, project: Project) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        write_package(project, Path(tmp))
+        committed = project.generated / "kalshi_api"
+        if not committed.is_dir():
+            print("generated/kalshi_api is missing: run `make regen`", file=sys.stderr)
+            return 1
+        differences = tree_differences(Path(tmp) / "kalshi_api", committed)
+    if differences:
+        print("generated/ differs from a fresh `make regen`:", file=sys.stderr)
+        for line in differences:
+            print(f"  generated/kalshi_api/{line}", file=sys.stderr)
+        print("Run `make regen` and commit the result.", file=sys.stderr)
+        return 1
+    print("generated/ matches a fresh regen")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codegen")
+    commands = parser.add_subparsers(dest="command", required=True)
+    specs = commands.add_parser("specs", help="normalize the upstream specs into openapi/ and asyncapi/")
+    specs.add_argument(
+        "--source", help="directory, URL base or file (default: ../shared/specs, else docs.kalshi.com)"
+    )
+    regen = commands.add_parser("regen", help="regenerate generated/kalshi_api from the pinned specs")
+    regen.add_argument("--out", help="write the package under this directory instead of generated/")
+    commands.add_parser("check-regen", help="fail when generated/ differs from a fresh regen")
+    args = parser.parse_args(argv)
+    project = Project(ROOT)
+    handlers = {"specs": _specs, "regen": _regen, "check-regen": _check_regen}
+    try:
+        return handlers[args.command](args, project)
+    except (spec.SpecError, IRError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,233 @@
+"""Render the generated package from the pinned specs: IR -> plans -> Jinja templates -> ruff -> files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from codegen.ir import AsyncAPIDocument, OpenAPIDocument, Schema
+from codegen.load import load_asyncapi, load_openapi, read_yaml
+from codegen.models import Direction, ModelPlan, plan_models, referenced_components
+from codegen.naming import pascal_case
+from codegen.overrides import load_type_overrides
+
+PACKAGE = "kalshi_api"
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+
+    @property
+    def openapi(self) -> Path:
+        return self.root / "openapi" / "openapi.yaml"
+
+    @property
+    def asyncapi(self) -> Path:
+        return self.root / "asyncapi" / "asyncapi.yaml"
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def override_config(self) -> Path:
+        return self.root / "overrides" / "config"
+
+    @property
+    def generated(self) -> Path:
+        return self.root / "generated"
+
+
+@dataclass(frozen=True)
+class SpecInfo:
+    kind: str
+    title: str
+    version: str
+    path: str  # relative to the project root
+    sha256: str  # of the upstream file, from the lock
+
+
+def _spec_info(project: Project, kind: str, spec_path: Path) -> SpecInfo:
+    lock = json.loads((spec_path.parent / "spec.lock").read_text(encoding="utf-8"))
+    return SpecInfo(
+        kind, lock["title"], lock["version"], spec_path.relative_to(project.root).as_posix(), lock["sha256"]
+    )
+
+
+def _imports(plan: ModelPlan, extra: Iterable[tuple[str, str]] = ()) -> list[tuple[str, list[str]]]:
+    modules: dict[str, set[str]] = {m: set(n) for m, n in plan.imports.items()}
+    for module, name in extra:
+        modules.setdefault(module, set()).add(name)
+    if any(not hasattr(d, "fields") for d in plan.definitions):
+        modules.setdefault("typing", set()).add("TypeAlias")
+    return [(m, sorted(n)) for m, n in sorted(modules.items())]
+
+
+def openapi_plan(project: Project, spec: OpenAPIDocument) -> ModelPlan:
+    requests: list[Schema | None] = []
+    responses: list[Schema | None] = []
+    for op in spec.operations:
+        if op.request_body is not None:
+            requests.extend(body.schema for body in op.request_body.content)
+        for response in op.responses:
+            responses.extend(body.schema for body in response.content)
+        responses.extend(p.schema for p in op.parameters)
+    # Components no operation uses (e.g. the V1 order writes) keep the direction their names announce.
+    used = set().union(*(referenced_components(s, spec.schemas) for s in requests + responses))
+    for name, schema in spec.schemas.items():
+        if name not in used and name.endswith("Request"):
+            requests.append(schema)
+    return plan_models(
+        spec.schemas, requests, responses, load_type_overrides(project.override_config, "openapi")
+    )
+
+
+def asyncapi_plan(project: Project, spec: AsyncAPIDocument) -> tuple[ModelPlan, list[tuple[str, str]]]:
+    """The WS payload models, and the registry (message key -> payload type name)."""
+    sent_by_client = {key for op in spec.operations if op.action == "receive" for key in op.messages}
+    requests: list[Schema | None] = []
+    responses: list[Schema | None] = []
+    extra: list[tuple[str, Schema, Direction]] = []
+    registry: list[tuple[str, str]] = []
+    for key, message in spec.messages.items():
+        direction: Direction = "request" if key in sent_by_client else "response"
+        (requests if direction == "request" else responses).append(message.payload)
+        if message.payload.kind == "ref":
+            registry.append((key, message.payload.ref or ""))
+        else:
+            alias = pascal_case(key) + "Payload"
+            extra.append((alias, message.payload, direction))
+            registry.append((key, alias))
+    overrides = load_type_overrides(project.override_config, "asyncapi")
+    plan = plan_models(spec.schemas, requests, responses, overrides, extra)
+    resolved = []
+    for key, target in registry:
+        if target in spec.schemas:
+            direction = "request" if key in sent_by_client else "response"
+            target = plan.request_names[target] if direction == "request" else plan.response_names[target]
+        resolved.append((key, target))
+    return plan, resolved
+
+
+class Renderer:
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(project.templates),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,
+        )
+
+    def render(self, template: str, **context: Any) -> str:
+        return self.env.get_template(template).render(**context)
+
+
+def render_package(project: Project) -> dict[str, str]:
+    """Every generated file, as relative path -> text (before formatting)."""
+    openapi = load_openapi(read_yaml(project.openapi))
+    asyncapi = load_asyncapi(read_yaml(project.asyncapi))
+    rest_info = _spec_info(project, "openapi", project.openapi)
+    ws_info = _spec_info(project, "asyncapi", project.asyncapi)
+    renderer = Renderer(project)
+    files: dict[str, str] = {}
+
+    rest_plan = openapi_plan(project, openapi)
+    files["kalshi_api/models.py"] = renderer.render(
+        "models.py.j2",
+        specs=[rest_info],
+        docstring=f"Models of every component schema of {openapi.title} {openapi.version}.",
+        imports=_imports(rest_plan),
+        definitions=rest_plan.definitions,
+        exports=sorted(d.name for d in rest_plan.definitions),
+        cyclic=rest_plan.cyclic,
+        registry=None,
+    )
+    ws_plan, registry = asyncapi_plan(project, asyncapi)
+    files["kalshi_api/ws/models.py"] = renderer.render(
+        "models.py.j2",
+        specs=[ws_info],
+        docstring=f"Payload models of every message of {asyncapi.title} {asyncapi.version}.",
+        imports=_imports(ws_plan),
+        definitions=ws_plan.definitions,
+        exports=sorted([*(d.name for d in ws_plan.definitions), "MESSAGE_PAYLOADS"]),
+        cyclic=ws_plan.cyclic,
+        registry={
+            "name": "MESSAGE_PAYLOADS",
+            "entries": registry,
+            "doc": "The payload type of each message, by the message's key in the AsyncAPI components.",
+        },
+    )
+    files["kalshi_api/ws/__init__.py"] = renderer.render(
+        "package_init.py.j2",
+        specs=[ws_info],
+        docstring="Kalshi WebSocket API: payload models of every message.",
+        import_lines=[
+            "from kalshi_api.ws import models",
+            "from kalshi_api.ws.models import MESSAGE_PAYLOADS",
+        ],
+        exports=["MESSAGE_PAYLOADS", "models"],
+    )
+    files["kalshi_api/_spec.py"] = renderer.render("spec_info.py.j2", specs=[rest_info, ws_info])
+    core_exports = ["Count", "DecimalInputError", "Dollars", "PriceLevel"]
+    files["kalshi_api/__init__.py"] = renderer.render(
+        "package_init.py.j2",
+        specs=[rest_info, ws_info],
+        docstring="Typed Python SDK for Kalshi's trading API, generated from its OpenAPI and AsyncAPI specs.",
+        import_lines=[
+            f"from kalshi_api_core import {', '.join(core_exports)}",
+            "from kalshi_api import models, ws",
+            "from kalshi_api._spec import ASYNCAPI_VERSION, OPENAPI_VERSION",
+        ],
+        exports=sorted([*core_exports, "models", "ws", "ASYNCAPI_VERSION", "OPENAPI_VERSION"]),
+    )
+    files["kalshi_api/py.typed"] = renderer.render("py.typed.j2", specs=[rest_info, ws_info])
+    return files
+
+
+def _ruff(project: Project, *args: str) -> None:
+    # Always the project's config, so formatting a temporary tree gives the same bytes as the real one.
+    command = [sys.executable, "-m", "ruff", *args, "--config", str(project.root / "pyproject.toml")]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}")
+
+
+def write_package(project: Project, out_dir: Path) -> list[Path]:
+    """Render, format and atomically put the package at ``out_dir/kalshi_api``. Returns the files written."""
+    files = render_package(project)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".regen-", dir=out_dir))
+    try:
+        for rel, text in files.items():
+            path = staging / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        python_files = [str(staging / rel) for rel in sorted(files) if rel.endswith(".py")]
+        _ruff(project, "check", "--fix", "--select", "I,RUF022", "--quiet", *python_files)
+        _ruff(project, "format", "--quiet", *python_files)
+        target = out_dir / PACKAGE
+        previous = out_dir / f".{PACKAGE}.previous"
+        if previous.exists():
+            shutil.rmtree(previous)
+        if target.exists():
+            os.replace(target, previous)
+        os.replace(staging / PACKAGE, target)
+        if previous.exists():
+            shutil.rmtree(previous)
+        return sorted(target / rel.split("/", 1)[1] for rel in files)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

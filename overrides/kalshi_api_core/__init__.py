@@ -1,0 +1,31 @@
+"""Hand-written runtime layer of kalshi-api: the parts the specs cannot express.
+
+The generated package ``kalshi_api`` builds on this one; users import ``kalshi_api``.
+"""
+
+from kalshi_api_core.base_models import RequestModel, ResponseModel
+from kalshi_api_core.decimals import (
+    Count,
+    DecimalInputError,
+    Dollars,
+    PriceLevel,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    to_decimal,
+    to_wire,
+)
+
+__all__ = [
+    "Count",
+    "DecimalInputError",
+    "Dollars",
+    "PriceLevel",
+    "RequestModel",
+    "ResponseModel",
+    "StrictBool",
+    "StrictFloat",
+    "StrictInt",
+    "to_decimal",
+    "to_wire",
+]
