@@ -32,6 +32,8 @@ class TypeOverrides:
     components: Mapping[str, str] = field(default_factory=dict)  # component name -> python type
     field_suffixes: Mapping[str, str] = field(default_factory=dict)  # "_dollars" -> python type
     fields: Mapping[str, str] = field(default_factory=dict)  # property name -> python type
+    # schema location -> response fields decoded as optional though the spec requires them
+    optional_fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class _Planner:
         self.request_names: dict[str, str] = {}
         self.response_names: dict[str, str] = {}
         self._deps: set[str] = set()
+        self.relaxed_used: set[str] = set()
         for name in schemas:
             both = directions.get(name) == {"request", "response"}
             self.response_names[name] = pascal_case(name)
@@ -176,7 +179,14 @@ class _Planner:
         fields: list[FieldDef] = []
         deps: set[str] = set()
         seen: dict[str, str] = {}
+        relaxed = self.overrides.optional_fields.get(schema.location, frozenset())
+        for name in relaxed:
+            if not any(p.name == name and p.required for p in properties):
+                raise IRError(schema.location, f"optional_fields.yaml lists {name!r}, not a required field here")
+        self.relaxed_used.add(schema.location)
         for prop in properties:
+            if direction == "response" and prop.name in relaxed:
+                prop = Property(prop.name, prop.schema, required=False)
             self._deps = set()
             fdef = self.field(prop, direction, py_name)
             deps |= self._deps
@@ -435,6 +445,9 @@ def plan_models(
             planner._deps = set()
             expr = planner.type_expr(schema, direction, py_name, closed_enums=True)
             planner.register(AliasDef(py_name, expr, schema.location, frozenset(planner._deps)))
+    stale = sorted(set(overrides.optional_fields) - planner.relaxed_used)
+    if stale:
+        raise IRError(stale[0], "optional_fields.yaml names a schema that is not an object of this spec")
     ordered, cyclic = _dependency_order(planner.defs, planner.order)
     return ModelPlan(ordered, planner.imports, cyclic, planner.request_names, planner.response_names)
 
