@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import os
 import sys
 import tempfile
 import time
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("check-regen", help="fail when generated/ differs from a fresh regen")
     args = parser.parse_args(argv)
     project = Project(ROOT)
+    os.chdir(project.root)  # relative sources (and the lock's record of them) are relative to the project
     handlers = {"specs": _specs, "regen": _regen, "check-regen": _check_regen}
     try:
         return handlers[args.command](args, project)
