@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import AllowInfNan, BeforeValidator, PlainSerializer, Strict
 
 # Plain decimal notation only: no exponents, no whitespace, no thousands separators.
-_DECIMAL_STRING = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_DECIMAL_STRING = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 class DecimalInputError(ValueError):

@@ -1,0 +1,79 @@
+"""The wheel carries both packages and imports on its own; the editable install serves both roots."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (built,) = out.glob("kalshi_api-*.whl")
+    return built
+
+
+def test_wheel_holds_generated_and_hand_written_packages(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for required in (
+        "kalshi_api/__init__.py",
+        "kalshi_api/models.py",
+        "kalshi_api/ws/models.py",
+        "kalshi_api/py.typed",
+        "kalshi_api_core/__init__.py",
+        "kalshi_api_core/decimals.py",
+        "kalshi_api_core/py.typed",
+    ):
+        assert required in names
+    assert not any(
+        n.startswith(("codegen/", "tests/", "openapi/", "generated/", "overrides/")) for n in names
+    )
+    metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    text = zipfile.ZipFile(wheel).read(metadata).decode()
+    assert "Name: kalshi-api" in text and "Requires-Python: >=3.10" in text
+    runtime = sorted(
+        line.split(":", 1)[1].split(">")[0].split("<")[0].split(";")[0].strip()
+        for line in text.splitlines()
+        if line.startswith("Requires-Dist:") and "extra ==" not in line
+    )
+    assert runtime == ["cryptography", "httpx", "pydantic", "typing-extensions", "websockets"]
+
+
+def test_wheel_imports_without_the_source_tree(wheel: Path, tmp_path: Path) -> None:
+    zipfile.ZipFile(wheel).extractall(tmp_path / "site")
+    code = (
+        "import kalshi_api, kalshi_api_core, sys;"
+        "assert kalshi_api.__file__.startswith(sys.argv[1]), kalshi_api.__file__;"
+        "assert kalshi_api_core.__file__.startswith(sys.argv[1]), kalshi_api_core.__file__;"
+        "print(kalshi_api.OPENAPI_VERSION)"
+    )
+    site = str(tmp_path / "site")
+    result = subprocess.run(
+        [sys.executable, "-c", code, site],
+        env={"PYTHONPATH": site, "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "3.22.0"
+
+
+def test_editable_install_serves_both_packages() -> None:
+    import kalshi_api
+    import kalshi_api_core
+
+    assert Path(kalshi_api.__file__).is_relative_to(ROOT / "generated")
+    assert Path(kalshi_api_core.__file__).is_relative_to(ROOT / "overrides")
