@@ -182,7 +182,9 @@ class _Planner:
         relaxed = self.overrides.optional_fields.get(schema.location, frozenset())
         for name in relaxed:
             if not any(p.name == name and p.required for p in properties):
-                raise IRError(schema.location, f"optional_fields.yaml lists {name!r}, not a required field here")
+                raise IRError(
+                    schema.location, f"optional_fields.yaml lists {name!r}, not a required field here"
+                )
         self.relaxed_used.add(schema.location)
         for prop in properties:
             if direction == "response" and prop.name in relaxed:

@@ -94,7 +94,11 @@ class Sampler:
             }.get(schema.format or "", "sample")
         if kind == "integer":
             c = schema.constraints
-            return c.minimum if c.minimum is not None else (c.maximum if c.maximum is not None and c.maximum < 7 else 7)
+            return (
+                c.minimum
+                if c.minimum is not None
+                else (c.maximum if c.maximum is not None and c.maximum < 7 else 7)
+            )
         if kind == "number":
             return 1.25
         if kind == "boolean":

@@ -84,7 +84,9 @@ def test_every_message_has_a_payload_type() -> None:
         assert ws.MESSAGE_PAYLOADS[key] is getattr(ws.models, type_name)
 
 
-@pytest.mark.parametrize(("component", "py_name", "schema"), REST_COMPONENTS, ids=[c[1] for c in REST_COMPONENTS])
+@pytest.mark.parametrize(
+    ("component", "py_name", "schema"), REST_COMPONENTS, ids=[c[1] for c in REST_COMPONENTS]
+)
 def test_rest_sample_round_trips(component: str, py_name: str, schema: Schema) -> None:
     for required_only in (False, True):
         sample = REST_SAMPLER.value(schema, required_only)
@@ -128,9 +130,9 @@ def test_spec_example_decodes_and_round_trips(label: str, target: Any, example: 
         field_wire, value = next(iter(example.items()))
         info = target.model_fields[field_name(field_wire)]
         adapter: TypeAdapter[Any] = TypeAdapter(info.annotation)
-        assert _normalize(json.loads(adapter.dump_json(adapter.validate_json(json.dumps(value))))) == _normalize(
-            value
-        )
+        assert _normalize(
+            json.loads(adapter.dump_json(adapter.validate_json(json.dumps(value))))
+        ) == _normalize(value)
         return
     assert _normalize(_round_trip(target, example)) == _normalize(example)
 
@@ -189,7 +191,10 @@ def _object_schemas() -> list[tuple[type[BaseModel], Schema]]:
             if inner.kind == "object":
                 add(module, getattr(module, cls.__name__ + suffix), inner)
 
-    for plan, schemas, module in ((REST_PLAN, OPENAPI.schemas, models), (WS_PLAN, ASYNCAPI.schemas, ws.models)):
+    for plan, schemas, module in (
+        (REST_PLAN, OPENAPI.schemas, models),
+        (WS_PLAN, ASYNCAPI.schemas, ws.models),
+    ):
         for name, schema in schemas.items():
             for py_name in {plan.response_names[name], plan.request_names[name]}:
                 cls = getattr(module, py_name)
@@ -249,7 +254,9 @@ def test_fixed_point_fields_are_decimals_and_serialize_as_wire_strings() -> None
     order = models.Order.model_validate(REST_SAMPLER.value(OPENAPI.schemas["Order"]))
     assert order.yes_price_dollars == Decimal("0.5600") and isinstance(order.fill_count_fp, Decimal)
     assert json.loads(order.model_dump_json())["yes_price_dollars"] == "0.5600"
-    book = ws.models.OrderbookSnapshotPayload.model_validate(ASYNCAPI.messages["orderbookSnapshot"].examples[0])
+    book = ws.models.OrderbookSnapshotPayload.model_validate(
+        ASYNCAPI.messages["orderbookSnapshot"].examples[0]
+    )
     assert book.msg.yes_dollars_fp is not None
     price, count = book.msg.yes_dollars_fp[0]
     assert (price, count) == (Decimal("0.0800"), Decimal("300.00"))
