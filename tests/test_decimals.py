@@ -6,6 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from kalshi_api_core import (
@@ -155,3 +157,28 @@ def test_strict_float_accepts_ints_and_bool_accepts_only_bools() -> None:
         Quote(price=1, size=1, live=1)
     with pytest.raises(ValidationError):
         Quote(price=1, size=1, live="true")
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False))
+def test_any_finite_decimal_round_trips_exactly_through_json(value: Decimal) -> None:
+    quote = Quote(price=value, size=value)
+    decoded = Quote.model_validate_json(quote.model_dump_json())
+    assert decoded.price == value and decoded.size == value
+    assert "e" not in to_wire(value).lower()
+
+
+@given(st.floats())
+def test_every_float_is_refused(value: float) -> None:
+    with pytest.raises(DecimalInputError):
+        to_decimal(value, field="price")
+
+
+@given(st.text())
+def test_arbitrary_text_is_either_a_plain_decimal_or_refused(text: str) -> None:
+    try:
+        result = to_decimal(text)
+    except DecimalInputError as err:
+        assert err.value == text
+    else:
+        assert result.is_finite() and result == Decimal(text)
+        assert all(ch in "+-.0123456789" for ch in text)
