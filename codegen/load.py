@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -50,6 +51,27 @@ KNOWN_FORMATS: dict[str, frozenset[str]] = {
     "string": frozenset({"date-time", "date", "uuid", "uri", "email", "byte", "binary", "password"}),
     "integer": frozenset({"int32", "int64"}),
     "number": frozenset({"float", "double"}),
+}
+
+_OBJECT_KINDS = frozenset({"object", "map", "json_object", "all_of"})
+_NUMERIC_KINDS = frozenset({"integer", "number"})
+# Keywords that mean something only for some kinds: anywhere else they would be silently meaningless.
+_KIND_ONLY_KEYS: dict[str, frozenset[str]] = {
+    "properties": _OBJECT_KINDS,
+    "required": _OBJECT_KINDS - {"map", "json_object"},
+    "additionalProperties": _OBJECT_KINDS - {"all_of"},
+    "items": frozenset({"array"}),
+    "minItems": frozenset({"array"}),
+    "maxItems": frozenset({"array"}),
+    "uniqueItems": frozenset({"array"}),
+    "minLength": frozenset({"string"}),
+    "maxLength": frozenset({"string"}),
+    "pattern": frozenset({"string"}),
+    "minimum": _NUMERIC_KINDS,
+    "maximum": _NUMERIC_KINDS,
+    "exclusiveMinimum": _NUMERIC_KINDS,
+    "exclusiveMaximum": _NUMERIC_KINDS,
+    "multipleOf": _NUMERIC_KINDS,
 }
 
 _PARAM_DEFAULT_STYLE = {"query": "form", "path": "simple", "header": "simple", "cookie": "form"}
@@ -129,8 +151,15 @@ class _SchemaBuilder:
         if "$ref" in node:
             return self._reference(node, location, name)
         all_of = node.get("allOf")
-        if isinstance(all_of, list) and len(all_of) == 1 and "$ref" in all_of[0] and _is_modifier_only(node):
-            # `allOf: [$ref]` is how OpenAPI 3.0 attaches a default or nullable to a reference.
+        if (
+            isinstance(all_of, list)
+            and len(all_of) == 1
+            and isinstance(all_of[0], Mapping)
+            and set(all_of[0]) == {"$ref"}
+            and _is_modifier_only(node)
+        ):
+            # `allOf: [$ref]` is how OpenAPI 3.0 attaches a default or nullable to a reference. A member with
+            # keywords of its own is left to the all_of path, which checks and keeps them.
             return self._reference({**node, **all_of[0]}, location, name, base=node)
         return self._shaped(node, location, name)
 
@@ -150,7 +179,7 @@ class _SchemaBuilder:
             if "/" in target[len(COMPONENT_SCHEMA_PREFIX) :] or ref_name not in self.components:
                 # a pointer into the middle of a component: use the schema it names, inline
                 resolved, pointer = self.document.follow(node, location)
-                return self.build(resolved, pointer)
+                return _with_modifiers(self.build(resolved, pointer), modifiers)
             return Schema(
                 location=location,
                 kind="ref",
@@ -163,7 +192,7 @@ class _SchemaBuilder:
                 extensions=_extensions(modifiers),
             )
         resolved, pointer = self.document.follow(node, location)
-        return self.build(resolved, pointer, name)
+        return _with_modifiers(self.build(resolved, pointer, name), modifiers)
 
     def _referenced_type(self, target: Any, location: str) -> Any:
         resolved, _ = self.document.follow({"$ref": target}, location)
@@ -172,6 +201,9 @@ class _SchemaBuilder:
     def _shaped(self, node: Mapping[str, Any], location: str, name: str | None) -> Schema:
         nullable = bool(node.get("nullable", False))
         kind = self._kind(node, location)
+        misplaced = sorted(k for k in node if k in _KIND_ONLY_KEYS and kind not in _KIND_ONLY_KEYS[k])
+        if misplaced:
+            raise IRError(location, f"keyword(s) {', '.join(misplaced)} do not apply to a {kind} schema")
         type_name = node.get("type")
         if isinstance(type_name, list):
             nullable = True  # _kind accepted only [T, "null"]
@@ -182,6 +214,8 @@ class _SchemaBuilder:
             if None in enum:
                 nullable = True
                 enum = [v for v in enum if v is not None]
+                if not enum:
+                    raise IRError(location, "enum lists only null")
             _check_enum_values(enum, kind, location)
         fmt = node.get("format")
         if fmt is not None and (kind not in KNOWN_FORMATS or fmt not in KNOWN_FORMATS[kind]):
@@ -205,11 +239,9 @@ class _SchemaBuilder:
             if not isinstance(members, list) or not members:
                 raise IRError(location, f"{key} must be a non-empty list")
             parts = tuple(self.build(m, child(location, key, i)) for i, m in enumerate(members))
-            if "properties" in node:  # sibling properties act as one more allOf member
-                if kind != "all_of":
-                    raise IRError(location, f"properties beside {key} are not supported")
-                parts += (self._shaped({k: node[k] for k in ("properties", "required") if k in node}
-                                       | {"type": "object"}, location, None),)  # fmt: skip
+            if "properties" in node or "required" in node:  # beside allOf they act as one more member
+                parts += (self._shaped({"properties": {}} | {k: node[k] for k in ("properties", "required")
+                                       if k in node} | {"type": "object"}, location, None),)  # fmt: skip
         return Schema(
             location=location,
             kind=kind,
@@ -281,6 +313,19 @@ class _SchemaBuilder:
             )
             for key, value in props.items()
         )
+
+
+def _with_modifiers(schema: Schema, modifiers: Mapping[str, Any]) -> Schema:
+    """Carry the modifiers written beside a ``$ref`` onto the schema it was resolved to inline."""
+    example = _example(modifiers)
+    return replace(
+        schema,
+        nullable=schema.nullable or bool(modifiers.get("nullable", False)),
+        default=modifiers.get("default", schema.default),
+        deprecated=schema.deprecated or bool(modifiers.get("deprecated", False)),
+        example=schema.example if example is MISSING else example,
+        extensions=tuple(sorted({**dict(schema.extensions), **dict(_extensions(modifiers))}.items())),
+    )
 
 
 def _is_modifier_only(node: Mapping[str, Any]) -> bool:
@@ -482,7 +527,7 @@ def _parameter(document: _Document, builder: _SchemaBuilder, raw: Any, pointer: 
     if location == "path" and not required:
         raise IRError(pointer, "path parameters must be required")
     return Parameter(
-        name=str(node["name"]),
+        name=_parameter_name(node, pointer),
         location=location,
         required=required,
         schema=builder.build(node["schema"], child(pointer, "schema")),
@@ -493,13 +538,20 @@ def _parameter(document: _Document, builder: _SchemaBuilder, raw: Any, pointer: 
     )
 
 
+def _parameter_name(node: Mapping[str, Any], pointer: str) -> str:
+    name = node.get("name")
+    if not isinstance(name, str) or not name:
+        raise IRError(pointer, "parameter without a name")
+    return name
+
+
 def _content(builder: _SchemaBuilder, node: Mapping[str, Any], pointer: str) -> tuple[Body, ...]:
     bodies = []
     for media_type, media in (node.get("content") or {}).items():
         schema_node = (media or {}).get("schema")
         schema = (
             builder.build(schema_node, child(pointer, "content", media_type, "schema"))
-            if schema_node
+            if schema_node is not None
             else None
         )
         bodies.append(Body(media_type=str(media_type), schema=schema))
@@ -540,8 +592,12 @@ def load_asyncapi(doc: Mapping[str, Any]) -> AsyncAPIDocument:
     def message_for(raw: Any, pointer: str, fallback_key: str) -> Message:
         # A channel's message is normally a $ref (possibly via another ref) to components/messages: reuse
         # that Message so the same message is one model everywhere. Inline messages get a channel-scoped key.
+        seen: set[str] = set()
         while isinstance(raw, Mapping) and isinstance(raw.get("$ref"), str):
             target = raw["$ref"]
+            if target in seen:
+                raise IRError(pointer, f"$ref cycle through {target!r}")
+            seen.add(target)
             prefix = "#/components/messages/"
             if target.startswith(prefix) and _unescape(target[len(prefix) :]) in messages:
                 return messages[_unescape(target[len(prefix) :])]
@@ -588,7 +644,8 @@ def load_asyncapi(doc: Mapping[str, Any]) -> AsyncAPIDocument:
 
     codes = []
     for index, entry in enumerate((doc.get("x-error-codes") or {}).get("codes") or []):
-        if not isinstance(entry.get("code"), int) or not isinstance(entry.get("name"), str):
+        code = entry.get("code") if isinstance(entry, Mapping) else None
+        if isinstance(code, bool) or not isinstance(code, int) or not isinstance(entry.get("name"), str):
             raise IRError(
                 child("#/x-error-codes/codes", index), "an error code needs an integer code and a name"
             )
