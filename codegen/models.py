@@ -160,12 +160,17 @@ class _Planner:
                 kind = self.overrides.kinds[_base_ident(self.overrides.components[name])]
                 expr = self.override_type(self.overrides.components[name], schema, kind)
                 self.register(AliasDef(py_name, expr, schema.location, frozenset()))
-            elif _is_object_like(schema):
-                self.plan_class(py_name, schema, direction)
             else:
-                self._deps = set()
-                expr = self.type_expr(schema, direction, py_name, closed_enums=True)
-                self.register(AliasDef(py_name, expr, schema.location, frozenset(self._deps)))
+                self.plan_named(py_name, schema, direction)
+
+    def plan_named(self, py_name: str, schema: Schema, direction: Direction) -> None:
+        """A class for an object schema, a type alias for anything else."""
+        if _is_object_like(schema):
+            self.plan_class(py_name, schema, direction)
+            return
+        self._deps = set()
+        expr = self.type_expr(schema, direction, py_name, closed_enums=True)
+        self.register(AliasDef(py_name, expr, schema.location, frozenset(self._deps)))
 
     def plan_class(self, py_name: str, schema: Schema, direction: Direction) -> None:
         outer_deps = self._deps  # nested classes are planned while the enclosing field is being typed
@@ -441,12 +446,7 @@ def plan_models(
     for name in schemas:
         planner.plan_component(name)
     for py_name, schema, direction in extra:
-        if _is_object_like(schema):
-            planner.plan_class(py_name, schema, direction)
-        else:
-            planner._deps = set()
-            expr = planner.type_expr(schema, direction, py_name, closed_enums=True)
-            planner.register(AliasDef(py_name, expr, schema.location, frozenset(planner._deps)))
+        planner.plan_named(py_name, schema, direction)
     stale = sorted(set(overrides.optional_fields) - planner.relaxed_used)
     if stale:
         raise IRError(stale[0], "optional_fields.yaml names a schema that is not an object of this spec")

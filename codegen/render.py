@@ -17,7 +17,7 @@ import jinja2
 
 from codegen.ir import AsyncAPIDocument, OpenAPIDocument, Schema
 from codegen.load import load_asyncapi, load_openapi, read_yaml
-from codegen.models import Direction, ModelPlan, plan_models, referenced_components
+from codegen.models import AliasDef, Direction, ModelPlan, plan_models, referenced_components
 from codegen.naming import pascal_case
 from codegen.overrides import load_type_overrides
 
@@ -69,7 +69,7 @@ def _imports(plan: ModelPlan, extra: Iterable[tuple[str, str]] = ()) -> list[tup
     modules: dict[str, set[str]] = {m: set(n) for m, n in plan.imports.items()}
     for module, name in extra:
         modules.setdefault(module, set()).add(name)
-    if any(not hasattr(d, "fields") for d in plan.definitions):
+    if any(isinstance(d, AliasDef) for d in plan.definitions):
         modules.setdefault("typing", set()).add("TypeAlias")
     return [(m, sorted(n)) for m, n in sorted(modules.items())]
 

@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 import kalshi_api
-from codegen.ir import AsyncAPIDocument, OpenAPIDocument, Schema
+from codegen.ir import MISSING, AsyncAPIDocument, OpenAPIDocument, Schema
 from codegen.load import load_asyncapi, load_openapi, read_yaml
 from codegen.models import ModelPlan
 from codegen.naming import field_name, pascal_case
@@ -103,10 +103,10 @@ def test_ws_sample_round_trips(component: str, py_name: str, schema: Schema) -> 
 def _examples() -> list[tuple[str, Any, Any]]:
     found = []
     for name, schema in OPENAPI.schemas.items():
-        if schema.example is not None and schema.example.__class__.__name__ != "_Missing":
+        if schema.example is not MISSING:
             found.append((f"rest:{name}", getattr(models, REST_PLAN.response_names[name]), schema.example))
         for prop in schema.properties:
-            if prop.schema.example.__class__.__name__ != "_Missing":
+            if prop.schema.example is not MISSING:
                 owner = getattr(models, REST_PLAN.response_names[name])
                 found.append((f"rest:{name}.{prop.name}", owner, {prop.name: prop.schema.example}))
     for key, message in ASYNCAPI.messages.items():
