@@ -67,14 +67,13 @@ def test_check_regen_lists_the_files_that_drifted(fresh: Path, tmp_path: Path) -
     ]
 
 
+def _check_regen(project: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "codegen", "check-regen"]
+    return subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
+
+
 def test_check_regen_command_passes_on_the_committed_tree() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "codegen", "check-regen"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = _check_regen(ROOT)
     assert result.returncode == 0, result.stderr
     assert "matches a fresh regen" in result.stdout
 
@@ -86,13 +85,7 @@ def test_check_regen_command_fails_on_a_hand_edited_tree(tmp_path: Path) -> None
     shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
     models = project / "generated" / "kalshi_api" / "models.py"
     models.write_text(models.read_text().replace("class Market(", "class MarketEdited(", 1))
-    result = subprocess.run(
-        [sys.executable, "-m", "codegen", "check-regen"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = _check_regen(project)
     assert result.returncode == 1
     assert "generated/kalshi_api/models.py (differs)" in result.stderr
     assert "make regen" in result.stderr
