@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,14 @@ from codegen.ir import AsyncAPIDocument, OpenAPIDocument, Schema
 from codegen.load import load_asyncapi, load_openapi, read_yaml
 from codegen.models import AliasDef, Direction, ModelPlan, plan_models, referenced_components
 from codegen.naming import pascal_case
+from codegen.operations import (
+    ClientPlan,
+    OperationConfig,
+    ResourcePlan,
+    params_model_name,
+    params_schema,
+    plan_client,
+)
 from codegen.overrides import load_type_overrides
 
 PACKAGE = "kalshi_api"
@@ -75,6 +84,14 @@ def _imports(plan: ModelPlan, extra: Iterable[tuple[str, str]] = ()) -> list[tup
 
 
 def openapi_plan(project: Project, spec: OpenAPIDocument) -> ModelPlan:
+    """Models of every component schema, plus one ``<OperationId>Params`` model per operation with
+    path or query parameters (the client validates arguments with it before sending)."""
+    config = OperationConfig.load(project.override_config / "operations.yaml")
+    extra: list[tuple[str, Schema, Direction]] = []
+    for op in spec.operations:
+        params = params_schema(op)
+        if params is not None and config.exclusion(op) is None:
+            extra.append((params_model_name(op), params, "request"))
     requests: list[Schema | None] = []
     responses: list[Schema | None] = []
     for op in spec.operations:
@@ -88,9 +105,8 @@ def openapi_plan(project: Project, spec: OpenAPIDocument) -> ModelPlan:
     for name, schema in spec.schemas.items():
         if name not in used and name.endswith("Request"):
             requests.append(schema)
-    return plan_models(
-        spec.schemas, requests, responses, load_type_overrides(project.override_config, "openapi")
-    )
+    overrides = load_type_overrides(project.override_config, "openapi")
+    return plan_models(spec.schemas, requests, responses, overrides, extra)
 
 
 def asyncapi_plan(project: Project, spec: AsyncAPIDocument) -> tuple[ModelPlan, list[tuple[str, str]]]:
@@ -181,18 +197,40 @@ def render_package(project: Project) -> dict[str, str]:
         ],
         exports=["MESSAGE_PAYLOADS", "models"],
     )
+    config = OperationConfig.load(project.override_config / "operations.yaml")
+    client = plan_client(openapi.operations, openapi.schemas, rest_plan, config)
+    files.update(_client_files(renderer, client, rest_plan, [rest_info], openapi, asyncapi))
     files["kalshi_api/_spec.py"] = renderer.render("spec_info.py.j2", specs=[rest_info, ws_info])
-    core_exports = ["Count", "DecimalInputError", "Dollars", "PriceLevel"]
+    core_exports = ["Count", "DecimalInputError", "Dollars", "Page", "PriceLevel"]
     files["kalshi_api/__init__.py"] = renderer.render(
         "package_init.py.j2",
         specs=[rest_info, ws_info],
         docstring="Typed Python SDK for Kalshi's trading API, generated from its OpenAPI and AsyncAPI specs.",
         import_lines=[
             f"from kalshi_api_core import {', '.join(core_exports)}",
+            "from kalshi_api_core import errors",
+            "from kalshi_api_core.auth import KalshiAuth",
+            "from kalshi_api_core.config import DEMO, PRODUCTION, Environment",
             "from kalshi_api import models, ws",
+            "from kalshi_api.client import AsyncKalshiClient, KalshiClient",
             "from kalshi_api._spec import ASYNCAPI_VERSION, OPENAPI_VERSION",
         ],
-        exports=sorted([*core_exports, "models", "ws", "ASYNCAPI_VERSION", "OPENAPI_VERSION"]),
+        exports=sorted(
+            [
+                *core_exports,
+                "models",
+                "ws",
+                "errors",
+                "ASYNCAPI_VERSION",
+                "OPENAPI_VERSION",
+                "KalshiAuth",
+                "KalshiClient",
+                "AsyncKalshiClient",
+                "DEMO",
+                "PRODUCTION",
+                "Environment",
+            ]
+        ),
     )
     files["kalshi_api/py.typed"] = renderer.render("py.typed.j2", specs=[rest_info, ws_info])
     return files
@@ -231,3 +269,98 @@ def write_package(project: Project, out_dir: Path) -> list[Path]:
         return sorted(target / rel.split("/", 1)[1] for rel in files)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+_IDENT = re.compile(r"(?<![\w.])[A-Za-z_][A-Za-z0-9_]*(?!\w*\s*=)")
+_STRING = re.compile(r"'[^']*'|\"[^\"]*\"")
+_BUILTIN_NAMES = frozenset({"None", "builtins", "list", "dict", "str", "int", "float", "bool"})
+_RESOURCE_RUNTIME = {
+    "Operation": "kalshi_api_core.transport",
+    "Page": "kalshi_api_core.pagination",
+    "DecimalInput": "kalshi_api_core.resources",
+}
+
+
+def _resource_imports(resource: ResourcePlan, plan: ModelPlan) -> list[tuple[str, list[str]]]:
+    """Exactly the names a resource module uses, each from where it is defined."""
+    model_names = {d.name for d in plan.definitions}
+    known = {name: module for module, names in plan.imports.items() for name in names}
+    paged = any(m.page_items for m in resource.methods)
+    used: dict[str, set[str]] = {
+        "kalshi_api_core.resources": {"SyncResource", "AsyncResource"},
+        "kalshi_api_core.transport": {"Operation"},
+        "collections.abc": {"Mapping", "Iterator", "AsyncIterator"} if paged else {"Mapping"},
+    }
+    exprs: list[str] = []
+    for m in resource.methods:
+        exprs += [m.result_type, *(a.type_expr for a in m.path_args + m.query_args + m.body_args)]
+        exprs += [n for n in (m.response_model, m.params_model, m.body_model, m.body_alias) if n]
+        helpers = {"build_params": m.params_model, "build_body": m.body_model, "json_body": m.body_alias}
+        used["kalshi_api_core.resources"] |= {name for name, needed in helpers.items() if needed}
+    for expr in exprs:
+        for ident in _IDENT.findall(_STRING.sub("", expr)):
+            if ident in _BUILTIN_NAMES:
+                continue
+            module = (
+                "kalshi_api.models"
+                if ident in model_names
+                else known.get(ident) or _RESOURCE_RUNTIME.get(ident)
+            )
+            if module is None:
+                raise ValueError(f"no import known for {ident!r} in resource {resource.attribute}")
+            used.setdefault(module, set()).add(ident)
+    return [(m, sorted(n)) for m, n in sorted(used.items())]
+
+
+def _client_files(
+    renderer: Renderer,
+    client: ClientPlan,
+    plan: ModelPlan,
+    specs: list[SpecInfo],
+    openapi: OpenAPIDocument,
+    asyncapi: AsyncAPIDocument,
+) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for resource in client.resources:
+        variants = [
+            {"class_name": resource.class_name, "base": "SyncResource", "is_async": False, "def_": "def",
+             "await_": "", "iterator": "Iterator"},
+            {"class_name": resource.async_class_name, "base": "AsyncResource", "is_async": True,
+             "def_": "async def", "await_": "await ", "iterator": "AsyncIterator"},
+        ]  # fmt: skip
+        files[f"kalshi_api/resources/{resource.attribute}.py"] = renderer.render(
+            "resource.py.j2",
+            specs=specs,
+            resource=resource,
+            variants=variants,
+            imports=_resource_imports(resource, plan),
+            uses_builtins=any(
+                "builtins." in a.type_expr
+                for m in resource.methods
+                for a in m.path_args + m.query_args + m.body_args
+            ),
+        )
+    files["kalshi_api/resources/__init__.py"] = renderer.render(
+        "package_init.py.j2",
+        specs=specs,
+        docstring="One module per spec tag, each with a sync and an async resource class.",
+        import_lines=[
+            f"from kalshi_api.resources.{r.attribute} import {r.async_class_name}, {r.class_name}"
+            for r in client.resources
+        ],
+        exports=sorted(n for r in client.resources for n in (r.class_name, r.async_class_name)),
+    )
+    ws_servers = [f"{s.protocol}://{s.host}{s.pathname}" for s in asyncapi.servers]
+    files["kalshi_api/client.py"] = renderer.render(
+        "client.py.j2",
+        specs=specs,
+        resources=client.resources,
+        servers=[*openapi.servers, *ws_servers],
+        excluded=client.excluded,
+        version=openapi.version,
+        variants=[
+            {"client": "KalshiClient", "base": "SyncClientBase", "is_async": False, "prefix": ""},
+            {"client": "AsyncKalshiClient", "base": "AsyncClientBase", "is_async": True, "prefix": "Async"},
+        ],
+    )
+    return files

@@ -9,15 +9,26 @@ from __future__ import annotations
 
 from kalshi_api import models, ws
 from kalshi_api._spec import ASYNCAPI_VERSION, OPENAPI_VERSION
-from kalshi_api_core import Count, DecimalInputError, Dollars, PriceLevel
+from kalshi_api.client import AsyncKalshiClient, KalshiClient
+from kalshi_api_core import Count, DecimalInputError, Dollars, Page, PriceLevel, errors
+from kalshi_api_core.auth import KalshiAuth
+from kalshi_api_core.config import DEMO, PRODUCTION, Environment
 
 __all__ = [
     "ASYNCAPI_VERSION",
+    "DEMO",
     "OPENAPI_VERSION",
+    "PRODUCTION",
+    "AsyncKalshiClient",
     "Count",
     "DecimalInputError",
     "Dollars",
+    "Environment",
+    "KalshiAuth",
+    "KalshiClient",
+    "Page",
     "PriceLevel",
+    "errors",
     "models",
     "ws",
 ]

@@ -22,12 +22,16 @@ from kalshi_api_core import (
 
 __all__ = [
     "RFQ",
+    "AcceptBlockTradeProposalParams",
     "AcceptBlockTradeProposalRequest",
+    "AcceptQuoteParams",
     "AcceptQuoteRequest",
+    "AcceptRFQQuoteParams",
     "AccountApiUsageLevelVolumeGoal",
     "AccountApiUsageLevelVolumeProgress",
     "AmendOrderRequest",
     "AmendOrderResponse",
+    "AmendOrderV2Params",
     "AmendOrderV2Request",
     "AmendOrderV2Response",
     "Announcement",
@@ -51,15 +55,20 @@ __all__ = [
     "BatchCreateOrdersV2Request",
     "BatchCreateOrdersV2Response",
     "BatchCreateOrdersV2ResponseOrdersItem",
+    "BatchGetMarketCandlesticksParams",
     "BatchGetMarketCandlesticksResponse",
     "BidAskDistribution",
     "BidAskDistributionHistorical",
     "BlockTradeProposal",
     "BookSide",
     "BucketLimit",
+    "CancelOrderV2Params",
     "CancelOrderV2Response",
+    "ConfirmQuoteParams",
+    "ConfirmRFQQuoteParams",
     "CreateApiKeyRequest",
     "CreateApiKeyResponse",
+    "CreateMarketInMultivariateEventCollectionParams",
     "CreateMarketInMultivariateEventCollectionRequest",
     "CreateMarketInMultivariateEventCollectionResponse",
     "CreateOrderGroupRequest",
@@ -74,8 +83,14 @@ __all__ = [
     "CreateRFQResponse",
     "CreateSubaccountResponse",
     "DailySchedule",
+    "DecreaseOrderV2Params",
     "DecreaseOrderV2Request",
     "DecreaseOrderV2Response",
+    "DeleteApiKeyParams",
+    "DeleteOrderGroupParams",
+    "DeleteQuoteParams",
+    "DeleteRFQParams",
+    "DeleteRFQQuoteParams",
     "Deposit",
     "EmptyResponse",
     "EndpointTokenCost",
@@ -98,61 +113,115 @@ __all__ = [
     "GetAccountApiUsageLevelVolumeProgressResponse",
     "GetAccountEndpointCostsResponse",
     "GetApiKeysResponse",
+    "GetBalanceParams",
     "GetBalanceResponse",
+    "GetBlockTradeProposalsParams",
     "GetBlockTradeProposalsResponse",
     "GetCommunicationsIDResponse",
+    "GetDepositsParams",
     "GetDepositsResponse",
     "GetEventCandlesticksResponse",
+    "GetEventFeeChangesParams",
     "GetEventFeeChangesResponse",
+    "GetEventForecastPercentilesHistoryParams",
     "GetEventForecastPercentilesHistoryResponse",
+    "GetEventMetadataParams",
     "GetEventMetadataResponse",
+    "GetEventParams",
     "GetEventResponse",
+    "GetEventsParams",
     "GetEventsResponse",
     "GetExchangeAnnouncementsResponse",
     "GetExchangeScheduleResponse",
+    "GetFCMOrdersParams",
+    "GetFCMPositionsParams",
+    "GetFillsHistoricalParams",
+    "GetFillsParams",
     "GetFillsResponse",
     "GetFiltersBySportsResponse",
+    "GetGameStatsParams",
     "GetGameStatsResponse",
     "GetHistoricalCutoffResponse",
+    "GetHistoricalMarketParams",
+    "GetHistoricalMarketsParams",
+    "GetHistoricalOrdersParams",
+    "GetIncentiveProgramsParams",
     "GetIncentiveProgramsResponse",
+    "GetLiveDataByMilestoneParams",
+    "GetLiveDataParams",
     "GetLiveDataResponse",
+    "GetLiveDatasParams",
     "GetLiveDatasResponse",
+    "GetMarketCandlesticksByEventParams",
+    "GetMarketCandlesticksHistoricalParams",
     "GetMarketCandlesticksHistoricalResponse",
+    "GetMarketCandlesticksParams",
     "GetMarketCandlesticksResponse",
+    "GetMarketOrderbookParams",
     "GetMarketOrderbookResponse",
+    "GetMarketOrderbooksParams",
     "GetMarketOrderbooksResponse",
+    "GetMarketParams",
     "GetMarketResponse",
+    "GetMarketsParams",
     "GetMarketsResponse",
+    "GetMilestoneParams",
     "GetMilestoneResponse",
+    "GetMilestonesParams",
     "GetMilestonesResponse",
+    "GetMultivariateEventCollectionLookupHistoryParams",
     "GetMultivariateEventCollectionLookupHistoryResponse",
+    "GetMultivariateEventCollectionParams",
     "GetMultivariateEventCollectionResponse",
+    "GetMultivariateEventCollectionsParams",
     "GetMultivariateEventCollectionsResponse",
+    "GetMultivariateEventsParams",
     "GetMultivariateEventsResponse",
+    "GetOrderGroupParams",
     "GetOrderGroupResponse",
+    "GetOrderGroupsParams",
     "GetOrderGroupsResponse",
+    "GetOrderParams",
+    "GetOrderQueuePositionParams",
     "GetOrderQueuePositionResponse",
+    "GetOrderQueuePositionsParams",
     "GetOrderQueuePositionsResponse",
     "GetOrderResponse",
+    "GetOrdersParams",
     "GetOrdersResponse",
     "GetPortfolioRestingOrderTotalValueResponse",
+    "GetPositionsParams",
     "GetPositionsResponse",
+    "GetQuoteParams",
     "GetQuoteResponse",
+    "GetQuotesParams",
     "GetQuotesResponse",
+    "GetRFQParams",
     "GetRFQResponse",
+    "GetRFQsParams",
     "GetRFQsResponse",
+    "GetSeriesFeeChangesParams",
     "GetSeriesFeeChangesResponse",
+    "GetSeriesListParams",
     "GetSeriesListResponse",
+    "GetSeriesParams",
     "GetSeriesResponse",
+    "GetSettlementsParams",
     "GetSettlementsResponse",
+    "GetStructuredTargetParams",
     "GetStructuredTargetResponse",
+    "GetStructuredTargetsParams",
     "GetStructuredTargetsResponse",
     "GetSubaccountBalancesResponse",
     "GetSubaccountNettingResponse",
+    "GetSubaccountTransfersParams",
     "GetSubaccountTransfersResponse",
     "GetTagsForSeriesCategoriesResponse",
+    "GetTradesHistoricalParams",
+    "GetTradesParams",
     "GetTradesResponse",
     "GetUserDataTimestampResponse",
+    "GetWithdrawalsParams",
     "GetWithdrawalsResponse",
     "IncentiveProgram",
     "IndexedBalance",
@@ -160,6 +229,7 @@ __all__ = [
     "IntraExchangeInstanceTransferResponse",
     "LiveData",
     "LookupPoint",
+    "LookupTickersForMarketInMultivariateEventCollectionParams",
     "LookupTickersForMarketInMultivariateEventCollectionRequest",
     "LookupTickersForMarketInMultivariateEventCollectionResponse",
     "MaintenanceWindow",
@@ -188,6 +258,7 @@ __all__ = [
     "ProposeBlockTradeRequest",
     "ProposeBlockTradeResponse",
     "Quote",
+    "ResetOrderGroupParams",
     "Schedule",
     "ScopeList",
     "SelfTradePreventionType",
@@ -203,6 +274,8 @@ __all__ = [
     "TickerPair",
     "TickerPairInput",
     "Trade",
+    "TriggerOrderGroupParams",
+    "UpdateOrderGroupLimitParams",
     "UpdateOrderGroupLimitRequest",
     "UpdateSubaccountNettingRequest",
     "UserFilter",
@@ -1904,3 +1977,621 @@ class UpdateSubaccountNettingRequest(RequestModel):
 
 UserFilter: TypeAlias = Literal["self"]
 """`#/components/schemas/UserFilter`"""
+
+
+class DeleteApiKeyParams(RequestModel):
+    """`#/paths/~1api_keys~1{api_key}/delete/parameters`"""
+
+    api_key: str
+
+
+class GetBlockTradeProposalsParams(RequestModel):
+    """`#/paths/~1communications~1block-trade-proposals/get/parameters`"""
+
+    cursor: str | None = None
+    market_ticker: str | None = None
+    limit: Annotated[StrictInt, Field(ge=1, le=100)] = 100
+    status: str | None = None
+
+
+class AcceptBlockTradeProposalParams(RequestModel):
+    """`#/paths/~1communications~1block-trade-proposals~1{block_trade_proposal_id}~1accept/post/parameters`"""
+
+    block_trade_proposal_id: str
+
+
+class GetQuotesParams(RequestModel):
+    """`#/paths/~1communications~1quotes/get/parameters`"""
+
+    cursor: str | None = None
+    min_ts: StrictInt | None = None
+    max_ts: StrictInt | None = None
+    limit: Annotated[StrictInt, Field(ge=1, le=500)] = 500
+    status: str | None = None
+    quote_creator_user_id: str | None = None
+    user_filter: UserFilter | None = None
+    rfq_user_filter: UserFilter | None = None
+    rfq_creator_user_id: str | None = None
+    rfq_creator_subtrader_id: str | None = None
+    rfq_id: str | None = None
+
+
+class GetQuoteParams(RequestModel):
+    """`#/paths/~1communications~1quotes~1{quote_id}/get/parameters`"""
+
+    quote_id: str
+
+
+class DeleteQuoteParams(RequestModel):
+    """`#/paths/~1communications~1quotes~1{quote_id}/delete/parameters`"""
+
+    quote_id: str
+
+
+class AcceptQuoteParams(RequestModel):
+    """`#/paths/~1communications~1quotes~1{quote_id}~1accept/put/parameters`"""
+
+    quote_id: str
+
+
+class ConfirmQuoteParams(RequestModel):
+    """`#/paths/~1communications~1quotes~1{quote_id}~1confirm/put/parameters`"""
+
+    quote_id: str
+
+
+class GetRFQsParams(RequestModel):
+    """`#/paths/~1communications~1rfqs/get/parameters`"""
+
+    cursor: str | None = None
+    event_ticker: str | None = None
+    market_ticker: str | None = None
+    subaccount: StrictInt | None = None
+    limit: Annotated[StrictInt, Field(ge=1, le=100)] = 100
+    status: str | None = None
+    creator_user_id: str | None = None
+    user_filter: UserFilter | None = None
+
+
+class GetRFQParams(RequestModel):
+    """`#/paths/~1communications~1rfqs~1{rfq_id}/get/parameters`"""
+
+    rfq_id: str
+
+
+class DeleteRFQParams(RequestModel):
+    """`#/paths/~1communications~1rfqs~1{rfq_id}/delete/parameters`"""
+
+    rfq_id: str
+
+
+class DeleteRFQQuoteParams(RequestModel):
+    """`#/paths/~1communications~1rfqs~1{rfq_id}~1quotes~1{quote_id}/delete/parameters`"""
+
+    rfq_id: str
+    quote_id: str
+
+
+class AcceptRFQQuoteParams(RequestModel):
+    """`#/paths/~1communications~1rfqs~1{rfq_id}~1quotes~1{quote_id}~1accept/put/parameters`"""
+
+    rfq_id: str
+    quote_id: str
+
+
+class ConfirmRFQQuoteParams(RequestModel):
+    """`#/paths/~1communications~1rfqs~1{rfq_id}~1quotes~1{quote_id}~1confirm/put/parameters`"""
+
+    rfq_id: str
+    quote_id: str
+
+
+class GetEventsParams(RequestModel):
+    """`#/paths/~1events/get/parameters`"""
+
+    limit: Annotated[StrictInt, Field(ge=1, le=200)] = 200
+    cursor: str | None = None
+    with_nested_markets: StrictBool = False
+    with_milestones: StrictBool = False
+    status: Literal["unopened", "open", "closed", "settled"] | None = None
+    series_ticker: str | None = None
+    tickers: str | None = None
+    min_close_ts: StrictInt | None = None
+    min_updated_ts: StrictInt | None = None
+
+
+class GetEventFeeChangesParams(RequestModel):
+    """`#/paths/~1events~1fee_changes/get/parameters`"""
+
+    event_ticker: str | None = None
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
+    cursor: str | None = None
+
+
+class GetMultivariateEventsParams(RequestModel):
+    """`#/paths/~1events~1multivariate/get/parameters`"""
+
+    limit: Annotated[StrictInt, Field(ge=1, le=200)] = 100
+    cursor: str | None = None
+    series_ticker: str | None = None
+    collection_ticker: str | None = None
+    with_nested_markets: StrictBool = False
+
+
+class GetEventParams(RequestModel):
+    """`#/paths/~1events~1{event_ticker}/get/parameters`"""
+
+    event_ticker: str
+    with_nested_markets: StrictBool = False
+
+
+class GetEventMetadataParams(RequestModel):
+    """`#/paths/~1events~1{event_ticker}~1metadata/get/parameters`"""
+
+    event_ticker: str
+
+
+class GetFCMOrdersParams(RequestModel):
+    """`#/paths/~1fcm~1orders/get/parameters`"""
+
+    subtrader_id: str
+    cursor: str | None = None
+    event_ticker: str | None = None
+    ticker: str | None = None
+    min_ts: StrictInt | None = None
+    max_ts: StrictInt | None = None
+    status: Literal["resting", "canceled", "executed"] | None = None
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)] | None = None
+
+
+class GetFCMPositionsParams(RequestModel):
+    """`#/paths/~1fcm~1positions/get/parameters`"""
+
+    subtrader_id: str
+    ticker: str | None = None
+    event_ticker: str | None = None
+    count_filter: str | None = None
+    settlement_status: Literal["all", "unsettled", "settled"] | None = None
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)] | None = None
+    cursor: str | None = None
+
+
+class GetFillsHistoricalParams(RequestModel):
+    """`#/paths/~1historical~1fills/get/parameters`"""
+
+    ticker: str | None = None
+    max_ts: StrictInt | None = None
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
+    cursor: str | None = None
+
+
+class GetHistoricalMarketsParams(RequestModel):
+    """`#/paths/~1historical~1markets/get/parameters`"""
+
+    limit: Annotated[StrictInt, Field(ge=0, le=1000)] = 100
+    cursor: str | None = None
+    tickers: str | None = None
+    event_ticker: str | None = None
+    series_ticker: str | None = None
+    mve_filter: Literal["exclude"] | None = None
+
+
+class GetHistoricalMarketParams(RequestModel):
+    """`#/paths/~1historical~1markets~1{ticker}/get/parameters`"""
+
+    ticker: str
+
+
+class GetMarketCandlesticksHistoricalParams(RequestModel):
+    """`#/paths/~1historical~1markets~1{ticker}~1candlesticks/get/parameters`"""
+
+    ticker: str
+    start_ts: StrictInt
+    end_ts: StrictInt
+    period_interval: Literal[1, 60, 1440]
+
+
+class GetHistoricalOrdersParams(RequestModel):
+    """`#/paths/~1historical~1orders/get/parameters`"""
+
+    ticker: str | None = None
+    max_ts: StrictInt | None = None
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
+    cursor: str | None = None
+
+
+class GetTradesHistoricalParams(RequestModel):
+    """`#/paths/~1historical~1trades/get/parameters`"""
+
+    ticker: str | None = None
+    min_ts: StrictInt | None = None
+    max_ts: StrictInt | None = None
+    limit: Annotated[StrictInt, Field(ge=0, le=1000)] = 100
+    cursor: str | None = None
+    is_block_trade: StrictBool | None = None
+
+
+class GetIncentiveProgramsParams(RequestModel):
+    """`#/paths/~1incentive_programs/get/parameters`"""
+
+    status: Literal["all", "active", "upcoming", "closed", "paid_out"] | None = None
+    type_: Literal["all", "liquidity", "volume"] | None = Field(None, alias="type")
+    incentive_description: str | None = None
+    limit: Annotated[StrictInt, Field(ge=1, le=10000)] | None = None
+    cursor: str | None = None
+
+
+class GetLiveDatasParams(RequestModel):
+    """`#/paths/~1live_data~1batch/get/parameters`"""
+
+    milestone_ids: Annotated[list[str], Field(max_length=100)]
+    include_player_stats: StrictBool = False
+
+
+class GetLiveDataByMilestoneParams(RequestModel):
+    """`#/paths/~1live_data~1milestone~1{milestone_id}/get/parameters`"""
+
+    milestone_id: str
+    include_player_stats: StrictBool = False
+
+
+class GetGameStatsParams(RequestModel):
+    """`#/paths/~1live_data~1milestone~1{milestone_id}~1game_stats/get/parameters`"""
+
+    milestone_id: str
+
+
+class GetLiveDataParams(RequestModel):
+    """`#/paths/~1live_data~1{type}~1milestone~1{milestone_id}/get/parameters`"""
+
+    type_: str = Field(alias="type")
+    milestone_id: str
+    include_player_stats: StrictBool = False
+
+
+class GetMarketsParams(RequestModel):
+    """`#/paths/~1markets/get/parameters`"""
+
+    limit: Annotated[StrictInt, Field(ge=0, le=1000)] = 100
+    cursor: str | None = None
+    event_ticker: str | None = None
+    series_ticker: str | None = None
+    min_created_ts: StrictInt | None = None
+    max_created_ts: StrictInt | None = None
+    min_updated_ts: StrictInt | None = None
+    max_close_ts: StrictInt | None = None
+    min_close_ts: StrictInt | None = None
+    min_settled_ts: StrictInt | None = None
+    max_settled_ts: StrictInt | None = None
+    status: Literal["unopened", "open", "paused", "closed", "settled"] | None = None
+    tickers: str | None = None
+    mve_filter: Literal["only", "exclude"] | None = None
+
+
+class BatchGetMarketCandlesticksParams(RequestModel):
+    """`#/paths/~1markets~1candlesticks/get/parameters`"""
+
+    market_tickers: str
+    start_ts: StrictInt
+    end_ts: StrictInt
+    period_interval: Annotated[StrictInt, Field(ge=1)]
+    include_latest_before_start: StrictBool = False
+
+
+class GetMarketOrderbooksParams(RequestModel):
+    """`#/paths/~1markets~1orderbooks/get/parameters`"""
+
+    tickers: Annotated[list[Annotated[str, Field(max_length=200)]], Field(min_length=1, max_length=100)]
+
+
+class GetTradesParams(RequestModel):
+    """`#/paths/~1markets~1trades/get/parameters`"""
+
+    limit: Annotated[StrictInt, Field(ge=0, le=1000)] = 100
+    cursor: str | None = None
+    ticker: str | None = None
+    min_ts: StrictInt | None = None
+    max_ts: StrictInt | None = None
+    is_block_trade: StrictBool | None = None
+
+
+class GetMarketParams(RequestModel):
+    """`#/paths/~1markets~1{ticker}/get/parameters`"""
+
+    ticker: str
+
+
+class GetMarketOrderbookParams(RequestModel):
+    """`#/paths/~1markets~1{ticker}~1orderbook/get/parameters`"""
+
+    ticker: str
+    depth: Annotated[StrictInt, Field(ge=0, le=100)] = 0
+
+
+class GetMilestonesParams(RequestModel):
+    """`#/paths/~1milestones/get/parameters`"""
+
+    limit: Annotated[StrictInt, Field(ge=1, le=500)]
+    minimum_start_date: AwareDatetime | None = None
+    category: str | None = None
+    competition: str | None = None
+    source_id: str | None = None
+    type_: str | None = Field(None, alias="type")
+    related_event_ticker: str | None = None
+    cursor: str | None = None
+    min_updated_ts: StrictInt | None = None
+
+
+class GetMilestoneParams(RequestModel):
+    """`#/paths/~1milestones~1{milestone_id}/get/parameters`"""
+
+    milestone_id: str
+
+
+class GetMultivariateEventCollectionsParams(RequestModel):
+    """`#/paths/~1multivariate_event_collections/get/parameters`"""
+
+    status: Literal["unopened", "open", "closed"] | None = None
+    associated_event_ticker: str | None = None
+    series_ticker: str | None = None
+    limit: Annotated[StrictInt, Field(ge=1, le=200)] | None = None
+    cursor: str | None = None
+
+
+class GetMultivariateEventCollectionParams(RequestModel):
+    """`#/paths/~1multivariate_event_collections~1{collection_ticker}/get/parameters`"""
+
+    collection_ticker: str
+
+
+class CreateMarketInMultivariateEventCollectionParams(RequestModel):
+    """`#/paths/~1multivariate_event_collections~1{collection_ticker}/post/parameters`"""
+
+    collection_ticker: str
+
+
+class GetMultivariateEventCollectionLookupHistoryParams(RequestModel):
+    """`#/paths/~1multivariate_event_collections~1{collection_ticker}~1lookup/get/parameters`"""
+
+    collection_ticker: str
+    lookback_seconds: Literal[10, 60, 300, 3600]
+
+
+class LookupTickersForMarketInMultivariateEventCollectionParams(RequestModel):
+    """`#/paths/~1multivariate_event_collections~1{collection_ticker}~1lookup/put/parameters`"""
+
+    collection_ticker: str
+
+
+class GetBalanceParams(RequestModel):
+    """`#/paths/~1portfolio~1balance/get/parameters`"""
+
+    subaccount: StrictInt | None = None
+
+
+class GetDepositsParams(RequestModel):
+    """`#/paths/~1portfolio~1deposits/get/parameters`"""
+
+    limit: Annotated[StrictInt, Field(ge=1, le=500)] = 100
+    cursor: str | None = None
+
+
+class CancelOrderV2Params(RequestModel):
+    """`#/paths/~1portfolio~1events~1orders~1{order_id}/delete/parameters`"""
+
+    order_id: str
+    subaccount: StrictInt | None = None
+    exchange_index: ExchangeIndex | None = None
+    market_ticker: str | None = None
+
+
+class AmendOrderV2Params(RequestModel):
+    """`#/paths/~1portfolio~1events~1orders~1{order_id}~1amend/post/parameters`"""
+
+    order_id: str
+    subaccount: StrictInt | None = None
+
+
+class DecreaseOrderV2Params(RequestModel):
+    """`#/paths/~1portfolio~1events~1orders~1{order_id}~1decrease/post/parameters`"""
+
+    order_id: str
+    subaccount: StrictInt | None = None
+
+
+class GetFillsParams(RequestModel):
+    """`#/paths/~1portfolio~1fills/get/parameters`"""
+
+    ticker: str | None = None
+    order_id: str | None = None
+    min_ts: StrictInt | None = None
+    max_ts: StrictInt | None = None
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
+    cursor: str | None = None
+    subaccount: StrictInt | None = None
+
+
+class GetOrderGroupsParams(RequestModel):
+    """`#/paths/~1portfolio~1order_groups/get/parameters`"""
+
+    subaccount: StrictInt | None = None
+
+
+class GetOrderGroupParams(RequestModel):
+    """`#/paths/~1portfolio~1order_groups~1{order_group_id}/get/parameters`"""
+
+    order_group_id: str
+    subaccount: StrictInt | None = None
+
+
+class DeleteOrderGroupParams(RequestModel):
+    """`#/paths/~1portfolio~1order_groups~1{order_group_id}/delete/parameters`"""
+
+    order_group_id: str
+    subaccount: StrictInt | None = None
+    exchange_index: ExchangeIndex | None = None
+
+
+class UpdateOrderGroupLimitParams(RequestModel):
+    """`#/paths/~1portfolio~1order_groups~1{order_group_id}~1limit/put/parameters`"""
+
+    order_group_id: str
+    exchange_index: ExchangeIndex | None = None
+
+
+class ResetOrderGroupParams(RequestModel):
+    """`#/paths/~1portfolio~1order_groups~1{order_group_id}~1reset/put/parameters`"""
+
+    order_group_id: str
+    subaccount: StrictInt | None = None
+    exchange_index: ExchangeIndex | None = None
+
+
+class TriggerOrderGroupParams(RequestModel):
+    """`#/paths/~1portfolio~1order_groups~1{order_group_id}~1trigger/put/parameters`"""
+
+    order_group_id: str
+    subaccount: StrictInt | None = None
+    exchange_index: ExchangeIndex | None = None
+
+
+class GetOrdersParams(RequestModel):
+    """`#/paths/~1portfolio~1orders/get/parameters`"""
+
+    ticker: str | None = None
+    event_ticker: str | None = None
+    min_ts: StrictInt | None = None
+    max_ts: StrictInt | None = None
+    status: str | None = None
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
+    cursor: str | None = None
+    subaccount: StrictInt | None = None
+
+
+class GetOrderQueuePositionsParams(RequestModel):
+    """`#/paths/~1portfolio~1orders~1queue_positions/get/parameters`"""
+
+    market_tickers: str | None = None
+    event_ticker: str | None = None
+    subaccount: StrictInt | None = None
+
+
+class GetOrderParams(RequestModel):
+    """`#/paths/~1portfolio~1orders~1{order_id}/get/parameters`"""
+
+    order_id: str
+
+
+class GetOrderQueuePositionParams(RequestModel):
+    """`#/paths/~1portfolio~1orders~1{order_id}~1queue_position/get/parameters`"""
+
+    order_id: str
+
+
+class GetPositionsParams(RequestModel):
+    """`#/paths/~1portfolio~1positions/get/parameters`"""
+
+    cursor: str | None = None
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
+    count_filter: str | None = None
+    ticker: str | None = None
+    event_ticker: str | None = None
+    subaccount: StrictInt | None = None
+
+
+class GetSettlementsParams(RequestModel):
+    """`#/paths/~1portfolio~1settlements/get/parameters`"""
+
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
+    cursor: str | None = None
+    ticker: str | None = None
+    event_ticker: str | None = None
+    min_ts: StrictInt | None = None
+    max_ts: StrictInt | None = None
+    subaccount: StrictInt | None = None
+
+
+class GetSubaccountTransfersParams(RequestModel):
+    """`#/paths/~1portfolio~1subaccounts~1transfers/get/parameters`"""
+
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
+    cursor: str | None = None
+
+
+class GetWithdrawalsParams(RequestModel):
+    """`#/paths/~1portfolio~1withdrawals/get/parameters`"""
+
+    limit: Annotated[StrictInt, Field(ge=1, le=500)] = 100
+    cursor: str | None = None
+
+
+class GetSeriesListParams(RequestModel):
+    """`#/paths/~1series/get/parameters`"""
+
+    category: str | None = None
+    tags: str | None = None
+    include_product_metadata: StrictBool = False
+    include_volume: StrictBool = False
+    min_updated_ts: StrictInt | None = None
+
+
+class GetSeriesFeeChangesParams(RequestModel):
+    """`#/paths/~1series~1fee_changes/get/parameters`"""
+
+    series_ticker: str | None = None
+    show_historical: StrictBool = False
+
+
+class GetSeriesParams(RequestModel):
+    """`#/paths/~1series~1{series_ticker}/get/parameters`"""
+
+    series_ticker: str
+    include_volume: StrictBool = False
+
+
+class GetMarketCandlesticksByEventParams(RequestModel):
+    """`#/paths/~1series~1{series_ticker}~1events~1{ticker}~1candlesticks/get/parameters`"""
+
+    ticker: str
+    series_ticker: str
+    start_ts: StrictInt
+    end_ts: StrictInt
+    period_interval: Literal[1, 60, 1440]
+
+
+class GetEventForecastPercentilesHistoryParams(RequestModel):
+    """`#/paths/~1series~1{series_ticker}~1events~1{ticker}~1forecast_percentile_history/get/parameters`"""
+
+    ticker: str
+    series_ticker: str
+    percentiles: Annotated[list[Annotated[StrictInt, Field(ge=0, le=9999)]], Field(max_length=10)]
+    start_ts: StrictInt
+    end_ts: StrictInt
+    period_interval: Literal[0, 1, 60, 1440]
+
+
+class GetMarketCandlesticksParams(RequestModel):
+    """`#/paths/~1series~1{series_ticker}~1markets~1{ticker}~1candlesticks/get/parameters`"""
+
+    series_ticker: str
+    ticker: str
+    start_ts: StrictInt
+    end_ts: StrictInt
+    period_interval: Literal[1, 60, 1440]
+    include_latest_before_start: StrictBool = False
+
+
+class GetStructuredTargetsParams(RequestModel):
+    """`#/paths/~1structured_targets/get/parameters`"""
+
+    ids: Annotated[list[str], Field(max_length=2000)] | None = None
+    type_: str | None = Field(None, alias="type")
+    competition: str | None = None
+    page_size: Annotated[StrictInt, Field(ge=1, le=2000)] = 100
+    cursor: str | None = None
+
+
+class GetStructuredTargetParams(RequestModel):
+    """`#/paths/~1structured_targets~1{structured_target_id}/get/parameters`"""
+
+    structured_target_id: str

@@ -15,11 +15,13 @@ from kalshi_api_core.decimals import (
     to_decimal,
     to_wire,
 )
+from kalshi_api_core.pagination import Page
 
 __all__ = [
     "Count",
     "DecimalInputError",
     "Dollars",
+    "Page",
     "PriceLevel",
     "RequestModel",
     "ResponseModel",

@@ -1,0 +1,351 @@
+"""Plan the REST client: which resource and method each operation becomes, its arguments, and its result.
+
+Argument and result types come from the model plan (the same field types as the generated models), so a
+method's signature and the model that validates its arguments never disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from codegen.ir import IRError, Operation, Property, Schema
+from codegen.models import ClassDef, ModelPlan
+from codegen.naming import pascal_case, snake_case
+
+# Names every generated method already uses for itself.
+RESERVED_ARGS = frozenset({"self", "request", "extra_headers", "timeout", "max_pages"})
+
+
+@dataclass(frozen=True)
+class OperationConfig:
+    resources: Mapping[str, str]
+    methods: Mapping[str, str]
+    page_items: Mapping[str, str]
+    order_writes: Mapping[str, str]
+    excluded: Sequence[Mapping[str, Any]]
+
+    @classmethod
+    def load(cls, path: Path) -> OperationConfig:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        unknown = sorted(set(data) - {"resources", "methods", "page_items", "order_writes", "excluded"})
+        if unknown:
+            raise IRError(str(path), f"unknown key(s) {', '.join(unknown)}")
+        for index, rule in enumerate(data.get("excluded") or []):
+            if not rule.get("methods") or not rule.get("path") or not rule.get("reason"):
+                raise IRError(
+                    f"{path}: excluded[{index}]", "a rule needs methods, a path pattern and a reason"
+                )
+        return cls(
+            resources=data.get("resources") or {},
+            methods=data.get("methods") or {},
+            page_items=data.get("page_items") or {},
+            order_writes=data.get("order_writes") or {},
+            excluded=data.get("excluded") or [],
+        )
+
+    def exclusion(self, op: Operation) -> str | None:
+        """The reason ``op`` is left out, if a rule matches it."""
+        for rule in self.excluded:
+            if op.method in rule["methods"] and re.search(rule["path"], op.path):
+                return str(rule["reason"])
+        return None
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str  # Python name
+    wire_name: str
+    type_expr: str  # for the signature (without "| None" for optional arguments)
+    required: bool
+    note: str  # structural docstring note: type, default, enum, limits
+
+
+@dataclass(frozen=True)
+class MethodPlan:
+    name: str
+    operation: Operation
+    constant: str  # module-level Operation constant
+    path_args: tuple[Arg, ...]
+    query_args: tuple[Arg, ...]
+    body_args: tuple[Arg, ...]
+    params_model: str | None
+    body_model: str | None  # a RequestModel class, or None
+    body_alias: str | None  # a free-form JSON body type (sent as given, {} by default)
+    result_type: str  # what the method returns
+    response_model: str | None
+    unwrap: str | None
+    page_items: str | None
+    page_cursor: str | None
+    page_item_type: str | None
+    order_writes: str | None
+    array_query: tuple[tuple[str, bool], ...]
+    fallback_name: bool
+
+    @property
+    def auth_note(self) -> str:
+        return (
+            "Requires authentication." if self.operation.requires_auth else "Public: no credentials needed."
+        )
+
+
+@dataclass
+class ResourcePlan:
+    tag: str
+    attribute: str  # client attribute and module name
+    class_name: str
+    methods: list[MethodPlan] = field(default_factory=list)
+
+    @property
+    def async_class_name(self) -> str:
+        return "Async" + self.class_name
+
+
+@dataclass
+class ClientPlan:
+    resources: list[ResourcePlan]
+    excluded: list[tuple[Operation, str]]
+    fallbacks: list[str]  # operationIds named by the snake_case fallback
+    unused_names: list[str]  # naming-table entries for operations this spec doesn't have
+
+
+def params_schema(op: Operation) -> Schema | None:
+    """The operation's path and query parameters as one object schema (validated by a generated model)."""
+    params = [p for p in op.parameters if p.location in ("path", "query")]
+    if not params:
+        return None
+    props = tuple(Property(p.name, p.schema, p.required) for p in params)
+    return Schema(location=op.pointer + "/parameters", kind="object", properties=props)
+
+
+def params_model_name(op: Operation) -> str:
+    return pascal_case(op.operation_id) + "Params"
+
+
+def _note(schema: Schema, schemas: Mapping[str, Schema]) -> str:
+    target = schemas.get(schema.ref or "", schema) if schema.kind == "ref" else schema
+    bits = [target.kind if schema.kind != "ref" else (schema.ref or "")]
+    if target.format:
+        bits.append(target.format)
+    if target.enum is not None:
+        bits.append("one of " + ", ".join(repr(v) for v in target.enum))
+    c = target.constraints
+    if c.minimum is not None or c.maximum is not None:
+        bits.append(
+            f"{c.minimum if c.minimum is not None else ''}..{c.maximum if c.maximum is not None else ''}"
+        )
+    if c.max_items is not None:
+        bits.append(f"at most {c.max_items} items")
+    default = schema.default if schema.default is not None else target.default
+    if default is not None and repr(default) != "MISSING":
+        bits.append(f"default {default!r}")
+    return ", ".join(bits)
+
+
+_NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+
+
+_PLAIN = {"StrictInt": "int", "StrictBool": "bool", "StrictFloat": "float", "Dollars": "DecimalInput",
+          "Count": "DecimalInput"}  # fmt: skip
+
+
+def _strip_annotated(expr: str) -> str:
+    """``Annotated[X, Field(...)]`` -> ``X``: limits are checked by the params model, not the signature."""
+    start = expr.find("Annotated[")
+    while start != -1:
+        depth, i = 0, start + len("Annotated[")
+        first_end = None
+        while i < len(expr):
+            ch = expr[i]
+            if ch in "[(":
+                depth += 1
+            elif ch in "])":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif ch == "," and depth == 0 and first_end is None:
+                first_end = i
+            i += 1
+        inner = expr[start + len("Annotated[") : first_end if first_end is not None else i]
+        expr = expr[:start] + inner + expr[i + 1 :]
+        start = expr.find("Annotated[")
+    return expr
+
+
+def signature_type(expr: str) -> str:
+    """A model field type as a method argument type: plain Python types (the params or body model does the
+    strict checking), decimals that also accept int/str, containers qualified (a resource may have a method
+    named ``list``), and no trailing ``| None`` (added per argument)."""
+    if expr.endswith(" | None"):
+        expr = expr[: -len(" | None")]
+    expr = _strip_annotated(expr)
+    expr = re.sub(r"\b(" + "|".join(_PLAIN) + r")\b", lambda m: _PLAIN[m.group(1)], expr)
+    return re.sub(r"(?<![\w.])(list|dict)\[", r"builtins.\1[", expr)
+
+
+def _fields(plan: ModelPlan, class_name: str) -> dict[str, Any]:
+    for definition in plan.definitions:
+        if definition.name == class_name and isinstance(definition, ClassDef):
+            return {f.wire_name: f for f in definition.fields}
+    raise KeyError(class_name)
+
+
+class _ClientPlanner:
+    def __init__(self, schemas: Mapping[str, Schema], plan: ModelPlan, config: OperationConfig) -> None:
+        self.schemas = schemas
+        self.plan = plan
+        self.config = config
+
+    def args(self, props: Sequence[Property], class_name: str, op: Operation) -> tuple[Arg, ...]:
+        fields = _fields(self.plan, class_name)
+        result = []
+        for prop in props:
+            fdef = fields[prop.name]
+            if fdef.name in RESERVED_ARGS:
+                raise IRError(prop.schema.location, f"argument name {fdef.name!r} clashes with the SDK's own")
+            note = _note(prop.schema, self.schemas)
+            result.append(Arg(fdef.name, prop.name, signature_type(fdef.type_expr), prop.required, note))
+        return tuple(result)
+
+    def method(self, op: Operation) -> MethodPlan:
+        name = self.config.methods.get(op.operation_id)
+        fallback = name is None
+        name = name or snake_case(op.operation_id)
+        params = [p for p in op.parameters if p.location in ("path", "query")]
+        other = [p for p in op.parameters if p.location not in ("path", "query")]
+        if other:
+            raise IRError(other[0].pointer, f"{other[0].location} parameters are not supported by the client")
+        params_model = params_model_name(op) if params else None
+        path_args: tuple[Arg, ...] = ()
+        query_args: tuple[Arg, ...] = ()
+        if params_model:
+            props = [Property(p.name, p.schema, p.required) for p in params]
+            every = self.args(props, params_model, op)
+            path_names = {p.name for p in params if p.location == "path"}
+            path_args = tuple(a for a in every if a.wire_name in path_names)
+            query_args = tuple(a for a in every if a.wire_name not in path_names)
+        body_model, body_alias, body_args = self.body(op)
+        taken = [a.name for a in path_args + query_args + body_args]
+        if len(taken) != len(set(taken)):
+            raise IRError(
+                op.pointer, f"argument names collide: {sorted(n for n in taken if taken.count(n) > 1)}"
+            )
+        result = self.result(op, "cursor" in {p.name for p in params if p.location == "query"})
+        return MethodPlan(
+            name=name,
+            operation=op,
+            constant=snake_case(op.operation_id).upper(),
+            path_args=path_args,
+            query_args=query_args,
+            body_args=body_args,
+            params_model=params_model,
+            body_model=body_model,
+            body_alias=body_alias,
+            order_writes=self.config.order_writes.get(op.operation_id),
+            array_query=tuple(
+                (p.name, p.explode) for p in params if p.location == "query" and p.schema.kind == "array"
+            ),
+            fallback_name=fallback,
+            **result,
+        )
+
+    def body(self, op: Operation) -> tuple[str | None, str | None, tuple[Arg, ...]]:
+        if op.request_body is None:
+            return None, None, ()
+        bodies = [b for b in op.request_body.content if b.media_type == "application/json"]
+        if len(bodies) != 1 or bodies[0].schema is None:
+            raise IRError(
+                op.request_body.pointer, "the client supports exactly one application/json body schema"
+            )
+        schema = bodies[0].schema
+        if schema.kind != "ref":
+            raise IRError(schema.location, "request bodies must reference a component schema")
+        target = self.schemas[schema.ref or ""]
+        name = self.plan.request_names[schema.ref or ""]
+        if target.kind == "json_object":
+            return None, name, ()
+        if target.kind != "object":
+            raise IRError(schema.location, f"request body of kind {target.kind} is not supported")
+        return name, None, self.args(target.properties, name, op)
+
+    def result(self, op: Operation, has_cursor: bool) -> dict[str, Any]:
+        empty: dict[str, Any] = {
+            "result_type": "None", "response_model": None, "unwrap": None,
+            "page_items": None, "page_cursor": None, "page_item_type": None,
+        }  # fmt: skip
+        bodies = [
+            (r, b)
+            for r in op.success_responses
+            for b in r.content
+            if b.media_type == "application/json" and b.schema
+        ]
+        if not bodies:
+            return empty
+        models = {b.schema.ref if b.schema is not None else None for _, b in bodies}
+        if len(models) != 1 or None in models:
+            raise IRError(bodies[0][0].pointer, "success responses must share one component schema")
+        ref = next(iter(models)) or ""
+        model = self.plan.response_names[ref]
+        envelope = self.schemas[ref]
+        if envelope.kind != "object":
+            return {**empty, "result_type": model, "response_model": model}
+        props = {p.name: p for p in envelope.properties}
+        fields = _fields(self.plan, model)
+        if has_cursor and ("cursor" in props or "next_cursor" in props):
+            arrays = [p.name for p in envelope.properties if p.schema.kind == "array"]
+            items = self.config.page_items.get(op.operation_id) or (arrays[0] if len(arrays) == 1 else None)
+            if items is None or items not in props:
+                raise IRError(
+                    envelope.location, f"{op.operation_id}: say in page_items which list a page holds"
+                )
+            item_schema = props[items].schema.items
+            assert item_schema is not None
+            if item_schema.kind == "ref":
+                item_type = self.plan.response_names[item_schema.ref or ""]
+            elif item_schema.kind == "object":
+                item_type = f"{model}{pascal_case(items)}Item"
+            else:
+                raise IRError(item_schema.location, "page items must be objects")
+            cursor = "cursor" if "cursor" in props else "next_cursor"
+            return {
+                **empty, "result_type": f"Page[{item_type}]", "response_model": model,
+                "page_items": items, "page_cursor": cursor, "page_item_type": item_type,
+            }  # fmt: skip
+        only = envelope.properties[0] if len(envelope.properties) == 1 else None
+        if only is not None and only.required and only.schema.kind == "ref" and not only.schema.nullable:
+            if self.schemas[only.schema.ref or ""].kind == "object":
+                return {**empty, "result_type": fields[only.name].type_expr, "response_model": model,
+                        "unwrap": fields[only.name].name}  # fmt: skip
+        return {**empty, "result_type": model, "response_model": model}
+
+
+def plan_client(
+    operations: Sequence[Operation], schemas: Mapping[str, Schema], plan: ModelPlan, config: OperationConfig
+) -> ClientPlan:
+    planner = _ClientPlanner(schemas, plan, config)
+    resources: dict[str, ResourcePlan] = {}
+    excluded: list[tuple[Operation, str]] = []
+    for op in operations:
+        reason = config.exclusion(op)
+        if reason is not None:
+            excluded.append((op, reason))
+            continue
+        attribute = config.resources.get(op.tag) or snake_case(op.tag)
+        resource = resources.setdefault(
+            op.tag, ResourcePlan(op.tag, attribute, pascal_case(attribute) + "Resource")
+        )
+        method = planner.method(op)
+        clash = [m for m in resource.methods if m.name in (method.name, method.name + "_all")]
+        if clash or (method.page_items and any(m.name == method.name + "_all" for m in resource.methods)):
+            raise IRError(op.pointer, f"method name {resource.attribute}.{method.name} is already taken")
+        resource.methods.append(method)
+    ordered = sorted(resources.values(), key=lambda r: r.attribute)
+    fallbacks = [m.operation.operation_id for r in ordered for m in r.methods if m.fallback_name]
+    known = {op.operation_id for op in operations}
+    unused = sorted(name for name in config.methods if name not in known)
+    return ClientPlan(ordered, excluded, fallbacks, unused)

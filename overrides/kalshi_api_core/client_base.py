@@ -1,0 +1,151 @@
+"""Construction shared by the generated ``KalshiClient`` and ``AsyncKalshiClient``: credentials, environment,
+host policy, timeouts, retries and the httpx client. The generated subclasses add one attribute per resource.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+
+from kalshi_api_core.auth import KalshiAuth, Password
+from kalshi_api_core.config import Environment, HostPolicy
+from kalshi_api_core.config import environment as resolve_environment
+from kalshi_api_core.errors import ConfigurationError
+from kalshi_api_core.transport import AsyncTransport, JsonLoads, RequestCore, RetryPolicy, SyncTransport
+
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+C = TypeVar("C", bound="_ClientBase")
+
+
+class _ClientBase:
+    # The generated subclasses list every server the specs name; those hosts (and loopback) are allowed.
+    known_servers: ClassVar[tuple[str, ...]] = ()
+    version: ClassVar[str] = "0"
+
+    def __init__(
+        self,
+        *,
+        key_id: str | None = None,
+        private_key: str | bytes | None = None,
+        private_key_path: str | os.PathLike[str] | None = None,
+        private_key_password: Password = None,
+        auth: KalshiAuth | None = None,
+        environment: str | Environment | None = "production",
+        base_url: str | None = None,
+        ws_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 3,
+        retry: RetryPolicy | None = None,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        headers: Mapping[str, str] | None = None,
+        allowed_hosts: Iterable[str] = (),
+        json_loads: JsonLoads | None = None,
+        http_client: Any = None,
+    ) -> None:
+        """Credentials: ``auth=`` or ``key_id`` with ``private_key`` (PEM) or ``private_key_path``; without
+        them only public operations work. ``environment`` picks REST and WebSocket URLs together;
+        ``base_url``/``ws_url`` must be a spec server or loopback unless listed in ``allowed_hosts``.
+        ``http_client`` is an httpx client to send through (a test seam)."""
+        self.auth = _auth(key_id, private_key, private_key_path, private_key_password, auth)
+        self.environment = resolve_environment(environment)
+        self.base_url = (base_url or self.environment.rest_url).rstrip("/")
+        self.ws_url = ws_url or self.environment.ws_url
+        self.host_policy = HostPolicy(self.known_servers, allowed_hosts)
+        self.host_policy.check(self.base_url)
+        self.host_policy.check(self.ws_url)
+        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.limits = limits
+        self._core = RequestCore(
+            base_url=self.base_url,
+            auth=self.auth,
+            retry=retry or RetryPolicy(max_retries=max_retries),
+            headers=headers,
+            json_loads=json_loads,
+            user_agent=f"kalshi-api/{self.version}",
+        )
+        self._make_transport(http_client)
+        self._bind_resources()
+
+    def _make_transport(self, http_client: Any) -> None:
+        raise NotImplementedError
+
+    def _bind_resources(self) -> None:
+        """Generated subclasses attach one resource object per spec tag."""
+
+    @classmethod
+    def from_env(cls: type[C], environ: Mapping[str, str] | None = None, **options: Any) -> C:
+        """A client from ``KALSHI_KEY_ID``, ``KALSHI_PRIVATE_KEY_PATH`` or ``KALSHI_PRIVATE_KEY``,
+        ``KALSHI_PRIVATE_KEY_PASSPHRASE`` and ``KALSHI_ENV``; keyword options override them."""
+        env = os.environ if environ is None else environ
+        options.setdefault("auth", KalshiAuth.from_env(env))
+        options.setdefault("environment", resolve_environment(None, env))
+        return cls(**options)
+
+    def __repr__(self) -> str:
+        who = "anonymous" if self.auth is None else repr(self.auth)
+        return (
+            f"{type(self).__name__}(environment={self.environment.name!r}, base_url={self.base_url!r}, {who})"
+        )
+
+
+def _auth(
+    key_id: str | None,
+    private_key: str | bytes | None,
+    private_key_path: str | os.PathLike[str] | None,
+    password: Password,
+    auth: KalshiAuth | None,
+) -> KalshiAuth | None:
+    given = [x is not None for x in (private_key, private_key_path)]
+    if auth is not None:
+        if key_id is not None or any(given):
+            raise ConfigurationError("pass either auth= or key_id with a private key, not both")
+        return auth
+    if sum(given) > 1:
+        raise ConfigurationError("pass either private_key (PEM) or private_key_path, not both")
+    if key_id is None and not any(given):
+        return None
+    if key_id is None:
+        raise ConfigurationError("a private key needs its key_id")
+    if private_key is not None:
+        return KalshiAuth.from_pem(key_id, private_key, password)
+    if private_key_path is not None:
+        return KalshiAuth.from_path(key_id, private_key_path, password)
+    raise ConfigurationError("key_id needs a private_key or private_key_path")
+
+
+class SyncClientBase(_ClientBase):
+    def _make_transport(self, http_client: httpx.Client | None) -> None:
+        # Redirects are never followed: a redirect could lead a signed request to a host outside the policy.
+        client = http_client or httpx.Client(timeout=self.timeout, limits=self.limits, follow_redirects=False)
+        self._transport = SyncTransport(self._core, client)
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self: C) -> C:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncClientBase(_ClientBase):
+    def _make_transport(self, http_client: httpx.AsyncClient | None) -> None:
+        client = http_client or httpx.AsyncClient(
+            timeout=self.timeout, limits=self.limits, follow_redirects=False
+        )
+        self._transport = AsyncTransport(self._core, client)
+
+    async def close(self) -> None:
+        await self._transport.aclose()
+
+    async def __aenter__(self: C) -> C:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -1,0 +1,88 @@
+"""Where a client may connect: environments (REST and WebSocket URLs together) and the host allow-list."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from kalshi_api_core.errors import ConfigurationError, HostNotAllowedError
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A Kalshi deployment. REST and WebSocket URLs always come from the same one."""
+
+    name: str
+    rest_url: str
+    ws_url: str
+
+
+PRODUCTION = Environment(
+    name="production",
+    rest_url="https://external-api.kalshi.com/trade-api/v2",
+    ws_url="wss://external-api-ws.kalshi.com/trade-api/ws/v2",
+)
+DEMO = Environment(
+    name="demo",
+    rest_url="https://demo-api.kalshi.co/trade-api/v2",
+    ws_url="wss://demo-api.kalshi.co/trade-api/ws/v2",
+)
+ENVIRONMENTS: Mapping[str, Environment] = {
+    "production": PRODUCTION,
+    "prod": PRODUCTION,
+    "demo": DEMO,
+}
+
+
+def environment(
+    value: str | Environment | None = None, environ: Mapping[str, str] | None = None
+) -> Environment:
+    """An Environment from its name (``production``/``prod``/``demo``); None reads ``KALSHI_ENV``."""
+    if isinstance(value, Environment):
+        return value
+    if value is None:
+        value = (os.environ if environ is None else environ).get("KALSHI_ENV", "production")
+    try:
+        return ENVIRONMENTS[value.strip().lower()]
+    except KeyError:
+        names = ", ".join(sorted(ENVIRONMENTS))
+        raise ConfigurationError(f"unknown Kalshi environment {value!r}: expected one of {names}") from None
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class HostPolicy:
+    """Allows the spec's servers, loopback, and hosts the caller named explicitly; nothing else.
+
+    Plain ``http`` is allowed only to loopback, so TLS can't be dropped by a typo in a URL.
+    """
+
+    def __init__(self, known_urls: Iterable[str], allowed_hosts: Iterable[str] = ()) -> None:
+        self.known_hosts = frozenset(h for h in (_host(u) for u in known_urls) if h)
+        self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)
+
+    def check(self, url: str) -> None:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if not host:
+            raise ConfigurationError(f"URL {url!r} has no host")
+        loopback = is_loopback(host)
+        if not (loopback or host in self.known_hosts or host in self.allowed_hosts):
+            raise HostNotAllowedError(url, host)
+        secure = {"https", "wss"}
+        if parts.scheme not in secure and not (loopback and parts.scheme in {"http", "ws"}):
+            raise ConfigurationError(f"URL {url!r} must use https/wss (plain http/ws only to loopback)")
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()

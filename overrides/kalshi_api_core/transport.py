@@ -1,0 +1,505 @@
+"""The one HTTP transport behind every generated operation, with sync and async front ends.
+
+All decisions (URL and body building, header rules, when and how long to retry, status -> error, decoding)
+live in ``RequestCore``; ``SyncTransport`` and ``AsyncTransport`` only do the I/O and the sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import functools
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Generic, Literal, TypeVar
+from urllib.parse import quote, urlsplit
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from kalshi_api_core.auth import ACCESS_HEADER_PREFIX, KalshiAuth
+from kalshi_api_core.decimals import to_wire
+from kalshi_api_core.errors import (
+    APIError,
+    AuthRequiredError,
+    ConfigurationError,
+    HeaderNotAllowedError,
+    NetworkError,
+    PoolTimeoutError,
+    RateLimitError,
+    RequestError,
+    RequestTimeoutError,
+    ResponseDecodeError,
+    error_class_for_status,
+)
+from kalshi_api_core.pagination import Page, aiterate_pages, iterate_pages
+
+R = TypeVar("R")
+T = TypeVar("T")
+logger = logging.getLogger("kalshi_api")
+
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+JsonLoads = Callable[[bytes], Any]
+
+
+@dataclass(frozen=True)
+class Operation(Generic[R]):
+    """What the transport needs to know about one spec operation (generated, one per operationId)."""
+
+    operation_id: str
+    method: str
+    path: str  # template relative to the base URL, e.g. "/markets/{ticker}"
+    requires_auth: bool
+    path_params: tuple[str, ...] = ()
+    array_query: Mapping[str, bool] = field(default_factory=dict)  # array query param -> explode
+    response_type: Any = None  # a generated model class (or a type alias such as a free-form JSON object)
+    unwrap: str | None = None  # single-object envelope field
+    page_items: str | None = None  # cursor pages: the items field ...
+    page_cursor: str | None = None  # ... and the next-cursor field of the response
+    order_writes: Literal["single", "batch"] | None = None  # where client_order_ids live in the body
+
+    def validate(self, content: bytes, json_loads: JsonLoads | None) -> Any:
+        """Decode a response body straight from bytes into the declared type."""
+        target = self.response_type
+        if isinstance(target, type) and issubclass(target, BaseModel):
+            if json_loads is not None:
+                return target.model_validate(json_loads(content))
+            return target.model_validate_json(content)
+        adapter = _adapter(target)
+        return adapter.validate_python(json_loads(content)) if json_loads else adapter.validate_json(content)
+
+    def decode(self, model: Any) -> R:
+        if model is None:
+            result: Any = None
+        elif self.unwrap is not None:
+            result = getattr(model, self.unwrap)
+        elif self.page_items is not None:
+            cursor = getattr(model, self.page_cursor or "cursor", None)
+            result = Page(
+                items=list(getattr(model, self.page_items) or ()), cursor=cursor or None, response=model
+            )
+        else:
+            result = model
+        return result  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 3
+    backoff_base: float = 0.5  # seconds; attempt n waits up to base * 2**n (full jitter)
+    backoff_max: float = 8.0
+    retry_after_max: float = 60.0  # never wait longer than this for a server's Retry-After
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ConfigurationError(f"max_retries must be >= 0, got {self.max_retries!r}")
+
+    def backoff(self, attempt: int) -> float:
+        return random.uniform(0, min(self.backoff_max, self.backoff_base * (2**attempt)))
+
+
+def parse_retry_after(value: str | None, cap: float, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or HTTP date); past or negative is 0."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), cap)
+
+
+@dataclass
+class Prepared:
+    operation: Operation[Any]
+    method: str
+    url: str
+    sign_path: str  # path signed by RSA-PSS: base path + operation path, no query
+    query: list[tuple[str, str | int | float | bool | None]]
+    headers: dict[str, str]
+    content: bytes | None
+    timeout: httpx.Timeout | None
+    client_order_ids: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.sign_path}"
+
+
+def check_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """Caller headers, minus the ones only request signing may set (any letter case)."""
+    result: dict[str, str] = {}
+    for name, value in (headers or {}).items():
+        if name.strip().lower().startswith(ACCESS_HEADER_PREFIX):
+            raise HeaderNotAllowedError(name)
+        result[name] = value
+    return result
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return to_wire(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _ensure_order_ids(operation: Operation[Any], body: Any) -> tuple[BaseModel, tuple[str, ...]]:
+    """Give every order in a write a client_order_id (the idempotency key) and report them all.
+
+    ``body`` is the generated order request model (single) or batch request model (its ``orders``)."""
+    if operation.order_writes == "single":
+        if body.client_order_id is None:
+            body = body.model_copy(update={"client_order_id": str(uuid.uuid4())})
+        return body, (str(body.client_order_id),)
+    if operation.order_writes == "batch":
+        orders: list[Any] = [_ensure_order_ids(_SINGLE, order)[0] for order in body.orders]
+        return body.model_copy(update={"orders": orders}), tuple(str(o.client_order_id) for o in orders)
+    return body, ()
+
+
+_SINGLE: Operation[Any] = Operation("", "POST", "", False, order_writes="single")
+
+
+@functools.cache
+def _adapter(target: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(target)
+
+
+def _type_name(target: Any) -> str:
+    return str(getattr(target, "__name__", target))
+
+
+class RequestCore:
+    """Everything about a request that is not I/O: shared by the sync and async transports."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        auth: KalshiAuth | None,
+        retry: RetryPolicy,
+        headers: Mapping[str, str] | None = None,
+        json_loads: JsonLoads | None = None,
+        user_agent: str = "kalshi-api",
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.base_path = urlsplit(self.base_url).path.rstrip("/")
+        self.auth = auth
+        self.retry = retry
+        self.headers = {"Accept": "application/json", "User-Agent": user_agent, **check_headers(headers)}
+        self.json_loads = json_loads
+
+    def prepare(
+        self,
+        operation: Operation[Any],
+        params: BaseModel | None,
+        body: BaseModel | Mapping[str, Any] | None,
+        extra_headers: Mapping[str, str] | None,
+        timeout: float | httpx.Timeout | None,
+    ) -> Prepared:
+        if operation.requires_auth and self.auth is None:
+            raise AuthRequiredError(operation.operation_id, operation.method, operation.path)
+        values = params.model_dump(by_alias=True, exclude_none=True) if params is not None else {}
+        path = operation.path
+        for name in operation.path_params:
+            value = values.pop(name, None)
+            if value is None or value == "":
+                raise ValueError(
+                    f"{operation.operation_id}: path parameter {name!r} must be a non-empty value"
+                )
+            path = path.replace("{" + name + "}", quote(_query_value(value), safe=""))
+        query: list[tuple[str, str | int | float | bool | None]] = []
+        for name, value in values.items():
+            if isinstance(value, list | tuple):
+                if operation.array_query.get(name, True):
+                    query.extend((name, _query_value(v)) for v in value)
+                else:
+                    query.append((name, ",".join(_query_value(v) for v in value)))
+            else:
+                query.append((name, _query_value(value)))
+        headers = {**self.headers, **check_headers(extra_headers)}
+        content = None
+        order_ids: tuple[str, ...] = ()
+        if isinstance(body, BaseModel):
+            body, order_ids = _ensure_order_ids(operation, body)
+            content = body.model_dump_json(by_alias=True, exclude_unset=True).encode()
+        elif body is not None:
+            content = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        return Prepared(
+            operation=operation,
+            method=operation.method,
+            url=self.base_url + path,
+            sign_path=self.base_path + path,
+            query=query,
+            headers=headers,
+            content=content,
+            timeout=httpx.Timeout(timeout) if isinstance(timeout, int | float) else timeout,
+            client_order_ids=order_ids,
+        )
+
+    # --- retries ------------------------------------------------------------------------------------
+
+    def delay_after_exception(
+        self, prepared: Prepared, exc: httpx.TransportError, attempt: int
+    ) -> float | None:
+        """Seconds before retrying after a transport failure, or None to give up."""
+        if attempt >= self.retry.max_retries:
+            return None
+        never_left = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+        if prepared.method in _IDEMPOTENT or never_left:
+            return self.retry.backoff(attempt)
+        return None  # a write may have reached the exchange: only the caller can decide (reconcile first)
+
+    def delay_after_response(
+        self, prepared: Prepared, response: httpx.Response, attempt: int
+    ) -> float | None:
+        status = response.status_code
+        if attempt >= self.retry.max_retries or prepared.method not in _IDEMPOTENT:
+            return None
+        if status != 429 and status < 500:
+            return None
+        retry_after = parse_retry_after(response.headers.get("Retry-After"), self.retry.retry_after_max)
+        return self.retry.backoff(attempt) if retry_after is None else retry_after
+
+    # --- outcomes -----------------------------------------------------------------------------------
+
+    def transport_error(self, prepared: Prepared, exc: httpx.TransportError) -> RequestError:
+        kwargs: dict[str, Any] = {
+            "method": prepared.method,
+            "path": prepared.sign_path,
+            "client_order_ids": prepared.client_order_ids,
+        }
+        reason = type(exc).__name__
+        if isinstance(exc, httpx.PoolTimeout):
+            return PoolTimeoutError(f"{prepared.label}: no free connection in the pool ({reason})", **kwargs)
+        if isinstance(exc, httpx.TimeoutException):
+            return RequestTimeoutError(f"{prepared.label}: timed out ({reason})", **kwargs)
+        return NetworkError(f"{prepared.label}: network error ({reason}: {exc})", **kwargs)
+
+    def finish(self, prepared: Prepared, response: httpx.Response) -> Any:
+        """The decoded result of a 2xx response, or the typed error for any other status."""
+        if not 200 <= response.status_code < 300:
+            raise self.api_error(prepared, response)
+        operation = prepared.operation
+        expected = _type_name(operation.response_type)
+        if operation.response_type is None or not response.content:
+            if operation.response_type is not None and response.status_code != 204:
+                raise ResponseDecodeError(
+                    f"{prepared.label}: empty body, expected {expected}",
+                    status=response.status_code,
+                    method=prepared.method,
+                    path=prepared.sign_path,
+                )
+            return operation.decode(None)
+        try:
+            model = operation.validate(response.content, self.json_loads)
+        except (ValidationError, ValueError) as exc:
+            raise ResponseDecodeError(
+                f"{prepared.label}: response does not match {expected}: {exc}",
+                status=response.status_code,
+                method=prepared.method,
+                path=prepared.sign_path,
+            ) from exc
+        return operation.decode(model)
+
+    def api_error(self, prepared: Prepared, response: httpx.Response) -> APIError:
+        code, message, details = _error_fields(response.content)
+        kwargs: dict[str, Any] = {
+            "status": response.status_code,
+            "method": prepared.method,
+            "path": prepared.sign_path,
+            "code": code,
+            "message": message,
+            "details": details,
+            "request_id": response.headers.get("x-request-id"),
+            "client_order_ids": prepared.client_order_ids,
+        }
+        cls = error_class_for_status(response.status_code)
+        if cls is RateLimitError:
+            cap = self.retry.retry_after_max
+            return RateLimitError(
+                retry_after=parse_retry_after(response.headers.get("Retry-After"), cap), **kwargs
+            )
+        return cls(**kwargs)
+
+    def log(self, prepared: Prepared, outcome: str, started: float, attempt: int) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            elapsed = (time.perf_counter() - started) * 1000
+            logger.debug("%s -> %s in %.1f ms (attempt %d)", prepared.label, outcome, elapsed, attempt + 1)
+
+
+def _error_fields(content: bytes) -> tuple[str | None, str | None, Any]:
+    """Kalshi's error code, message and details, from ``{"error": {...}}`` or a bare ErrorResponse."""
+    try:
+        data = json.loads(content) if content else None
+    except ValueError:
+        text = content[:200].decode("utf-8", "replace").strip()
+        return None, text or None, None
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        data = data["error"]
+    if not isinstance(data, dict):
+        return None, None, None
+    code = data.get("code")
+    message = data.get("message")
+    return (
+        None if code is None else str(code),
+        None if message is None else str(message),
+        data.get("details"),
+    )
+
+
+class SyncTransport:
+    def __init__(self, core: RequestCore, client: httpx.Client) -> None:
+        self.core = core
+        self.client = client
+
+    def request(
+        self,
+        operation: Operation[R],
+        *,
+        params: BaseModel | None = None,
+        body: BaseModel | Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> R:
+        prepared = self.core.prepare(operation, params, body, extra_headers, timeout)
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            headers = dict(prepared.headers)
+            if self.core.auth is not None:
+                headers.update(self.core.auth.headers(prepared.method, prepared.sign_path))
+            request = self.client.build_request(
+                prepared.method,
+                prepared.url,
+                params=prepared.query,
+                content=prepared.content,
+                headers=headers,
+                timeout=prepared.timeout if prepared.timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            )
+            try:
+                response = self.client.send(request)
+            except httpx.TransportError as exc:
+                self.core.log(prepared, type(exc).__name__, started, attempt)
+                delay = self.core.delay_after_exception(prepared, exc, attempt)
+                if delay is None:
+                    raise self.core.transport_error(prepared, exc) from None
+            else:
+                self.core.log(prepared, str(response.status_code), started, attempt)
+                delay = self.core.delay_after_response(prepared, response, attempt)
+                if delay is None:
+                    result: R = self.core.finish(prepared, response)
+                    return result
+                response.close()
+            time.sleep(delay)
+            attempt += 1
+
+    def paginate(
+        self,
+        operation: Operation[Page[T]],
+        *,
+        params: BaseModel,
+        max_pages: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> Iterator[T]:
+        self.core.prepare(operation, params, None, extra_headers, timeout)  # fail fast, before iterating
+
+        def fetch(cursor: str | None) -> Page[T]:
+            page_params = params.model_copy(update={"cursor": cursor}) if cursor else params
+            return self.request(operation, params=page_params, extra_headers=extra_headers, timeout=timeout)
+
+        return iterate_pages(fetch, max_pages)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class AsyncTransport:
+    def __init__(self, core: RequestCore, client: httpx.AsyncClient) -> None:
+        self.core = core
+        self.client = client
+
+    async def request(
+        self,
+        operation: Operation[R],
+        *,
+        params: BaseModel | None = None,
+        body: BaseModel | Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> R:
+        prepared = self.core.prepare(operation, params, body, extra_headers, timeout)
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            headers = dict(prepared.headers)
+            if self.core.auth is not None:
+                headers.update(await self.core.auth.aheaders(prepared.method, prepared.sign_path))
+            request = self.client.build_request(
+                prepared.method,
+                prepared.url,
+                params=prepared.query,
+                content=prepared.content,
+                headers=headers,
+                timeout=prepared.timeout if prepared.timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            )
+            try:
+                response = await self.client.send(request)
+            except httpx.TransportError as exc:
+                self.core.log(prepared, type(exc).__name__, started, attempt)
+                delay = self.core.delay_after_exception(prepared, exc, attempt)
+                if delay is None:
+                    raise self.core.transport_error(prepared, exc) from None
+            else:
+                self.core.log(prepared, str(response.status_code), started, attempt)
+                delay = self.core.delay_after_response(prepared, response, attempt)
+                if delay is None:
+                    result: R = self.core.finish(prepared, response)
+                    return result
+                await response.aclose()
+            await asyncio.sleep(delay)
+            attempt += 1
+
+    def paginate(
+        self,
+        operation: Operation[Page[T]],
+        *,
+        params: BaseModel,
+        max_pages: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> AsyncIterator[T]:
+        self.core.prepare(operation, params, None, extra_headers, timeout)  # fail fast, before iterating
+
+        async def fetch(cursor: str | None) -> Page[T]:
+            page_params = params.model_copy(update={"cursor": cursor}) if cursor else params
+            return await self.request(
+                operation, params=page_params, extra_headers=extra_headers, timeout=timeout
+            )
+
+        return aiterate_pages(fetch, max_pages)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,211 @@
+"""A loopback HTTP server that plays Kalshi's REST API from the pinned spec.
+
+It routes by the spec's method + path templates, verifies the RSA-PSS signature of every request to an
+operation that declares security (with the public key), and answers with a schema-valid sample of the
+operation's success response. Tests can script responses per operation (status, headers, body, delay,
+connection drop) and read back every request it received.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from codegen.ir import OpenAPIDocument, Operation
+from codegen.load import load_openapi, read_yaml
+from codegen.overrides import load_type_overrides
+from codegen.render import Project
+from tests._samples import Sampler
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_PATH = "/trade-api/v2"
+
+
+@dataclass
+class Reply:
+    """A scripted answer. ``drop`` closes the connection without a response (after ``delay`` seconds)."""
+
+    status: int = 200
+    body: Any = None  # JSON-able, bytes, or None for the spec sample
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False
+
+
+@dataclass
+class Received:
+    operation_id: str
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    headers: dict[str, str]
+    body: bytes
+    signature_ok: bool | None  # None: the operation is public
+
+
+def _load_spec() -> OpenAPIDocument:
+    return load_openapi(read_yaml(Project(ROOT).openapi))
+
+
+class SpecServer:
+    def __init__(
+        self, public_key: rsa.RSAPublicKey | None = None, spec: OpenAPIDocument | None = None
+    ) -> None:
+        self.spec = spec or _load_spec()
+        self.public_key = public_key
+        overrides = load_type_overrides(Project(ROOT).override_config, "openapi")
+        self.sampler = Sampler(self.spec.schemas, overrides)
+        self.routes = [(op, _template_regex(op.path)) for op in self.spec.operations]
+        self.scripts: dict[str, deque[Reply]] = defaultdict(deque)
+        self.received: list[Received] = []
+        self.lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}{BASE_PATH}"
+
+    def __enter__(self) -> SpecServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def script(self, operation_id: str, *replies: Reply) -> None:
+        """Queue replies for an operation; once used up, it answers with the spec sample again."""
+        with self.lock:
+            self.scripts[operation_id].extend(replies)
+
+    def calls(self, operation_id: str | None = None) -> list[Received]:
+        with self.lock:
+            return [r for r in self.received if operation_id is None or r.operation_id == operation_id]
+
+    def reset(self) -> None:
+        with self.lock:
+            self.received.clear()
+            self.scripts.clear()
+
+    def route(self, method: str, path: str) -> Operation | None:
+        for op, pattern in self.routes:
+            if op.method.upper() == method and pattern.fullmatch(path):
+                return op
+        return None
+
+    def sample_response(self, op: Operation) -> tuple[int, Any]:
+        for response in op.success_responses:
+            for body in response.content:
+                if body.schema is not None:
+                    return int(response.status), self.sampler.value(body.schema)
+        status = op.success_responses[0].status if op.success_responses else "204"
+        return int(status), None
+
+    def verify(self, method: str, path: str, headers: dict[str, str]) -> bool:
+        if self.public_key is None:
+            return False
+        try:
+            signature = base64.b64decode(headers["kalshi-access-signature"], validate=True)
+            message = f"{headers['kalshi-access-timestamp']}{method}{path}".encode()
+            self.public_key.verify(
+                signature,
+                message,
+                padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH),
+                hashes.SHA256(),
+            )
+        except (KeyError, ValueError, InvalidSignature):
+            return False
+        stamp = int(headers["kalshi-access-timestamp"])
+        return abs(stamp - time.time() * 1000) < 30_000 and bool(headers.get("kalshi-access-key"))
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                pass
+
+            def _serve(self) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                path = parts.path
+                op = (
+                    server.route(self.command, path[len(BASE_PATH) :]) if path.startswith(BASE_PATH) else None
+                )
+                if op is None:
+                    self._send(
+                        404, {"error": {"code": "not_found", "message": f"no route {self.command} {path}"}}
+                    )
+                    return
+                signed = server.verify(self.command, path, headers) if op.requires_auth else None
+                with server.lock:
+                    server.received.append(
+                        Received(
+                            op.operation_id, self.command, path, parse_qsl(parts.query), headers, body, signed
+                        )
+                    )
+                    reply = (
+                        server.scripts[op.operation_id].popleft() if server.scripts[op.operation_id] else None
+                    )
+                if reply is None and signed is False:
+                    reply = Reply(401, {"error": {"code": "unauthorized", "message": "bad signature"}})
+                if reply is None:
+                    status, payload = server.sample_response(op)
+                    reply = Reply(status, payload)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                if reply.drop:
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                if reply.body is None and 200 <= reply.status < 300 and reply.status != 204:
+                    reply.body = server.sample_response(op)[1]
+                self._send(reply.status, reply.body, reply.headers)
+
+            def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+                data = (
+                    payload
+                    if isinstance(payload, bytes)
+                    else b""
+                    if payload is None
+                    else json.dumps(payload).encode()
+                )
+                self.send_response(status)
+                extra = headers or {}
+                if "Content-Type" not in extra and data:
+                    self.send_header("Content-Type", "application/json")
+                for name, value in extra.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if data:
+                    self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+        return Handler
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
