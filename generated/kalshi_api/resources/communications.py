@@ -973,7 +973,7 @@ class AsyncCommunicationsResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def list_block_trade_proposals_all(
+    def list_block_trade_proposals_all(
         self,
         *,
         market_ticker: str | None = None,
@@ -1173,7 +1173,7 @@ class AsyncCommunicationsResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def list_quotes_all(
+    def list_quotes_all(
         self,
         *,
         min_ts: int | None = None,
@@ -1429,7 +1429,7 @@ class AsyncCommunicationsResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def list_rfqs_all(
+    def list_rfqs_all(
         self,
         *,
         event_ticker: str | None = None,

@@ -522,7 +522,7 @@ class AsyncEventsResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def list_all(
+    def list_all(
         self,
         *,
         limit: int | None = None,
@@ -601,7 +601,7 @@ class AsyncEventsResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def fee_changes_all(
+    def fee_changes_all(
         self,
         *,
         event_ticker: str | None = None,
@@ -668,7 +668,7 @@ class AsyncEventsResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def list_multivariate_all(
+    def list_multivariate_all(
         self,
         *,
         limit: int | None = None,

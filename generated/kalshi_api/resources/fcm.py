@@ -273,7 +273,7 @@ class AsyncFcmResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def orders_all(
+    def orders_all(
         self,
         *,
         subtrader_id: str,
@@ -361,7 +361,7 @@ class AsyncFcmResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def positions_all(
+    def positions_all(
         self,
         *,
         subtrader_id: str,

@@ -521,7 +521,7 @@ class AsyncHistoricalResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def fills_all(
+    def fills_all(
         self,
         *,
         ticker: str | None = None,
@@ -594,7 +594,7 @@ class AsyncHistoricalResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def markets_all(
+    def markets_all(
         self,
         *,
         limit: int | None = None,
@@ -726,7 +726,7 @@ class AsyncHistoricalResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def orders_all(
+    def orders_all(
         self,
         *,
         ticker: str | None = None,
@@ -799,7 +799,7 @@ class AsyncHistoricalResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def trades_all(
+    def trades_all(
         self,
         *,
         ticker: str | None = None,

@@ -145,7 +145,7 @@ class AsyncIncentiveProgramsResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def list_all(
+    def list_all(
         self,
         *,
         status: Literal["all", "active", "upcoming", "closed", "paid_out"] | None = None,

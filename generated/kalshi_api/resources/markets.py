@@ -620,7 +620,7 @@ class AsyncMarketsResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def list_all(
+    def list_all(
         self,
         *,
         limit: int | None = None,
@@ -785,7 +785,7 @@ class AsyncMarketsResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def trades_all(
+    def trades_all(
         self,
         *,
         limit: int | None = None,

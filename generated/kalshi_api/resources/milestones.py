@@ -221,7 +221,7 @@ class AsyncMilestonesResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def list_all(
+    def list_all(
         self,
         *,
         limit: int,

@@ -326,7 +326,7 @@ class AsyncMultivariateResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def list_collections_all(
+    def list_collections_all(
         self,
         *,
         status: Literal["unopened", "open", "closed"] | None = None,

@@ -871,7 +871,7 @@ class AsyncOrdersResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def list_all(
+    def list_all(
         self,
         *,
         ticker: str | None = None,

@@ -779,7 +779,7 @@ class AsyncPortfolioResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def deposits_all(
+    def deposits_all(
         self,
         *,
         limit: int | None = None,
@@ -849,7 +849,7 @@ class AsyncPortfolioResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def fills_all(
+    def fills_all(
         self,
         *,
         ticker: str | None = None,
@@ -931,7 +931,7 @@ class AsyncPortfolioResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def positions_all(
+    def positions_all(
         self,
         *,
         limit: int | None = None,
@@ -1013,7 +1013,7 @@ class AsyncPortfolioResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def settlements_all(
+    def settlements_all(
         self,
         *,
         limit: int | None = None,
@@ -1199,7 +1199,7 @@ class AsyncPortfolioResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def subaccount_transfers_all(
+    def subaccount_transfers_all(
         self,
         *,
         limit: int | None = None,
@@ -1270,7 +1270,7 @@ class AsyncPortfolioResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def withdrawals_all(
+    def withdrawals_all(
         self,
         *,
         limit: int | None = None,

@@ -187,7 +187,7 @@ class AsyncStructuredTargetsResource(AsyncResource):
             timeout=timeout,
         )
 
-    async def list_all(
+    def list_all(
         self,
         *,
         ids: builtins.list[str] | None = None,
