@@ -28,8 +28,10 @@ def _specs(args: argparse.Namespace, project: Project) -> int:
 
 def _regen(args: argparse.Namespace, project: Project) -> int:
     started = time.perf_counter()
-    files = write_package(project, Path(args.out) if args.out else project.generated)
-    print(f"regen: {len(files)} files in {time.perf_counter() - started:.2f}s")
+    rendered = write_package(project, Path(args.out) if args.out else project.generated)
+    for note in rendered.notes:
+        print(f"note: {note}")
+    print(f"regen: {len(rendered.files)} files in {time.perf_counter() - started:.2f}s")
     return 0
 
 

@@ -152,8 +152,14 @@ class Renderer:
         return self.env.get_template(template).render(**context)
 
 
-def render_package(project: Project) -> dict[str, str]:
-    """Every generated file, as relative path -> text (before formatting)."""
+@dataclass
+class Rendered:
+    files: dict[str, str]  # relative path -> text, before formatting
+    notes: list[str]  # what a maintainer should read: exclusions, fallback names, stale table entries
+
+
+def render_package(project: Project) -> Rendered:
+    """Every generated file, and the notes about choices the generator made."""
     openapi = load_openapi(read_yaml(project.openapi))
     asyncapi = load_asyncapi(read_yaml(project.asyncapi))
     rest_info = _spec_info(project, "openapi", project.openapi)
@@ -233,7 +239,10 @@ def render_package(project: Project) -> dict[str, str]:
         ),
     )
     files["kalshi_api/py.typed"] = renderer.render("py.typed.j2", specs=[rest_info, ws_info])
-    return files
+    notes = [f"left out {op.operation_id} ({op.method.upper()} {op.path}): {why}" for op, why in client.excluded]
+    notes += [f"no name in operations.yaml for {op_id}: used the fallback name" for op_id in client.fallbacks]
+    notes += [f"operations.yaml names {op_id}, which this spec does not have" for op_id in client.unused_names]
+    return Rendered(files, notes)
 
 
 def _ruff(project: Project, *args: str) -> None:
@@ -244,9 +253,10 @@ def _ruff(project: Project, *args: str) -> None:
         raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}")
 
 
-def write_package(project: Project, out_dir: Path) -> list[Path]:
-    """Render, format and atomically put the package at ``out_dir/kalshi_api``. Returns the files written."""
-    files = render_package(project)
+def write_package(project: Project, out_dir: Path) -> Rendered:
+    """Render, format and atomically put the package at ``out_dir/kalshi_api``."""
+    rendered = render_package(project)
+    files = rendered.files
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".regen-", dir=out_dir))
     try:
@@ -266,7 +276,7 @@ def write_package(project: Project, out_dir: Path) -> list[Path]:
         os.replace(staging / PACKAGE, target)
         if previous.exists():
             shutil.rmtree(previous)
-        return sorted(target / rel.split("/", 1)[1] for rel in files)
+        return rendered
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
