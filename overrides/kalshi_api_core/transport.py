@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, cast
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -282,6 +282,39 @@ class RequestCore:
         retry_after = parse_retry_after(response.headers.get("Retry-After"), self.retry.retry_after_max)
         return self.retry.backoff(attempt) if retry_after is None else retry_after
 
+    # --- one attempt ----------------------------------------------------------------------------------
+
+    def request_args(self, prepared: Prepared, signed: Mapping[str, str]) -> dict[str, Any]:
+        """Arguments for httpx's build_request; the signature headers are fresh for every attempt."""
+        return {
+            "method": prepared.method,
+            "url": prepared.url,
+            "params": prepared.query,
+            "content": prepared.content,
+            "headers": {**prepared.headers, **signed},
+            "timeout": prepared.timeout if prepared.timeout is not None else httpx.USE_CLIENT_DEFAULT,
+        }
+
+    def retry_or_raise(
+        self, prepared: Prepared, exc: httpx.TransportError, attempt: int, started: float
+    ) -> float:
+        """The delay before the next attempt after a transport failure; raises the typed error when done."""
+        self.log(prepared, type(exc).__name__, started, attempt)
+        delay = self.delay_after_exception(prepared, exc, attempt)
+        if delay is None:
+            raise self.transport_error(prepared, exc) from None
+        return delay
+
+    def settle(
+        self, prepared: Prepared, response: httpx.Response, attempt: int, started: float
+    ) -> tuple[float | None, Any]:
+        """(delay, None) to retry, or (None, result) when the response is final (errors are raised)."""
+        self.log(prepared, str(response.status_code), started, attempt)
+        delay = self.delay_after_response(prepared, response, attempt)
+        if delay is not None:
+            return delay, None
+        return None, self.finish(prepared, response)
+
     # --- outcomes -----------------------------------------------------------------------------------
 
     def transport_error(self, prepared: Prepared, exc: httpx.TransportError) -> RequestError:
@@ -387,30 +420,17 @@ class SyncTransport:
         attempt = 0
         while True:
             started = time.perf_counter()
-            headers = dict(prepared.headers)
-            if self.core.auth is not None:
-                headers.update(self.core.auth.headers(prepared.method, prepared.sign_path))
-            request = self.client.build_request(
-                prepared.method,
-                prepared.url,
-                params=prepared.query,
-                content=prepared.content,
-                headers=headers,
-                timeout=prepared.timeout if prepared.timeout is not None else httpx.USE_CLIENT_DEFAULT,
-            )
+            signed = self.core.auth.headers(prepared.method, prepared.sign_path) if self.core.auth else {}
+            request = self.client.build_request(**self.core.request_args(prepared, signed))
             try:
                 response = self.client.send(request)
             except httpx.TransportError as exc:
-                self.core.log(prepared, type(exc).__name__, started, attempt)
-                delay = self.core.delay_after_exception(prepared, exc, attempt)
-                if delay is None:
-                    raise self.core.transport_error(prepared, exc) from None
+                delay = self.core.retry_or_raise(prepared, exc, attempt, started)
             else:
-                self.core.log(prepared, str(response.status_code), started, attempt)
-                delay = self.core.delay_after_response(prepared, response, attempt)
-                if delay is None:
-                    result: R = self.core.finish(prepared, response)
-                    return result
+                pending, result = self.core.settle(prepared, response, attempt, started)
+                if pending is None:
+                    return cast(R, result)
+                delay = pending
                 response.close()
             time.sleep(delay)
             attempt += 1
@@ -454,30 +474,19 @@ class AsyncTransport:
         attempt = 0
         while True:
             started = time.perf_counter()
-            headers = dict(prepared.headers)
-            if self.core.auth is not None:
-                headers.update(await self.core.auth.aheaders(prepared.method, prepared.sign_path))
-            request = self.client.build_request(
-                prepared.method,
-                prepared.url,
-                params=prepared.query,
-                content=prepared.content,
-                headers=headers,
-                timeout=prepared.timeout if prepared.timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            signed = (
+                await self.core.auth.aheaders(prepared.method, prepared.sign_path) if self.core.auth else {}
             )
+            request = self.client.build_request(**self.core.request_args(prepared, signed))
             try:
                 response = await self.client.send(request)
             except httpx.TransportError as exc:
-                self.core.log(prepared, type(exc).__name__, started, attempt)
-                delay = self.core.delay_after_exception(prepared, exc, attempt)
-                if delay is None:
-                    raise self.core.transport_error(prepared, exc) from None
+                delay = self.core.retry_or_raise(prepared, exc, attempt, started)
             else:
-                self.core.log(prepared, str(response.status_code), started, attempt)
-                delay = self.core.delay_after_response(prepared, response, attempt)
-                if delay is None:
-                    result: R = self.core.finish(prepared, response)
-                    return result
+                pending, result = self.core.settle(prepared, response, attempt, started)
+                if pending is None:
+                    return cast(R, result)
+                delay = pending
                 await response.aclose()
             await asyncio.sleep(delay)
             attempt += 1
