@@ -239,9 +239,11 @@ def render_package(project: Project) -> Rendered:
         ),
     )
     files["kalshi_api/py.typed"] = renderer.render("py.typed.j2", specs=[rest_info, ws_info])
-    notes = [f"left out {op.operation_id} ({op.method.upper()} {op.path}): {why}" for op, why in client.excluded]
-    notes += [f"no name in operations.yaml for {op_id}: used the fallback name" for op_id in client.fallbacks]
-    notes += [f"operations.yaml names {op_id}, which this spec does not have" for op_id in client.unused_names]
+    notes = [
+        f"left out {op.operation_id} ({op.method.upper()} {op.path}): {why}" for op, why in client.excluded
+    ]
+    notes += [f"no name in operations.yaml for {name}: used the fallback name" for name in client.fallbacks]
+    notes += [f"operations.yaml names {name}, which this spec does not have" for name in client.unused_names]
     return Rendered(files, notes)
 
 
