@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from codegen.ir import MISSING, IRError, Operation, Property, Schema
+from codegen.ir import IRError, Operation, Property, Schema
 from codegen.models import ClassDef, ModelPlan
 from codegen.naming import pascal_case, snake_case
 
@@ -64,12 +64,6 @@ class Arg:
     type_expr: str  # for the signature (without "| None" for optional arguments)
     required: bool
     note: str  # structural docstring note: type, default, enum, limits
-    default: str | None = None  # the spec's default as a Python literal, for optional query arguments
-
-    @property
-    def signature_default(self) -> str:
-        """What follows the annotation of an optional argument in a signature."""
-        return f" = {self.default}" if self.default is not None else " | None = None"
 
 
 @dataclass(frozen=True)
@@ -153,15 +147,6 @@ def _note(schema: Schema, schemas: Mapping[str, Schema]) -> str:
     return ", ".join(bits)
 
 
-def _spec_default(schema: Schema, schemas: Mapping[str, Schema]) -> str | None:
-    """The spec's scalar default as a literal (sent as given, so the call says what it asks for)."""
-    target = schemas.get(schema.ref or "", schema) if schema.kind == "ref" else schema
-    for candidate in (schema.default, target.default):
-        if isinstance(candidate, bool | int | float | str) and not isinstance(candidate, type(MISSING)):
-            return repr(candidate)
-    return None
-
-
 _PLAIN = {"StrictInt": "int", "StrictBool": "bool", "StrictFloat": "float", "Dollars": "DecimalInput",
           "Count": "DecimalInput"}  # fmt: skip
 
@@ -213,9 +198,7 @@ class _ClientPlanner:
         self.plan = plan
         self.config = config
 
-    def args(
-        self, props: Sequence[Property], class_name: str, op: Operation, with_defaults: bool = False
-    ) -> tuple[Arg, ...]:
+    def args(self, props: Sequence[Property], class_name: str, op: Operation) -> tuple[Arg, ...]:
         fields = _fields(self.plan, class_name)
         result = []
         for prop in props:
@@ -223,9 +206,8 @@ class _ClientPlanner:
             if fdef.name in RESERVED_ARGS:
                 raise IRError(prop.schema.location, f"argument name {fdef.name!r} clashes with the SDK's own")
             note = _note(prop.schema, self.schemas)
-            default = _spec_default(prop.schema, self.schemas) if with_defaults else None
             type_expr = signature_type(fdef.type_expr)
-            result.append(Arg(fdef.name, prop.name, type_expr, prop.required, note, default))
+            result.append(Arg(fdef.name, prop.name, type_expr, prop.required, note))
         return tuple(result)
 
     def method(self, op: Operation) -> MethodPlan:
@@ -241,9 +223,14 @@ class _ClientPlanner:
         query_args: tuple[Arg, ...] = ()
         if params_model:
             props = [Property(p.name, p.schema, p.required) for p in params]
-            every = self.args(props, params_model, op, with_defaults=True)
+            every = self.args(props, params_model, op)
             path_names = {p.name for p in params if p.location == "path"}
-            path_args = tuple(a for a in every if a.wire_name in path_names)
+            # positional path arguments follow the URL template, whatever order the spec lists them in
+            in_path = sorted(
+                (a for a in every if a.wire_name in path_names),
+                key=lambda a: op.path.index("{" + a.wire_name + "}"),
+            )
+            path_args = tuple(in_path)
             query_args = tuple(a for a in every if a.wire_name not in path_names)
         body_model, body_alias, body_args = self.body(op)
         taken = [a.name for a in path_args + query_args + body_args]

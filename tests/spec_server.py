@@ -79,7 +79,7 @@ class SpecServer:
     @property
     def base_url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}{BASE_PATH}"
+        return f"http://{host!s}:{port}{BASE_PATH}"
 
     def __enter__(self) -> SpecServer:
         self.thread.start()
@@ -139,6 +139,7 @@ class SpecServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes: don't wait for ACKs
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 pass

@@ -514,3 +514,11 @@ def test_june_spec_regenerates_without_v1_order_writes(tmp_path: Path) -> None:
     for op in v1_writes:
         assert f'"{op}": ' in client_module  # listed in EXCLUDED_OPERATIONS, with the reason
         assert any(note.startswith(f"left out {op} ") for note in rendered.notes)  # and regen says so
+
+
+def test_only_arguments_the_caller_gave_are_sent(server: SpecServer, client: KalshiClient) -> None:
+    """The spec's defaults are the server's to apply: the SDK never sends a value nobody chose."""
+    client.markets.list()
+    client.events.list(with_nested_markets=True)
+    assert server.calls("GetMarkets")[0].query == []
+    assert server.calls("GetEvents")[0].query == [("with_nested_markets", "true")]

@@ -218,7 +218,8 @@ class RequestCore:
     ) -> Prepared:
         if operation.requires_auth and self.auth is None:
             raise AuthRequiredError(operation.operation_id, operation.method, operation.path)
-        values = params.model_dump(by_alias=True, exclude_none=True) if params is not None else {}
+        # Only what the caller gave: the spec's defaults are the server's to apply, not ours to send.
+        values = params.model_dump(by_alias=True, exclude_unset=True, exclude_none=True) if params else {}
         path = operation.path
         for name in operation.path_params:
             value = values.pop(name, None)

@@ -84,8 +84,8 @@ GET_MARKET_CANDLESTICKS_BY_EVENT: Operation[GetEventCandlesticksResponse] = Oper
     path="/series/{series_ticker}/events/{ticker}/candlesticks",
     requires_auth=False,
     path_params=(
-        "ticker",
         "series_ticker",
+        "ticker",
     ),
     response_type=GetEventCandlesticksResponse,
 )
@@ -95,8 +95,8 @@ GET_EVENT_FORECAST_PERCENTILES_HISTORY: Operation[GetEventForecastPercentilesHis
     path="/series/{series_ticker}/events/{ticker}/forecast_percentile_history",
     requires_auth=True,
     path_params=(
-        "ticker",
         "series_ticker",
+        "ticker",
     ),
     array_query={
         "percentiles": True,
@@ -111,10 +111,10 @@ class EventsResource(SyncResource):
     def list(
         self,
         *,
-        limit: int = 200,
+        limit: int | None = None,
         cursor: str | None = None,
-        with_nested_markets: bool = False,
-        with_milestones: bool = False,
+        with_nested_markets: bool | None = None,
+        with_milestones: bool | None = None,
         status: Literal["unopened", "open", "closed", "settled"] | None = None,
         series_ticker: str | None = None,
         tickers: str | None = None,
@@ -160,9 +160,9 @@ class EventsResource(SyncResource):
     def list_all(
         self,
         *,
-        limit: int = 200,
-        with_nested_markets: bool = False,
-        with_milestones: bool = False,
+        limit: int | None = None,
+        with_nested_markets: bool | None = None,
+        with_milestones: bool | None = None,
         status: Literal["unopened", "open", "closed", "settled"] | None = None,
         series_ticker: str | None = None,
         tickers: str | None = None,
@@ -209,7 +209,7 @@ class EventsResource(SyncResource):
         self,
         *,
         event_ticker: str | None = None,
-        limit: int = 100,
+        limit: int | None = None,
         cursor: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
@@ -240,7 +240,7 @@ class EventsResource(SyncResource):
         self,
         *,
         event_ticker: str | None = None,
-        limit: int = 100,
+        limit: int | None = None,
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
@@ -269,11 +269,11 @@ class EventsResource(SyncResource):
     def list_multivariate(
         self,
         *,
-        limit: int = 100,
+        limit: int | None = None,
         cursor: str | None = None,
         series_ticker: str | None = None,
         collection_ticker: str | None = None,
-        with_nested_markets: bool = False,
+        with_nested_markets: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> Page[EventData]:
@@ -306,10 +306,10 @@ class EventsResource(SyncResource):
     def list_multivariate_all(
         self,
         *,
-        limit: int = 100,
+        limit: int | None = None,
         series_ticker: str | None = None,
         collection_ticker: str | None = None,
-        with_nested_markets: bool = False,
+        with_nested_markets: bool | None = None,
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
@@ -343,7 +343,7 @@ class EventsResource(SyncResource):
         self,
         event_ticker: str,
         *,
-        with_nested_markets: bool = False,
+        with_nested_markets: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> GetEventResponse:
@@ -394,8 +394,8 @@ class EventsResource(SyncResource):
 
     def candlesticks(
         self,
-        ticker: str,
         series_ticker: str,
+        ticker: str,
         *,
         start_ts: int,
         end_ts: int,
@@ -406,8 +406,8 @@ class EventsResource(SyncResource):
         """`GET /series/{series_ticker}/events/{ticker}/candlesticks` (GetMarketCandlesticksByEvent). Public: no credentials needed.
 
         Arguments (spec types):
-            ticker: string, required
             series_ticker: string, required
+            ticker: string, required
             start_ts: integer, int64, required
             end_ts: integer, int64, required
             period_interval: integer, int32, one of 1, 60, 1440, required
@@ -416,8 +416,8 @@ class EventsResource(SyncResource):
         """
         params = build_params(
             GetMarketCandlesticksByEventParams,
-            ticker=ticker,
             series_ticker=series_ticker,
+            ticker=ticker,
             start_ts=start_ts,
             end_ts=end_ts,
             period_interval=period_interval,
@@ -431,8 +431,8 @@ class EventsResource(SyncResource):
 
     def forecast_percentile_history(
         self,
-        ticker: str,
         series_ticker: str,
+        ticker: str,
         *,
         percentiles: builtins.list[int],
         start_ts: int,
@@ -444,8 +444,8 @@ class EventsResource(SyncResource):
         """`GET /series/{series_ticker}/events/{ticker}/forecast_percentile_history` (GetEventForecastPercentilesHistory). Requires authentication.
 
         Arguments (spec types):
-            ticker: string, required
             series_ticker: string, required
+            ticker: string, required
             percentiles: array, at most 10 items, required
             start_ts: integer, int64, required
             end_ts: integer, int64, required
@@ -455,8 +455,8 @@ class EventsResource(SyncResource):
         """
         params = build_params(
             GetEventForecastPercentilesHistoryParams,
-            ticker=ticker,
             series_ticker=series_ticker,
+            ticker=ticker,
             percentiles=percentiles,
             start_ts=start_ts,
             end_ts=end_ts,
@@ -476,10 +476,10 @@ class AsyncEventsResource(AsyncResource):
     async def list(
         self,
         *,
-        limit: int = 200,
+        limit: int | None = None,
         cursor: str | None = None,
-        with_nested_markets: bool = False,
-        with_milestones: bool = False,
+        with_nested_markets: bool | None = None,
+        with_milestones: bool | None = None,
         status: Literal["unopened", "open", "closed", "settled"] | None = None,
         series_ticker: str | None = None,
         tickers: str | None = None,
@@ -525,9 +525,9 @@ class AsyncEventsResource(AsyncResource):
     def list_all(
         self,
         *,
-        limit: int = 200,
-        with_nested_markets: bool = False,
-        with_milestones: bool = False,
+        limit: int | None = None,
+        with_nested_markets: bool | None = None,
+        with_milestones: bool | None = None,
         status: Literal["unopened", "open", "closed", "settled"] | None = None,
         series_ticker: str | None = None,
         tickers: str | None = None,
@@ -574,7 +574,7 @@ class AsyncEventsResource(AsyncResource):
         self,
         *,
         event_ticker: str | None = None,
-        limit: int = 100,
+        limit: int | None = None,
         cursor: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
@@ -605,7 +605,7 @@ class AsyncEventsResource(AsyncResource):
         self,
         *,
         event_ticker: str | None = None,
-        limit: int = 100,
+        limit: int | None = None,
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
@@ -634,11 +634,11 @@ class AsyncEventsResource(AsyncResource):
     async def list_multivariate(
         self,
         *,
-        limit: int = 100,
+        limit: int | None = None,
         cursor: str | None = None,
         series_ticker: str | None = None,
         collection_ticker: str | None = None,
-        with_nested_markets: bool = False,
+        with_nested_markets: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> Page[EventData]:
@@ -671,10 +671,10 @@ class AsyncEventsResource(AsyncResource):
     def list_multivariate_all(
         self,
         *,
-        limit: int = 100,
+        limit: int | None = None,
         series_ticker: str | None = None,
         collection_ticker: str | None = None,
-        with_nested_markets: bool = False,
+        with_nested_markets: bool | None = None,
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
@@ -708,7 +708,7 @@ class AsyncEventsResource(AsyncResource):
         self,
         event_ticker: str,
         *,
-        with_nested_markets: bool = False,
+        with_nested_markets: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> GetEventResponse:
@@ -759,8 +759,8 @@ class AsyncEventsResource(AsyncResource):
 
     async def candlesticks(
         self,
-        ticker: str,
         series_ticker: str,
+        ticker: str,
         *,
         start_ts: int,
         end_ts: int,
@@ -771,8 +771,8 @@ class AsyncEventsResource(AsyncResource):
         """`GET /series/{series_ticker}/events/{ticker}/candlesticks` (GetMarketCandlesticksByEvent). Public: no credentials needed.
 
         Arguments (spec types):
-            ticker: string, required
             series_ticker: string, required
+            ticker: string, required
             start_ts: integer, int64, required
             end_ts: integer, int64, required
             period_interval: integer, int32, one of 1, 60, 1440, required
@@ -781,8 +781,8 @@ class AsyncEventsResource(AsyncResource):
         """
         params = build_params(
             GetMarketCandlesticksByEventParams,
-            ticker=ticker,
             series_ticker=series_ticker,
+            ticker=ticker,
             start_ts=start_ts,
             end_ts=end_ts,
             period_interval=period_interval,
@@ -796,8 +796,8 @@ class AsyncEventsResource(AsyncResource):
 
     async def forecast_percentile_history(
         self,
-        ticker: str,
         series_ticker: str,
+        ticker: str,
         *,
         percentiles: builtins.list[int],
         start_ts: int,
@@ -809,8 +809,8 @@ class AsyncEventsResource(AsyncResource):
         """`GET /series/{series_ticker}/events/{ticker}/forecast_percentile_history` (GetEventForecastPercentilesHistory). Requires authentication.
 
         Arguments (spec types):
-            ticker: string, required
             series_ticker: string, required
+            ticker: string, required
             percentiles: array, at most 10 items, required
             start_ts: integer, int64, required
             end_ts: integer, int64, required
@@ -820,8 +820,8 @@ class AsyncEventsResource(AsyncResource):
         """
         params = build_params(
             GetEventForecastPercentilesHistoryParams,
-            ticker=ticker,
             series_ticker=series_ticker,
+            ticker=ticker,
             percentiles=percentiles,
             start_ts=start_ts,
             end_ts=end_ts,

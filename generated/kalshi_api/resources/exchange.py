@@ -132,7 +132,7 @@ class ExchangeResource(SyncResource):
         self,
         *,
         series_ticker: str | None = None,
-        show_historical: bool = False,
+        show_historical: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> GetSeriesFeeChangesResponse:
@@ -228,7 +228,7 @@ class AsyncExchangeResource(AsyncResource):
         self,
         *,
         series_ticker: str | None = None,
-        show_historical: bool = False,
+        show_historical: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> GetSeriesFeeChangesResponse:

@@ -73,7 +73,7 @@ class LiveDataResource(SyncResource):
         self,
         *,
         milestone_ids: builtins.list[str],
-        include_player_stats: bool = False,
+        include_player_stats: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> GetLiveDatasResponse:
@@ -101,7 +101,7 @@ class LiveDataResource(SyncResource):
         self,
         milestone_id: str,
         *,
-        include_player_stats: bool = False,
+        include_player_stats: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> LiveData:
@@ -155,7 +155,7 @@ class LiveDataResource(SyncResource):
         type_: str,
         milestone_id: str,
         *,
-        include_player_stats: bool = False,
+        include_player_stats: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> LiveData:
@@ -189,7 +189,7 @@ class AsyncLiveDataResource(AsyncResource):
         self,
         *,
         milestone_ids: builtins.list[str],
-        include_player_stats: bool = False,
+        include_player_stats: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> GetLiveDatasResponse:
@@ -217,7 +217,7 @@ class AsyncLiveDataResource(AsyncResource):
         self,
         milestone_id: str,
         *,
-        include_player_stats: bool = False,
+        include_player_stats: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> LiveData:
@@ -271,7 +271,7 @@ class AsyncLiveDataResource(AsyncResource):
         type_: str,
         milestone_id: str,
         *,
-        include_player_stats: bool = False,
+        include_player_stats: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> LiveData:

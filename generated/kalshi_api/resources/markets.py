@@ -129,7 +129,7 @@ class MarketsResource(SyncResource):
     def list(
         self,
         *,
-        limit: int = 100,
+        limit: int | None = None,
         cursor: str | None = None,
         event_ticker: str | None = None,
         series_ticker: str | None = None,
@@ -193,7 +193,7 @@ class MarketsResource(SyncResource):
     def list_all(
         self,
         *,
-        limit: int = 100,
+        limit: int | None = None,
         event_ticker: str | None = None,
         series_ticker: str | None = None,
         min_created_ts: int | None = None,
@@ -260,7 +260,7 @@ class MarketsResource(SyncResource):
         start_ts: int,
         end_ts: int,
         period_interval: int,
-        include_latest_before_start: bool = False,
+        include_latest_before_start: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> BatchGetMarketCandlesticksResponse:
@@ -318,7 +318,7 @@ class MarketsResource(SyncResource):
     def trades(
         self,
         *,
-        limit: int = 100,
+        limit: int | None = None,
         cursor: str | None = None,
         ticker: str | None = None,
         min_ts: int | None = None,
@@ -358,7 +358,7 @@ class MarketsResource(SyncResource):
     def trades_all(
         self,
         *,
-        limit: int = 100,
+        limit: int | None = None,
         ticker: str | None = None,
         min_ts: int | None = None,
         max_ts: int | None = None,
@@ -423,7 +423,7 @@ class MarketsResource(SyncResource):
         self,
         ticker: str,
         *,
-        depth: int = 0,
+        depth: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> OrderbookCountFp:
@@ -452,8 +452,8 @@ class MarketsResource(SyncResource):
         *,
         category: str | None = None,
         tags: str | None = None,
-        include_product_metadata: bool = False,
-        include_volume: bool = False,
+        include_product_metadata: bool | None = None,
+        include_volume: bool | None = None,
         min_updated_ts: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
@@ -488,7 +488,7 @@ class MarketsResource(SyncResource):
         self,
         series_ticker: str,
         *,
-        include_volume: bool = False,
+        include_volume: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> Series:
@@ -520,7 +520,7 @@ class MarketsResource(SyncResource):
         start_ts: int,
         end_ts: int,
         period_interval: Literal[1, 60, 1440],
-        include_latest_before_start: bool = False,
+        include_latest_before_start: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> GetMarketCandlesticksResponse:
@@ -559,7 +559,7 @@ class AsyncMarketsResource(AsyncResource):
     async def list(
         self,
         *,
-        limit: int = 100,
+        limit: int | None = None,
         cursor: str | None = None,
         event_ticker: str | None = None,
         series_ticker: str | None = None,
@@ -623,7 +623,7 @@ class AsyncMarketsResource(AsyncResource):
     def list_all(
         self,
         *,
-        limit: int = 100,
+        limit: int | None = None,
         event_ticker: str | None = None,
         series_ticker: str | None = None,
         min_created_ts: int | None = None,
@@ -690,7 +690,7 @@ class AsyncMarketsResource(AsyncResource):
         start_ts: int,
         end_ts: int,
         period_interval: int,
-        include_latest_before_start: bool = False,
+        include_latest_before_start: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> BatchGetMarketCandlesticksResponse:
@@ -748,7 +748,7 @@ class AsyncMarketsResource(AsyncResource):
     async def trades(
         self,
         *,
-        limit: int = 100,
+        limit: int | None = None,
         cursor: str | None = None,
         ticker: str | None = None,
         min_ts: int | None = None,
@@ -788,7 +788,7 @@ class AsyncMarketsResource(AsyncResource):
     def trades_all(
         self,
         *,
-        limit: int = 100,
+        limit: int | None = None,
         ticker: str | None = None,
         min_ts: int | None = None,
         max_ts: int | None = None,
@@ -853,7 +853,7 @@ class AsyncMarketsResource(AsyncResource):
         self,
         ticker: str,
         *,
-        depth: int = 0,
+        depth: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> OrderbookCountFp:
@@ -882,8 +882,8 @@ class AsyncMarketsResource(AsyncResource):
         *,
         category: str | None = None,
         tags: str | None = None,
-        include_product_metadata: bool = False,
-        include_volume: bool = False,
+        include_product_metadata: bool | None = None,
+        include_volume: bool | None = None,
         min_updated_ts: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
@@ -918,7 +918,7 @@ class AsyncMarketsResource(AsyncResource):
         self,
         series_ticker: str,
         *,
-        include_volume: bool = False,
+        include_volume: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> Series:
@@ -950,7 +950,7 @@ class AsyncMarketsResource(AsyncResource):
         start_ts: int,
         end_ts: int,
         period_interval: Literal[1, 60, 1440],
-        include_latest_before_start: bool = False,
+        include_latest_before_start: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> GetMarketCandlesticksResponse:
