@@ -217,6 +217,7 @@ class ChannelOperation:
     channel: str
     messages: tuple[str, ...]  # message keys
     pointer: str
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -638,7 +638,12 @@ def load_asyncapi(doc: Mapping[str, Any]) -> AsyncAPIDocument:
             )
         operations.append(
             ChannelOperation(
-                key=key, action=action, channel=channel_key, messages=tuple(message_keys), pointer=pointer
+                key=key,
+                action=action,
+                channel=channel_key,
+                messages=tuple(message_keys),
+                pointer=pointer,
+                tags=tuple(str(t.get("name")) for t in node.get("tags") or [] if isinstance(t, Mapping)),
             )
         )
 

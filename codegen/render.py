@@ -16,6 +16,7 @@ from typing import Any
 
 import jinja2
 
+from codegen.channels import WsPlan, plan_ws
 from codegen.ir import AsyncAPIDocument, OpenAPIDocument, Schema
 from codegen.load import load_asyncapi, load_openapi, read_yaml
 from codegen.models import AliasDef, Direction, ModelPlan, plan_models, referenced_components
@@ -193,16 +194,8 @@ def render_package(project: Project) -> Rendered:
             "doc": "The payload type of each message, by the message's key in the AsyncAPI components.",
         },
     )
-    files["kalshi_api/ws/__init__.py"] = renderer.render(
-        "package_init.py.j2",
-        specs=[ws_info],
-        docstring="Kalshi WebSocket API: payload models of every message.",
-        import_lines=[
-            "from kalshi_api.ws import models",
-            "from kalshi_api.ws.models import MESSAGE_PAYLOADS",
-        ],
-        exports=["MESSAGE_PAYLOADS", "models"],
-    )
+    ws = plan_ws(asyncapi, ws_plan, project.override_config / "channels.yaml")
+    files.update(_ws_files(renderer, ws, ws_plan, [ws_info]))
     config = OperationConfig.load(project.override_config / "operations.yaml")
     client = plan_client(openapi.operations, openapi.schemas, rest_plan, config)
     files.update(_client_files(renderer, client, rest_plan, [rest_info], openapi, asyncapi))
@@ -374,5 +367,87 @@ def _client_files(
             {"client": "KalshiClient", "base": "SyncClientBase", "is_async": False, "prefix": ""},
             {"client": "AsyncKalshiClient", "base": "AsyncClientBase", "is_async": True, "prefix": "Async"},
         ],
+    )
+    return files
+
+
+def _used_names(
+    exprs: list[str], plan: ModelPlan, models_module: str, fixed: dict[str, set[str]]
+) -> list[tuple[str, list[str]]]:
+    """Imports for the names a module's type expressions use, each from where it is defined."""
+    model_names = {d.name for d in plan.definitions}
+    known = {name: module for module, names in plan.imports.items() for name in names}
+    used = {module: set(names) for module, names in fixed.items()}
+    for expr in exprs:
+        for ident in _IDENT.findall(_STRING.sub("", expr)):
+            if ident in _BUILTIN_NAMES:
+                continue
+            module = (
+                models_module if ident in model_names else known.get(ident) or _RESOURCE_RUNTIME.get(ident)
+            )
+            if module is None:
+                raise ValueError(f"no import known for {ident!r}")
+            used.setdefault(module, set()).add(ident)
+    return [(m, sorted(n)) for m, n in sorted(used.items())]
+
+
+def _ws_files(renderer: Renderer, ws: WsPlan, plan: ModelPlan, specs: list[SpecInfo]) -> dict[str, str]:
+    files = {
+        "kalshi_api/ws/protocol.py": renderer.render(
+            "ws_protocol.py.j2",
+            specs=specs,
+            channels=ws.channels,
+            errors=ws.errors,
+            data_models=ws.data_models,
+        )
+    }
+    args = [a for c in ws.channels for a in c.params] + [a for u in ws.updates for a in u.params]
+    exprs = [a.type_expr for a in args] + [c.item_type for c in ws.channels]
+    exprs += [ws.subscribe_params, *(u.params_model for u in ws.updates)]
+    fixed = {
+        "kalshi_api_core.errors": {"ConfigurationError"},
+        "kalshi_api_core.ws.channels": {"Overflow"},
+        "kalshi_api_core.ws.engine": {"KalshiWebSocketBase", "Protocol", "Session"},
+        "kalshi_api_core.ws.subscription": {"Subscription"},
+        "kalshi_api.ws.protocol": {"PROTOCOL"},
+        "kalshi_api.client": {"SERVERS"},
+    }
+    files["kalshi_api/ws/session.py"] = renderer.render(
+        "ws_session.py.j2",
+        specs=specs,
+        channels=ws.channels,
+        updates=ws.updates,
+        subscribe_params=ws.subscribe_params,
+        imports=_used_names(exprs, plan, "kalshi_api.ws.models", fixed),
+        uses_builtins=any("builtins." in a.type_expr for a in args),
+    )
+    files["kalshi_api/ws/__init__.py"] = renderer.render(
+        "package_init.py.j2",
+        specs=specs,
+        docstring="Kalshi's WebSocket API: the client, its channels and the payload model of every message.",
+        import_lines=[
+            "from kalshi_api.ws import models",
+            "from kalshi_api.ws.models import MESSAGE_PAYLOADS",
+            "from kalshi_api.ws.protocol import CHANNELS, ERROR_CLASSES",
+            "from kalshi_api.ws.session import KalshiWebSocket, KalshiWsSession",
+            "from kalshi_api_core.ws.engine import CommandError, ConnectionLostError, ReconnectPolicy",
+            "from kalshi_api_core.ws.subscription import Resync, Subscription, SubscriptionOverflowError",
+        ],
+        exports=sorted(
+            [
+                "MESSAGE_PAYLOADS",
+                "models",
+                "CHANNELS",
+                "ERROR_CLASSES",
+                "KalshiWebSocket",
+                "KalshiWsSession",
+                "CommandError",
+                "ConnectionLostError",
+                "ReconnectPolicy",
+                "Resync",
+                "Subscription",
+                "SubscriptionOverflowError",
+            ]
+        ),
     )
     return files

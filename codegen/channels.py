@@ -1,0 +1,176 @@
+"""Plan the WebSocket surface from the AsyncAPI IR: the channel table, typed subscribe and update methods, and
+one error class per spec error code."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from codegen.ir import AsyncAPIDocument, IRError, Schema
+from codegen.models import ModelPlan
+from codegen.naming import pascal_case, snake_case
+from codegen.operations import Arg, _fields, _note, signature_type
+
+SUBSCRIBE_COMMAND = "subscribeCommand"
+RESERVED = frozenset({"self", "max_queue", "overflow", "subscription"})
+
+
+@dataclass(frozen=True)
+class ChannelPlan:
+    name: str
+    method: str  # subscribe_<name>
+    messages: tuple[tuple[str, str], ...]  # (wire type, payload model)
+    params: tuple[Arg, ...]
+    private: bool
+    sequenced: bool
+    overflow: str
+    update_command: str | None
+
+    @property
+    def item_type(self) -> str:
+        return " | ".join(model for _, model in self.messages)
+
+
+@dataclass(frozen=True)
+class UpdatePlan:
+    command: str  # message key of the update command
+    method: str
+    params: tuple[Arg, ...]  # without sid/sids: the subscription supplies them
+    channels: tuple[str, ...]
+    params_model: str
+
+
+@dataclass(frozen=True)
+class ErrorPlan:
+    code: int
+    class_name: str
+    name: str
+
+
+@dataclass
+class WsPlan:
+    channels: list[ChannelPlan]
+    updates: list[UpdatePlan]
+    errors: list[ErrorPlan]
+    data_models: list[str]  # every data payload model (the frame decoder's union)
+    subscribe_params: str  # the generated model that validates subscribe parameters
+
+
+def _payload(spec: AsyncAPIDocument, key: str) -> Schema:
+    payload = spec.messages[key].payload
+    if payload.kind != "ref":
+        raise IRError(payload.location, "channel messages must reference a payload schema")
+    return spec.schemas[payload.ref or ""]
+
+
+def _params_schema(spec: AsyncAPIDocument, command: str, plan: ModelPlan) -> tuple[Schema, str]:
+    """A command's params schema and the generated (request) class for it."""
+    payload = spec.messages[command].payload
+    target = spec.schemas[payload.ref or ""]
+    params = target.get_property("params").schema
+    return params, plan.request_names[payload.ref or ""] + "Params"
+
+
+def _type_literal(schema: Schema, schemas: Mapping[str, Schema]) -> str:
+    props = {p.name: p for p in _properties(schema, schemas)}
+    if "type" not in props or not isinstance(props["type"].schema.const, str):
+        raise IRError(schema.location, "data messages need a constant `type`")
+    return str(props["type"].schema.const)
+
+
+def _properties(schema: Schema, schemas: Mapping[str, Schema]) -> list[Any]:
+    if schema.kind == "ref":
+        return _properties(schemas[schema.ref or ""], schemas)
+    if schema.kind == "all_of":
+        merged: dict[str, Any] = {}
+        for part in schema.parts:
+            merged.update((p.name, p) for p in _properties(part, schemas))
+        return list(merged.values())
+    return list(schema.properties)
+
+
+def _args(schema: Schema, class_name: str, plan: ModelPlan, skip: frozenset[str]) -> dict[str, Arg]:
+    fields = _fields(plan, class_name)
+    args: dict[str, Arg] = {}
+    for prop in schema.properties:
+        if prop.name in skip:
+            continue
+        fdef = fields[prop.name]
+        if fdef.name in RESERVED:
+            raise IRError(prop.schema.location, f"argument name {fdef.name!r} clashes with the SDK's own")
+        args[prop.name] = Arg(
+            fdef.name, prop.name, signature_type(fdef.type_expr), prop.required, _note(prop.schema, {})
+        )
+    return args
+
+
+def plan_ws(spec: AsyncAPIDocument, plan: ModelPlan, config_path: Path) -> WsPlan:
+    config = (yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}).get("channels") or {}
+    private = {op.channel for op in spec.operations if "private" in op.tags}
+    sub_params, sub_class = _params_schema(spec, SUBSCRIBE_COMMAND, plan)
+    subscribe_args = _args(sub_params, sub_class, plan, frozenset({"channels"}))
+    channel_enum = sub_params.get_property("channels").schema.items
+    data_channels = list(channel_enum.enum or ()) if channel_enum is not None else []
+    by_key = {c.key: c for c in spec.channels}
+    channels: list[ChannelPlan] = []
+    data_models: list[str] = []
+    for name in data_channels:
+        entry = config.get(name)
+        if entry is None or name not in by_key:
+            raise IRError(config_path.as_posix(), f"channel {name!r} needs an entry (params, overflow)")
+        unknown = [p for p in entry.get("params") or [] if p not in subscribe_args]
+        if unknown:
+            raise IRError(
+                config_path.as_posix(), f"{name}: {unknown} are not subscribe parameters of the spec"
+            )
+        messages = []
+        sequenced = False
+        for message in by_key[name].messages:
+            payload = _payload(spec, message.key)
+            model = plan.response_names[message.payload.ref or ""]
+            messages.append((_type_literal(payload, spec.schemas), model))
+            sequenced = sequenced or any(p.name == "seq" for p in _properties(payload, spec.schemas))
+            if model not in data_models:
+                data_models.append(model)
+        channels.append(
+            ChannelPlan(
+                name=name,
+                method="subscribe_" + snake_case(name),
+                messages=tuple(sorted(messages)),
+                params=tuple(subscribe_args[p] for p in entry.get("params") or []),
+                private=name in private,
+                sequenced=sequenced,
+                overflow=str(entry.get("overflow", "raise")),
+                update_command=entry.get("update"),
+            )
+        )
+    stale = sorted(set(config) - set(data_channels))
+    if stale:
+        raise IRError(config_path.as_posix(), f"channels {stale} are not data channels of the spec")
+    updates = []
+    for command in sorted({c.update_command for c in channels if c.update_command}):
+        params, class_name = _params_schema(spec, command, plan)
+        args = _args(params, class_name, plan, frozenset({"sid", "sids"}))
+        stem = command.removesuffix("Command").removesuffix("UpdateSubscription")
+        method = (
+            "update_subscription"
+            if command == "updateSubscriptionCommand"
+            else f"update_{snake_case(stem)}_subscription"
+        )
+        users = tuple(c.name for c in channels if c.update_command == command)
+        updates.append(UpdatePlan(command, method, tuple(args.values()), users, class_name))
+    errors = [ErrorPlan(e.code, _error_class(e.name), e.name) for e in spec.error_codes]
+    if len({e.class_name for e in errors}) != len(errors):
+        raise IRError("#/x-error-codes", "two error codes map to the same class name")
+    return WsPlan(channels, updates, errors, data_models, sub_class)
+
+
+def _error_class(name: str) -> str:
+    words = pascal_case(
+        name.replace(">=", "at least").replace("<=", "at most").replace(">", "above").replace("<", "below")
+    )
+    return words if words.endswith("Error") else words + "Error"

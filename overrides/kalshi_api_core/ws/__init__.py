@@ -1,0 +1,1 @@
+"""WebSocket streaming: local state built from Kalshi's WebSocket channels."""
