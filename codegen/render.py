@@ -199,7 +199,10 @@ def render_package(project: Project) -> Rendered:
     config = OperationConfig.load(project.override_config / "operations.yaml")
     client = plan_client(openapi.operations, openapi.schemas, rest_plan, config)
     files.update(_client_files(renderer, client, rest_plan, [rest_info], openapi, asyncapi))
-    files["kalshi_api/_spec.py"] = renderer.render("spec_info.py.j2", specs=[rest_info, ws_info])
+    ws_servers = [f"{s.protocol}://{s.host}{s.pathname}" for s in asyncapi.servers]
+    files["kalshi_api/_spec.py"] = renderer.render(
+        "spec_info.py.j2", specs=[rest_info, ws_info], servers=[*openapi.servers, *ws_servers]
+    )
     core_exports = ["Count", "DecimalInputError", "Dollars", "Page", "PriceLevel"]
     files["kalshi_api/__init__.py"] = renderer.render(
         "package_init.py.j2",
@@ -355,12 +358,10 @@ def _client_files(
         ],
         exports=sorted(n for r in client.resources for n in (r.class_name, r.async_class_name)),
     )
-    ws_servers = [f"{s.protocol}://{s.host}{s.pathname}" for s in asyncapi.servers]
     files["kalshi_api/client.py"] = renderer.render(
         "client.py.j2",
         specs=specs,
         resources=client.resources,
-        servers=[*openapi.servers, *ws_servers],
         excluded=client.excluded,
         version=openapi.version,
         variants=[
@@ -406,11 +407,12 @@ def _ws_files(renderer: Renderer, ws: WsPlan, plan: ModelPlan, specs: list[SpecI
     exprs += [ws.subscribe_params, *(u.params_model for u in ws.updates)]
     fixed = {
         "kalshi_api_core.errors": {"ConfigurationError"},
+        "kalshi_api_core.resources": {"build_params"},
         "kalshi_api_core.ws.channels": {"Overflow"},
         "kalshi_api_core.ws.engine": {"KalshiWebSocketBase", "Protocol", "Session"},
         "kalshi_api_core.ws.subscription": {"Subscription"},
         "kalshi_api.ws.protocol": {"PROTOCOL"},
-        "kalshi_api.client": {"SERVERS"},
+        "kalshi_api._spec": {"SERVERS"},
     }
     files["kalshi_api/ws/session.py"] = renderer.render(
         "ws_session.py.j2",

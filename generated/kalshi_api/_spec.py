@@ -13,3 +13,12 @@ OPENAPI_SHA256 = "c91ebd25b9dc40bc00285dfaecdebf9c3c69afda30b396e18d2cdd716027af
 ASYNCAPI_TITLE = "Kalshi Market Data WebSocket API"
 ASYNCAPI_VERSION = "2.0.0"
 ASYNCAPI_SHA256 = "219f7967f2ed92bf15b02bfd4e7cefe3eb8a3da8c5d85335af2778992dba0400"
+
+SERVERS: tuple[str, ...] = (
+    "https://external-api.kalshi.com/trade-api/v2",
+    "https://api.elections.kalshi.com/trade-api/v2",
+    "https://external-api.demo.kalshi.co/trade-api/v2",
+    "https://demo-api.kalshi.co/trade-api/v2",
+    "wss://external-api-ws.kalshi.com/trade-api/ws/v2",
+)
+"""Every server the specs name (REST and WebSocket): the hosts a client may talk to, besides loopback."""

@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from kalshi_api._spec import SERVERS
 from kalshi_api.resources.account import AccountResource, AsyncAccountResource
 from kalshi_api.resources.api_keys import ApiKeysResource, AsyncApiKeysResource
 from kalshi_api.resources.communications import AsyncCommunicationsResource, CommunicationsResource
@@ -24,18 +25,10 @@ from kalshi_api.resources.orders import AsyncOrdersResource, OrdersResource
 from kalshi_api.resources.portfolio import AsyncPortfolioResource, PortfolioResource
 from kalshi_api.resources.search import AsyncSearchResource, SearchResource
 from kalshi_api.resources.structured_targets import AsyncStructuredTargetsResource, StructuredTargetsResource
+from kalshi_api.ws.session import KalshiWebSocket
 from kalshi_api_core.client_base import AsyncClientBase, SyncClientBase
 
 __all__ = ["EXCLUDED_OPERATIONS", "SERVERS", "AsyncKalshiClient", "KalshiClient"]
-
-SERVERS: tuple[str, ...] = (
-    "https://external-api.kalshi.com/trade-api/v2",
-    "https://api.elections.kalshi.com/trade-api/v2",
-    "https://external-api.demo.kalshi.co/trade-api/v2",
-    "https://demo-api.kalshi.co/trade-api/v2",
-    "wss://external-api-ws.kalshi.com/trade-api/ws/v2",
-)
-"""Every server the specs name (REST and WebSocket): the hosts a client may talk to, besides loopback."""
 
 EXCLUDED_OPERATIONS: dict[str, str] = {}
 """Operations of the spec that the client deliberately leaves out, with the reason."""
@@ -84,6 +77,16 @@ class KalshiClient(SyncClientBase):
         self.search = SearchResource(self._transport)
         self.structured_targets = StructuredTargetsResource(self._transport)
 
+    def websocket(self, **options: Any) -> KalshiWebSocket:
+        """A WebSocket client with this client's credentials, environment and allowed hosts."""
+        return KalshiWebSocket(
+            self.auth,
+            environment=self.environment,
+            url=self.ws_url,
+            allowed_hosts=self.host_policy.allowed_hosts,
+            **options,
+        )
+
 
 class AsyncKalshiClient(AsyncClientBase):
     """Kalshi's REST API, async: use it as an async context manager or call ``await close()``."""
@@ -127,3 +130,13 @@ class AsyncKalshiClient(AsyncClientBase):
         self.portfolio = AsyncPortfolioResource(self._transport)
         self.search = AsyncSearchResource(self._transport)
         self.structured_targets = AsyncStructuredTargetsResource(self._transport)
+
+    def websocket(self, **options: Any) -> KalshiWebSocket:
+        """A WebSocket client with this client's credentials, environment and allowed hosts."""
+        return KalshiWebSocket(
+            self.auth,
+            environment=self.environment,
+            url=self.ws_url,
+            allowed_hosts=self.host_policy.allowed_hosts,
+            **options,
+        )

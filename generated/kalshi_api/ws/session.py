@@ -9,7 +9,7 @@ import builtins
 from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar, Literal, cast
 
-from kalshi_api.client import SERVERS
+from kalshi_api._spec import SERVERS
 from kalshi_api.ws.models import (
     CfbenchmarksIndexListPayload,
     CfbenchmarksUpdateSubscriptionCommandPayloadParams,
@@ -41,6 +41,7 @@ from kalshi_api.ws.models import (
 )
 from kalshi_api.ws.protocol import PROTOCOL
 from kalshi_api_core.errors import ConfigurationError
+from kalshi_api_core.resources import build_params
 from kalshi_api_core.ws.channels import Overflow
 from kalshi_api_core.ws.engine import KalshiWebSocketBase, Protocol, Session
 from kalshi_api_core.ws.subscription import Subscription
@@ -65,15 +66,14 @@ class KalshiWsSession(Session):
         Sequenced: a seq gap resubscribes for a fresh snapshot and yields a ``Resync`` marker first.
         A full queue (max_queue) ends the stream with SubscriptionOverflowError unless ``overflow`` says otherwise.
         """
-        params = SubscribeCommandPayloadParams.model_validate(
-            {
-                "channels": ["orderbook_delta"],
-                "market_ticker": market_ticker,
-                "market_tickers": market_tickers,
-                "use_yes_price": use_yes_price,
-            },
+        params = build_params(
+            SubscribeCommandPayloadParams,
+            channels=["orderbook_delta"],
+            market_ticker=market_ticker,
+            market_tickers=market_tickers,
+            use_yes_price=use_yes_price,
         )
-        wire = params.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"channels"})
+        wire = params.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"channels"})
         return await self._subscribe("orderbook_delta", wire, max_queue, overflow)
 
     async def subscribe_ticker(
@@ -91,18 +91,17 @@ class KalshiWsSession(Session):
         """Subscribe to `ticker`. Messages: `ticker`.
         A full queue (max_queue) drops the oldest message unless ``overflow`` says otherwise.
         """
-        params = SubscribeCommandPayloadParams.model_validate(
-            {
-                "channels": ["ticker"],
-                "market_ticker": market_ticker,
-                "market_tickers": market_tickers,
-                "market_id": market_id,
-                "market_ids": market_ids,
-                "send_initial_snapshot": send_initial_snapshot,
-                "skip_ticker_ack": skip_ticker_ack,
-            },
+        params = build_params(
+            SubscribeCommandPayloadParams,
+            channels=["ticker"],
+            market_ticker=market_ticker,
+            market_tickers=market_tickers,
+            market_id=market_id,
+            market_ids=market_ids,
+            send_initial_snapshot=send_initial_snapshot,
+            skip_ticker_ack=skip_ticker_ack,
         )
-        wire = params.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"channels"})
+        wire = params.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"channels"})
         return await self._subscribe("ticker", wire, max_queue, overflow)
 
     async def subscribe_trade(
@@ -116,10 +115,13 @@ class KalshiWsSession(Session):
         """Subscribe to `trade`. Messages: `trade`.
         A full queue (max_queue) drops the oldest message unless ``overflow`` says otherwise.
         """
-        params = SubscribeCommandPayloadParams.model_validate(
-            {"channels": ["trade"], "market_ticker": market_ticker, "market_tickers": market_tickers},
+        params = build_params(
+            SubscribeCommandPayloadParams,
+            channels=["trade"],
+            market_ticker=market_ticker,
+            market_tickers=market_tickers,
         )
-        wire = params.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"channels"})
+        wire = params.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"channels"})
         return await self._subscribe("trade", wire, max_queue, overflow)
 
     async def subscribe_fill(
@@ -133,10 +135,13 @@ class KalshiWsSession(Session):
         """Subscribe to `fill` (your account's data). Messages: `fill`.
         A full queue (max_queue) ends the stream with SubscriptionOverflowError unless ``overflow`` says otherwise.
         """
-        params = SubscribeCommandPayloadParams.model_validate(
-            {"channels": ["fill"], "market_ticker": market_ticker, "market_tickers": market_tickers},
+        params = build_params(
+            SubscribeCommandPayloadParams,
+            channels=["fill"],
+            market_ticker=market_ticker,
+            market_tickers=market_tickers,
         )
-        wire = params.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"channels"})
+        wire = params.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"channels"})
         return await self._subscribe("fill", wire, max_queue, overflow)
 
     async def subscribe_market_positions(
@@ -150,14 +155,13 @@ class KalshiWsSession(Session):
         """Subscribe to `market_positions` (your account's data). Messages: `market_position`.
         A full queue (max_queue) ends the stream with SubscriptionOverflowError unless ``overflow`` says otherwise.
         """
-        params = SubscribeCommandPayloadParams.model_validate(
-            {
-                "channels": ["market_positions"],
-                "market_ticker": market_ticker,
-                "market_tickers": market_tickers,
-            },
+        params = build_params(
+            SubscribeCommandPayloadParams,
+            channels=["market_positions"],
+            market_ticker=market_ticker,
+            market_tickers=market_tickers,
         )
-        wire = params.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"channels"})
+        wire = params.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"channels"})
         return await self._subscribe("market_positions", wire, max_queue, overflow)
 
     async def subscribe_market_lifecycle_v2(
@@ -169,10 +173,11 @@ class KalshiWsSession(Session):
         """Subscribe to `market_lifecycle_v2`. Messages: `event_fee_update`, `event_lifecycle`, `market_lifecycle_v2`.
         A full queue (max_queue) ends the stream with SubscriptionOverflowError unless ``overflow`` says otherwise.
         """
-        params = SubscribeCommandPayloadParams.model_validate(
-            {"channels": ["market_lifecycle_v2"]},
+        params = build_params(
+            SubscribeCommandPayloadParams,
+            channels=["market_lifecycle_v2"],
         )
-        wire = params.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"channels"})
+        wire = params.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"channels"})
         return await self._subscribe("market_lifecycle_v2", wire, max_queue, overflow)
 
     async def subscribe_multivariate_market_lifecycle(
@@ -184,10 +189,11 @@ class KalshiWsSession(Session):
         """Subscribe to `multivariate_market_lifecycle`. Messages: `event_lifecycle`, `multivariate_market_lifecycle`.
         A full queue (max_queue) ends the stream with SubscriptionOverflowError unless ``overflow`` says otherwise.
         """
-        params = SubscribeCommandPayloadParams.model_validate(
-            {"channels": ["multivariate_market_lifecycle"]},
+        params = build_params(
+            SubscribeCommandPayloadParams,
+            channels=["multivariate_market_lifecycle"],
         )
-        wire = params.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"channels"})
+        wire = params.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"channels"})
         return await self._subscribe("multivariate_market_lifecycle", wire, max_queue, overflow)
 
     async def subscribe_communications(
@@ -207,10 +213,13 @@ class KalshiWsSession(Session):
         """Subscribe to `communications` (your account's data). Messages: `quote_accepted`, `quote_created`, `quote_executed`, `rfq_created`, `rfq_deleted`.
         A full queue (max_queue) ends the stream with SubscriptionOverflowError unless ``overflow`` says otherwise.
         """
-        params = SubscribeCommandPayloadParams.model_validate(
-            {"channels": ["communications"], "shard_factor": shard_factor, "shard_key": shard_key},
+        params = build_params(
+            SubscribeCommandPayloadParams,
+            channels=["communications"],
+            shard_factor=shard_factor,
+            shard_key=shard_key,
         )
-        wire = params.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"channels"})
+        wire = params.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"channels"})
         return await self._subscribe("communications", wire, max_queue, overflow)
 
     async def subscribe_order_group_updates(
@@ -224,10 +233,11 @@ class KalshiWsSession(Session):
         Sequenced: a seq gap resubscribes for a fresh snapshot and yields a ``Resync`` marker first.
         A full queue (max_queue) ends the stream with SubscriptionOverflowError unless ``overflow`` says otherwise.
         """
-        params = SubscribeCommandPayloadParams.model_validate(
-            {"channels": ["order_group_updates"]},
+        params = build_params(
+            SubscribeCommandPayloadParams,
+            channels=["order_group_updates"],
         )
-        wire = params.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"channels"})
+        wire = params.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"channels"})
         return await self._subscribe("order_group_updates", wire, max_queue, overflow)
 
     async def subscribe_user_orders(
@@ -240,10 +250,12 @@ class KalshiWsSession(Session):
         """Subscribe to `user_orders` (your account's data). Messages: `user_order`.
         A full queue (max_queue) ends the stream with SubscriptionOverflowError unless ``overflow`` says otherwise.
         """
-        params = SubscribeCommandPayloadParams.model_validate(
-            {"channels": ["user_orders"], "market_tickers": market_tickers},
+        params = build_params(
+            SubscribeCommandPayloadParams,
+            channels=["user_orders"],
+            market_tickers=market_tickers,
         )
-        wire = params.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"channels"})
+        wire = params.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"channels"})
         return await self._subscribe("user_orders", wire, max_queue, overflow)
 
     async def subscribe_cfbenchmarks_value(
@@ -258,10 +270,12 @@ class KalshiWsSession(Session):
         Sequenced: a seq gap resubscribes for a fresh snapshot and yields a ``Resync`` marker first.
         A full queue (max_queue) drops the oldest message unless ``overflow`` says otherwise.
         """
-        params = SubscribeCommandPayloadParams.model_validate(
-            {"channels": ["cfbenchmarks_value"], "index_ids": index_ids},
+        params = build_params(
+            SubscribeCommandPayloadParams,
+            channels=["cfbenchmarks_value"],
+            index_ids=index_ids,
         )
-        wire = params.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"channels"})
+        wire = params.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"channels"})
         return await self._subscribe("cfbenchmarks_value", wire, max_queue, overflow)
 
     async def subscribe_pyth_value(
@@ -276,10 +290,12 @@ class KalshiWsSession(Session):
         Sequenced: a seq gap resubscribes for a fresh snapshot and yields a ``Resync`` marker first.
         A full queue (max_queue) drops the oldest message unless ``overflow`` says otherwise.
         """
-        params = SubscribeCommandPayloadParams.model_validate(
-            {"channels": ["pyth_value"], "underlying_tickers": underlying_tickers},
+        params = build_params(
+            SubscribeCommandPayloadParams,
+            channels=["pyth_value"],
+            underlying_tickers=underlying_tickers,
         )
-        wire = params.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"channels"})
+        wire = params.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"channels"})
         return await self._subscribe("pyth_value", wire, max_queue, overflow)
 
     async def update_cfbenchmarks_subscription(
@@ -294,13 +310,12 @@ class KalshiWsSession(Session):
             raise ConfigurationError(
                 f"update_cfbenchmarks_subscription does not apply to {subscription.channel!r} subscriptions"
             )
-        params = CfbenchmarksUpdateSubscriptionCommandPayloadParams.model_validate(
-            {
-                "action": action,
-                "index_ids": index_ids,
-            },
+        params = build_params(
+            CfbenchmarksUpdateSubscriptionCommandPayloadParams,
+            action=action,
+            index_ids=index_ids,
         )
-        wire = params.model_dump(mode="json", by_alias=True, exclude_none=True)
+        wire = params.model_dump(mode="json", by_alias=True, exclude_unset=True)
         return await self._update(subscription, wire)
 
     async def update_pyth_subscription(
@@ -315,13 +330,12 @@ class KalshiWsSession(Session):
             raise ConfigurationError(
                 f"update_pyth_subscription does not apply to {subscription.channel!r} subscriptions"
             )
-        params = PythUpdateSubscriptionCommandPayloadParams.model_validate(
-            {
-                "action": action,
-                "underlying_tickers": underlying_tickers,
-            },
+        params = build_params(
+            PythUpdateSubscriptionCommandPayloadParams,
+            action=action,
+            underlying_tickers=underlying_tickers,
         )
-        wire = params.model_dump(mode="json", by_alias=True, exclude_none=True)
+        wire = params.model_dump(mode="json", by_alias=True, exclude_unset=True)
         return await self._update(subscription, wire)
 
     async def update_subscription(
@@ -345,17 +359,16 @@ class KalshiWsSession(Session):
             raise ConfigurationError(
                 f"update_subscription does not apply to {subscription.channel!r} subscriptions"
             )
-        params = UpdateSubscriptionCommandPayloadInputParams.model_validate(
-            {
-                "action": action,
-                "market_id": market_id,
-                "market_ids": market_ids,
-                "market_ticker": market_ticker,
-                "market_tickers": market_tickers,
-                "send_initial_snapshot": send_initial_snapshot,
-            },
+        params = build_params(
+            UpdateSubscriptionCommandPayloadInputParams,
+            action=action,
+            market_id=market_id,
+            market_ids=market_ids,
+            market_ticker=market_ticker,
+            market_tickers=market_tickers,
+            send_initial_snapshot=send_initial_snapshot,
         )
-        wire = params.model_dump(mode="json", by_alias=True, exclude_none=True)
+        wire = params.model_dump(mode="json", by_alias=True, exclude_unset=True)
         return await self._update(subscription, wire)
 
 

@@ -26,6 +26,7 @@ from kalshi_api_core.auth import KalshiAuth
 from kalshi_api_core.config import Environment, HostPolicy
 from kalshi_api_core.config import environment as resolve_environment
 from kalshi_api_core.errors import ConfigurationError, KalshiError
+from kalshi_api_core.ws.book_feed import BookFeed
 from kalshi_api_core.ws.channels import ChannelSpec, Overflow
 from kalshi_api_core.ws.subscription import Resync, Subscription, SubscriptionClosedError
 
@@ -73,6 +74,13 @@ class Protocol:
     error_classes: Mapping[int, type[CommandError]]
 
 
+@dataclass
+class _Pending:
+    command: str
+    future: asyncio.Future[dict[str, Any]]
+    on_answer: Callable[[dict[str, Any]], None] | None = None
+
+
 class Session:
     """One logical connection: survives reconnects, owns the subscriptions. Generated subclasses add
     ``subscribe_<channel>`` methods."""
@@ -82,7 +90,7 @@ class Session:
         self._protocol = socket.protocol
         self._conn: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._pending: dict[int, tuple[str, asyncio.Future[dict[str, Any]]]] = {}
+        self._pending: dict[int, _Pending] = {}
         self._by_sid: dict[int, Subscription[Any]] = {}
         self._subscriptions: list[Subscription[Any]] = []
         self._handlers: dict[str, list[Handler]] = {}
@@ -113,9 +121,11 @@ class Session:
                 await self._reader
         if self._conn is not None:
             await self._conn.close()
-        for _, future in self._pending.values():
-            if not future.done():
-                future.set_exception(SubscriptionClosedError("the session closed before the server answered"))
+        for pending in self._pending.values():
+            if not pending.future.done():
+                pending.future.set_exception(
+                    SubscriptionClosedError("the session closed before the server answered")
+                )
         for sub in self._subscriptions:
             sub.close()
         await asyncio.gather(*self._resyncing, return_exceptions=True)
@@ -147,20 +157,26 @@ class Session:
     # --- commands -----------------------------------------------------------------------------------
 
     async def _command(
-        self, cmd: str, params: Mapping[str, Any] | None, timeout: float | None = None
+        self,
+        cmd: str,
+        params: Mapping[str, Any] | None,
+        on_answer: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
-        await asyncio.wait_for(self._connected.wait(), timeout or self._ws.command_timeout)
+        """Send a command and wait for its answer. ``on_answer`` runs in the reader as the answer arrives,
+        before any later frame is read (a subscription's first frame follows its answer immediately)."""
+        timeout = self._ws.command_timeout
+        await asyncio.wait_for(self._connected.wait(), timeout)
         self._next_id += 1
         command_id = self._next_id
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[command_id] = (cmd, future)
+        self._pending[command_id] = _Pending(cmd, future, on_answer)
         frame: dict[str, Any] = {"id": command_id, "cmd": cmd}
         if params is not None:
             frame["params"] = dict(params)
         try:
             assert self._conn is not None
             await self._conn.send(json.dumps(frame, separators=(",", ":")))
-            return await asyncio.wait_for(future, timeout or self._ws.command_timeout)
+            return await asyncio.wait_for(future, timeout)
         finally:
             self._pending.pop(command_id, None)
 
@@ -177,11 +193,22 @@ class Session:
         return sub
 
     async def _start(self, sub: Subscription[Any]) -> None:
-        response = await self._command("subscribe", {"channels": [sub.channel], **sub.params})
-        sid = int(response["msg"]["sid"])
-        sub.sid = sid
-        sub.last_seq = None  # the first frame of a new sid sets the baseline (a snapshot where there is one)
-        self._by_sid[sid] = sub
+        def bind(answer: dict[str, Any]) -> None:
+            sid = int(answer["msg"]["sid"])
+            sub.sid = sid
+            sub.last_seq = (
+                None  # the first frame of a new sid sets the baseline (a snapshot where there is one)
+            )
+            self._by_sid[sid] = sub
+
+        await self._command("subscribe", {"channels": [sub.channel], **sub.params}, bind)
+
+    async def subscribe_book(self, *tickers: str, max_queue: int | None = None) -> BookFeed:
+        """Local order books for ``tickers`` from one orderbook_delta subscription (``async for view``)."""
+        if not tickers:
+            raise ConfigurationError("subscribe_book needs at least one market ticker")
+        sub = await self._subscribe("orderbook_delta", {"market_tickers": list(tickers)}, max_queue, "raise")
+        return BookFeed(sub, list(tickers), self._resync)
 
     async def unsubscribe(self, sub: Subscription[Any]) -> None:
         if sub.sid is not None:
@@ -224,6 +251,9 @@ class Session:
             logger.info("dropping a %s frame for sid %s: no live subscription", frame.type, frame.sid)
             return
         if sub.spec.sequenced and not self._in_sequence(sub, getattr(frame, "seq", None)):
+            return
+        if sub.spec.private and not sub.spec.sequenced and sub.seen_before(frame):
+            logger.info("dropping a repeated %s message", sub.channel)
             return
         handlers = self._handlers.get(sub.channel)
         if handlers:
@@ -287,7 +317,7 @@ class Session:
             if sub.spec.sequenced:
                 self._resync(sub, f"undecodable {kind} frame")
             return
-        logger.info("ignoring a %r frame nobody subscribed to", kind)
+        logger.info("ignoring a %r frame for sid %s: no subscription of this session takes it", kind, sid)
 
     def _on_response(self, kind: str, data: dict[str, Any]) -> None:
         command_id = data.get("id")
@@ -301,11 +331,13 @@ class Session:
                 logger.warning("server error %s: %s", code, text)
                 return
             cls = self._protocol.error_classes.get(code or -1, CommandError)
-            if not pending[1].done():
-                pending[1].set_exception(cls(code, text, command=pending[0]))
+            if not pending.future.done():
+                pending.future.set_exception(cls(code, text, command=pending.command))
             return
-        if pending is not None and not pending[1].done():
-            pending[1].set_result(data)
+        if pending is not None and not pending.future.done():
+            if pending.on_answer is not None:
+                pending.on_answer(data)
+            pending.future.set_result(data)
 
     async def _call(self, handlers: list[Handler], frame: Any) -> None:
         for handler in handlers:
@@ -321,9 +353,11 @@ class Session:
     async def _reconnect(self) -> None:
         self._connected.clear()
         self._by_sid.clear()
-        for _, future in self._pending.values():
-            if not future.done():
-                future.set_exception(ConnectionLostError("the connection dropped before the server answered"))
+        for pending in self._pending.values():
+            if not pending.future.done():
+                pending.future.set_exception(
+                    ConnectionLostError("the connection dropped before the server answered")
+                )
         policy = self._ws.reconnect
         attempt = 0
         while not self._closing:

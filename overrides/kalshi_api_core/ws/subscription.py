@@ -12,6 +12,7 @@ from kalshi_api_core.errors import KalshiError
 from kalshi_api_core.ws.channels import ChannelSpec, Overflow
 
 T = TypeVar("T")
+_RECENT = 4096
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,10 @@ class Subscription(Generic[T]):
         self._wakeup = asyncio.Event()
         self._failure: BaseException | None = None
         self._closed = False
+        # Private channels without seq: the last messages' contents, so a repeated frame (or one the server
+        # resends around a reconnect) is delivered once. Bounded, so memory stays flat.
+        self._recent: deque[int] = deque(maxlen=_RECENT)
+        self._recent_set: set[int] = set()
 
     def __repr__(self) -> str:
         return f"Subscription(channel={self.channel!r}, sid={self.sid!r}, queued={len(self._queue)})"
@@ -69,6 +74,17 @@ class Subscription(Generic[T]):
 
     def qsize(self) -> int:
         return len(self._queue)
+
+    def seen_before(self, frame: Any) -> bool:
+        """Whether a message with the same type and content was delivered recently (then it's a repeat)."""
+        key = hash((getattr(frame, "type_", None), frame.msg.model_dump_json()))
+        if key in self._recent_set:
+            return True
+        if len(self._recent) == self._recent.maxlen:
+            self._recent_set.discard(self._recent[0])
+        self._recent.append(key)
+        self._recent_set.add(key)
+        return False
 
     def deliver(self, item: T | Resync) -> None:
         if self._closed or self._failure is not None:
