@@ -198,7 +198,7 @@ def render_package(project: Project) -> Rendered:
     files.update(_ws_files(renderer, ws, ws_plan, [ws_info]))
     config = OperationConfig.load(project.override_config / "operations.yaml")
     client = plan_client(openapi.operations, openapi.schemas, rest_plan, config)
-    files.update(_client_files(renderer, client, rest_plan, [rest_info], openapi, asyncapi))
+    files.update(_client_files(renderer, client, rest_plan, [rest_info]))
     ws_servers = [f"{s.protocol}://{s.host}{s.pathname}" for s in asyncapi.servers]
     files["kalshi_api/_spec.py"] = renderer.render(
         "spec_info.py.j2", specs=[rest_info, ws_info], servers=[*openapi.servers, *ws_servers]
@@ -291,8 +291,6 @@ _RESOURCE_RUNTIME = {
 
 def _resource_imports(resource: ResourcePlan, plan: ModelPlan) -> list[tuple[str, list[str]]]:
     """Exactly the names a resource module uses, each from where it is defined."""
-    model_names = {d.name for d in plan.definitions}
-    known = {name: module for module, names in plan.imports.items() for name in names}
     paged = any(m.page_items for m in resource.methods)
     used: dict[str, set[str]] = {
         "kalshi_api_core.resources": {"SyncResource", "AsyncResource"},
@@ -305,19 +303,7 @@ def _resource_imports(resource: ResourcePlan, plan: ModelPlan) -> list[tuple[str
         exprs += [n for n in (m.response_model, m.params_model, m.body_model, m.body_alias) if n]
         helpers = {"build_params": m.params_model, "build_body": m.body_model, "json_body": m.body_alias}
         used["kalshi_api_core.resources"] |= {name for name, needed in helpers.items() if needed}
-    for expr in exprs:
-        for ident in _IDENT.findall(_STRING.sub("", expr)):
-            if ident in _BUILTIN_NAMES:
-                continue
-            module = (
-                "kalshi_api.models"
-                if ident in model_names
-                else known.get(ident) or _RESOURCE_RUNTIME.get(ident)
-            )
-            if module is None:
-                raise ValueError(f"no import known for {ident!r} in resource {resource.attribute}")
-            used.setdefault(module, set()).add(ident)
-    return [(m, sorted(n)) for m, n in sorted(used.items())]
+    return _used_names(exprs, plan, "kalshi_api.models", used)
 
 
 def _client_files(
@@ -325,8 +311,6 @@ def _client_files(
     client: ClientPlan,
     plan: ModelPlan,
     specs: list[SpecInfo],
-    openapi: OpenAPIDocument,
-    asyncapi: AsyncAPIDocument,
 ) -> dict[str, str]:
     files: dict[str, str] = {}
     for resource in client.resources:
@@ -363,7 +347,7 @@ def _client_files(
         specs=specs,
         resources=client.resources,
         excluded=client.excluded,
-        version=openapi.version,
+        version=specs[0].version,
         variants=[
             {"client": "KalshiClient", "base": "SyncClientBase", "is_async": False, "prefix": ""},
             {"client": "AsyncKalshiClient", "base": "AsyncClientBase", "is_async": True, "prefix": "Async"},
