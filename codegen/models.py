@@ -188,7 +188,7 @@ class _Planner:
         for name in relaxed:
             if not any(p.name == name and p.required for p in properties):
                 raise IRError(
-                    schema.location, f"optional_fields.yaml lists {name!r}, not a required field here"
+                    schema.location, f"departures.yaml lists {name!r} as optional, not a required field here"
                 )
         self.relaxed_used.add(schema.location)
         for prop in properties:
@@ -449,7 +449,7 @@ def plan_models(
         planner.plan_named(py_name, schema, direction)
     stale = sorted(set(overrides.optional_fields) - planner.relaxed_used)
     if stale:
-        raise IRError(stale[0], "optional_fields.yaml names a schema that is not an object of this spec")
+        raise IRError(stale[0], "departures.yaml names a schema that is not an object of this spec")
     ordered, cyclic = _dependency_order(planner.defs, planner.order)
     return ModelPlan(ordered, planner.imports, cyclic, planner.request_names, planner.response_names)
 

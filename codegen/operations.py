@@ -31,22 +31,27 @@ class OperationConfig:
     excluded: Sequence[Mapping[str, Any]]
 
     @classmethod
-    def load(cls, path: Path) -> OperationConfig:
+    def load(cls, config_dir: Path) -> OperationConfig:
+        """operations.yaml (names, paging, order writes) and the excluded operations of departures.yaml."""
+        path = config_dir / "operations.yaml"
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        unknown = sorted(set(data) - {"resources", "methods", "page_items", "order_writes", "excluded"})
+        unknown = sorted(set(data) - {"resources", "methods", "page_items", "order_writes"})
         if unknown:
             raise IRError(str(path), f"unknown key(s) {', '.join(unknown)}")
-        for index, rule in enumerate(data.get("excluded") or []):
+        departures = yaml.safe_load((config_dir / "departures.yaml").read_text(encoding="utf-8")) or {}
+        excluded = departures.get("excluded_operations") or []
+        for index, rule in enumerate(excluded):
             if not rule.get("methods") or not rule.get("path") or not rule.get("reason"):
                 raise IRError(
-                    f"{path}: excluded[{index}]", "a rule needs methods, a path pattern and a reason"
+                    f"departures.yaml: excluded_operations[{index}]",
+                    "a rule needs methods, a path and a reason",
                 )
         return cls(
             resources=data.get("resources") or {},
             methods=data.get("methods") or {},
             page_items=data.get("page_items") or {},
             order_writes=data.get("order_writes") or {},
-            excluded=data.get("excluded") or [],
+            excluded=excluded,
         )
 
     def exclusion(self, op: Operation) -> str | None:

@@ -25,7 +25,7 @@ def load_type_overrides(config_dir: Path, spec: str) -> TypeOverrides:
         components=dict(section.get("components") or {}),
         field_suffixes=dict(section.get("field_suffixes") or {}),
         fields=dict(section.get("fields") or {}),
-        optional_fields=_optional_fields(config_dir / "optional_fields.yaml", spec),
+        optional_fields=_optional_fields(config_dir / "departures.yaml", spec),
     )
 
 
@@ -33,7 +33,7 @@ def _optional_fields(path: Path, spec: str) -> dict[str, frozenset[str]]:
     """Schema location -> response fields decoded as optional although the spec requires them."""
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     result: dict[str, frozenset[str]] = {}
-    for location, entry in (data.get(spec) or {}).items():
+    for location, entry in ((data.get("optional_response_fields") or {}).get(spec) or {}).items():
         if not isinstance(entry, dict) or not entry.get("fields") or not entry.get("reason"):
             raise IRError(f"{path}: {location}", "each entry needs a list of fields and a reason")
         result[str(location)] = frozenset(str(f) for f in entry["fields"])

@@ -87,7 +87,7 @@ def _imports(plan: ModelPlan, extra: Iterable[tuple[str, str]] = ()) -> list[tup
 def openapi_plan(project: Project, spec: OpenAPIDocument) -> ModelPlan:
     """Models of every component schema, plus one ``<OperationId>Params`` model per operation with
     path or query parameters (the client validates arguments with it before sending)."""
-    config = OperationConfig.load(project.override_config / "operations.yaml")
+    config = OperationConfig.load(project.override_config)
     extra: list[tuple[str, Schema, Direction]] = []
     for op in spec.operations:
         params = params_schema(op)
@@ -196,7 +196,7 @@ def render_package(project: Project) -> Rendered:
     )
     ws = plan_ws(asyncapi, ws_plan, project.override_config / "channels.yaml")
     files.update(_ws_files(renderer, ws, ws_plan, [ws_info]))
-    config = OperationConfig.load(project.override_config / "operations.yaml")
+    config = OperationConfig.load(project.override_config)
     client = plan_client(openapi.operations, openapi.schemas, rest_plan, config)
     files.update(_client_files(renderer, client, rest_plan, [rest_info]))
     ws_servers = [f"{s.protocol}://{s.host}{s.pathname}" for s in asyncapi.servers]

@@ -204,7 +204,7 @@ def _object_schemas() -> list[tuple[type[BaseModel], Schema]]:
 
 
 def test_fields_match_the_spec_names_and_required_flags() -> None:
-    relaxed = load_type_overrides(PROJECT.override_config, "asyncapi").optional_fields
+    relaxed = load_type_overrides(PROJECT.override_config, "asyncapi").optional_fields  # departures.yaml
     pairs = _object_schemas()
     assert len(pairs) > 200
     departures = set()
