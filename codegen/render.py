@@ -112,7 +112,12 @@ def openapi_plan(project: Project, spec: OpenAPIDocument) -> ModelPlan:
 
 def asyncapi_plan(project: Project, spec: AsyncAPIDocument) -> tuple[ModelPlan, list[tuple[str, str]]]:
     """The WS payload models, and the registry (message key -> payload type name)."""
+    # Commands are what the client sends: the server's "receive" operations, and any message whose payload
+    # carries a `cmd` (the spec lists some command variants under no operation).
     sent_by_client = {key for op in spec.operations if op.action == "receive" for key in op.messages}
+    sent_by_client |= {
+        key for key, message in spec.messages.items() if _is_command(message.payload, spec.schemas)
+    }
     requests: list[Schema | None] = []
     responses: list[Schema | None] = []
     extra: list[tuple[str, Schema, Direction]] = []
@@ -135,6 +140,11 @@ def asyncapi_plan(project: Project, spec: AsyncAPIDocument) -> tuple[ModelPlan, 
             target = plan.request_names[target] if direction == "request" else plan.response_names[target]
         resolved.append((key, target))
     return plan, resolved
+
+
+def _is_command(payload: Schema, schemas: dict[str, Schema]) -> bool:
+    target = schemas.get(payload.ref or "", payload) if payload.kind == "ref" else payload
+    return any(p.name == "cmd" for p in target.properties)
 
 
 class Renderer:

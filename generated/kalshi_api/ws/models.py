@@ -99,8 +99,6 @@ __all__ = [
     "UnsubscribeCommandPayloadParams",
     "UnsubscribedResponsePayload",
     "UpdateSubscriptionCommandPayload",
-    "UpdateSubscriptionCommandPayloadInput",
-    "UpdateSubscriptionCommandPayloadInputParams",
     "UpdateSubscriptionCommandPayloadParams",
     "UserOrderPayload",
     "UserOrderPayloadMsg",
@@ -891,28 +889,7 @@ class UnsubscribedResponsePayload(ResponseModel):
     type_: Literal["unsubscribed"] = Field(alias="type")
 
 
-class UpdateSubscriptionCommandPayloadParams(ResponseModel):
-    """`#/components/schemas/updateSubscriptionCommandPayload/properties/params`"""
-
-    action: Literal["add_markets", "delete_markets", "get_snapshot"] | str
-    market_id: str | None = None
-    market_ids: list[MarketId] | None = None
-    market_ticker: str | None = None
-    market_tickers: list[MarketTicker] | None = None
-    send_initial_snapshot: StrictBool = False
-    sid: SubscriptionId | None = None
-    sids: list[SubscriptionId] | None = None
-
-
-class UpdateSubscriptionCommandPayload(ResponseModel):
-    """`#/components/schemas/updateSubscriptionCommandPayload`"""
-
-    cmd: Literal["update_subscription"]
-    id_: CommandId = Field(alias="id")
-    params: UpdateSubscriptionCommandPayloadParams
-
-
-class UpdateSubscriptionCommandPayloadInputParams(RequestModel):
+class UpdateSubscriptionCommandPayloadParams(RequestModel):
     """`#/components/schemas/updateSubscriptionCommandPayload/properties/params`"""
 
     action: Literal["add_markets", "delete_markets", "get_snapshot"]
@@ -925,12 +902,12 @@ class UpdateSubscriptionCommandPayloadInputParams(RequestModel):
     sids: Annotated[list[SubscriptionId], Field(min_length=1, max_length=1)] | None = None
 
 
-class UpdateSubscriptionCommandPayloadInput(RequestModel):
+class UpdateSubscriptionCommandPayload(RequestModel):
     """`#/components/schemas/updateSubscriptionCommandPayload`"""
 
     cmd: Literal["update_subscription"]
     id_: CommandId = Field(alias="id")
-    params: UpdateSubscriptionCommandPayloadInputParams
+    params: UpdateSubscriptionCommandPayloadParams
 
 
 class UserOrderPayloadMsg(ResponseModel):
@@ -1023,10 +1000,10 @@ MESSAGE_PAYLOADS: dict[str, object] = {
     "trade": TradePayload,
     "unsubscribeCommand": UnsubscribeCommandPayload,
     "unsubscribedResponse": UnsubscribedResponsePayload,
-    "updateSubscriptionCommand": UpdateSubscriptionCommandPayloadInput,
-    "updateSubscriptionDeleteCommand": UpdateSubscriptionCommandPayloadInput,
+    "updateSubscriptionCommand": UpdateSubscriptionCommandPayload,
+    "updateSubscriptionDeleteCommand": UpdateSubscriptionCommandPayload,
     "updateSubscriptionGetSnapshotCommand": UpdateSubscriptionCommandPayload,
-    "updateSubscriptionSingleSidCommand": UpdateSubscriptionCommandPayloadInput,
+    "updateSubscriptionSingleSidCommand": UpdateSubscriptionCommandPayload,
     "userOrder": UserOrderPayload,
 }
 """The payload type of each message, by the message's key in the AsyncAPI components."""

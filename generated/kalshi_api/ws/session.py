@@ -36,7 +36,7 @@ from kalshi_api.ws.models import (
     SubscribeCommandPayloadParams,
     TickerPayload,
     TradePayload,
-    UpdateSubscriptionCommandPayloadInputParams,
+    UpdateSubscriptionCommandPayloadParams,
     UserOrderPayload,
 )
 from kalshi_api.ws.protocol import PROTOCOL
@@ -360,7 +360,7 @@ class KalshiWsSession(Session):
                 f"update_subscription does not apply to {subscription.channel!r} subscriptions"
             )
         params = build_params(
-            UpdateSubscriptionCommandPayloadInputParams,
+            UpdateSubscriptionCommandPayloadParams,
             action=action,
             market_id=market_id,
             market_ids=market_ids,
