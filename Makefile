@@ -5,8 +5,14 @@ BIN := $(VENV)/bin
 # Where `make specs` reads upstream specs: a directory, a URL base or a file (default: ../shared/specs if
 # present, else Kalshi's published URLs).
 SPEC_SOURCE ?=
+# `make drift NEW=...`: the spec (directory, URL base or file) to compare the pinned ones with; JSON=1 for data.
+NEW ?=
+JSON ?=
+# `make bump OPENAPI=... ASYNCAPI=...`: single files for each kind (override SPEC_SOURCE per kind).
+OPENAPI ?=
+ASYNCAPI ?=
 
-.PHONY: install specs regen lint types check-regen test
+.PHONY: install specs regen lint types check-regen check-upstream drift bump test
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +35,19 @@ types:
 check-regen:
 	$(BIN)/python -m codegen check-regen
 
+# Fails, printing the drift report, when the upstream spec no longer matches the pinned lock.
+check-upstream:
+	$(BIN)/python -m codegen check-upstream $(if $(SPEC_SOURCE),--source '$(SPEC_SOURCE)')
+
+# Markdown report of what changed between the pinned specs and NEW; exit 1 when something is breaking.
+drift:
+	$(BIN)/python -m codegen.drift $(if $(NEW),--new '$(NEW)') $(if $(JSON),--json)
+
+# A spec bump in one step: make specs from the new source, make regen, and the report in openapi/CHANGES.md.
+bump:
+	$(BIN)/python -m codegen bump $(if $(SPEC_SOURCE),--source '$(SPEC_SOURCE)') \
+		$(if $(OPENAPI),--openapi '$(OPENAPI)') $(if $(ASYNCAPI),--asyncapi '$(ASYNCAPI)')
+
 # pytest exits non-zero on failures and also when it collects no tests.
-test: lint types check-regen
+test: lint types check-regen check-upstream
 	$(BIN)/pytest

@@ -4,7 +4,7 @@ one error class per spec error code."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ class WsPlan:
     errors: list[ErrorPlan]
     data_models: list[str]  # every data payload model (the frame decoder's union)
     subscribe_params: str  # the generated model that validates subscribe parameters
+    notes: list[str]  # channel-table entries this spec lacks or doesn't need
 
 
 def _payload(spec: AsyncAPIDocument, key: str) -> Schema:
@@ -118,15 +119,22 @@ def plan_ws(spec: AsyncAPIDocument, plan: ModelPlan, config_path: Path) -> WsPla
     by_key = {c.key: c for c in spec.channels}
     channels: list[ChannelPlan] = []
     data_models: list[str] = []
+    notes: list[str] = []
     for name in data_channels:
-        entry = config.get(name)
-        if entry is None or name not in by_key:
-            raise IRError(config_path.as_posix(), f"channel {name!r} needs an entry (params, overflow)")
-        unknown = [p for p in entry.get("params") or [] if p not in subscribe_args]
-        if unknown:
+        if name not in by_key:
             raise IRError(
-                config_path.as_posix(), f"{name}: {unknown} are not subscribe parameters of the spec"
+                config_path.as_posix(), f"subscribe lists channel {name!r}, which the spec doesn't define"
             )
+        entry = config.get(name)
+        if entry is None:
+            # A channel new in this spec: generated at once, conservatively, and the regen says so.
+            notes.append(
+                f"channels.yaml has no entry for channel {name}: no subscribe parameters, overflow raise"
+            )
+            entry = {}
+        for param in [p for p in entry.get("params") or [] if p not in subscribe_args]:
+            notes.append(f"channels.yaml: {name} lists `{param}`, not a subscribe parameter of this spec")
+        entry = {**entry, "params": [p for p in entry.get("params") or [] if p in subscribe_args]}
         messages = []
         sequenced = False
         for message in by_key[name].messages:
@@ -148,11 +156,16 @@ def plan_ws(spec: AsyncAPIDocument, plan: ModelPlan, config_path: Path) -> WsPla
                 update_command=entry.get("update"),
             )
         )
-    stale = sorted(set(config) - set(data_channels))
-    if stale:
-        raise IRError(config_path.as_posix(), f"channels {stale} are not data channels of the spec")
+    for stale in sorted(set(config) - set(data_channels)):
+        notes.append(f"channels.yaml has an entry for channel {stale}, which this spec does not have")
     updates = []
     for command in sorted({c.update_command for c in channels if c.update_command}):
+        if command not in spec.messages:
+            notes.append(f"channels.yaml names update command {command}, which this spec does not have")
+            channels = [
+                replace(c, update_command=None) if c.update_command == command else c for c in channels
+            ]
+            continue
         params, class_name = _params_schema(spec, command, plan)
         args = _args(params, class_name, plan, frozenset({"sid", "sids"}))
         stem = command.removesuffix("Command").removesuffix("UpdateSubscription")
@@ -166,7 +179,7 @@ def plan_ws(spec: AsyncAPIDocument, plan: ModelPlan, config_path: Path) -> WsPla
     errors = [ErrorPlan(e.code, _error_class(e.name), e.name) for e in spec.error_codes]
     if len({e.class_name for e in errors}) != len(errors):
         raise IRError("#/x-error-codes", "two error codes map to the same class name")
-    return WsPlan(channels, updates, errors, data_models, sub_class)
+    return WsPlan(channels, updates, errors, data_models, sub_class, notes)
 
 
 def _error_class(name: str) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import hashlib
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from codegen import spec
+from codegen import drift, spec
 from codegen.ir import IRError
 from codegen.render import Project, write_package
 
@@ -33,6 +34,55 @@ def _regen(args: argparse.Namespace, project: Project) -> int:
         print(f"note: {note}")
     print(f"regen: {len(rendered.files)} files in {time.perf_counter() - started:.2f}s")
     return 0
+
+
+def _bump(args: argparse.Namespace, project: Project) -> int:
+    """A spec bump as one step: the drift report, the new pinned specs, a regen, and CHANGES.md."""
+    new = drift.new_locations(args.source or spec.default_source(project.root))
+    for kind, given in (("openapi", args.openapi), ("asyncapi", args.asyncapi)):
+        if given:
+            new[kind] = given
+    report = drift.report_for(new)
+    pinned = [project.root / kind / name for kind in new for name in (spec.SPEC_FILES[kind], "spec.lock")]
+    before = {path: path.read_bytes() for path in pinned}
+    try:
+        for kind, location in sorted(new.items()):
+            spec.write_pinned(location, kind, project.root / kind)
+        rendered = write_package(project, project.generated)
+    except BaseException:
+        for path, data in before.items():  # a failed bump leaves the pins as they were
+            path.write_bytes(data)
+        raise
+    changes = project.root / "openapi" / "CHANGES.md"
+    previous = changes.read_text(encoding="utf-8") if changes.exists() else ""
+    entry = report.markdown().rstrip() + "\n"
+    changes.write_text(entry + ("\n---\n\n" + previous if previous else ""), encoding="utf-8")
+    print(report.markdown())
+    for note in rendered.notes:
+        print(f"note: {note}")
+    breaking, additive = report.counts()
+    where = changes.relative_to(project.root)
+    print(f"bump: {breaking} breaking, {additive} additive changes; report prepended to {where}")
+    return 0
+
+
+def _check_upstream(args: argparse.Namespace, project: Project) -> int:
+    """Fail, with the drift report, when a pinned spec's lock no longer matches the upstream file."""
+    source = args.source or spec.default_source(project.root)
+    stale = {}
+    for kind in ("openapi", "asyncapi"):
+        location = spec.upstream_location(source, kind)
+        lock = spec.read_lock(project.root / kind / "spec.lock")
+        upstream = hashlib.sha256(spec.read_upstream(location)).hexdigest()
+        if upstream != lock["sha256"]:
+            stale[kind] = location
+            print(f"{kind}: pinned sha256 {lock['sha256']} but {location} has {upstream}", file=sys.stderr)
+    if not stale:
+        print(f"pinned specs match {source}")
+        return 0
+    print(drift.report_for(stale).markdown(), file=sys.stderr)
+    print("The upstream spec changed: review the report above, then `make bump`.", file=sys.stderr)
+    return 1
 
 
 def tree_differences(expected: Path, actual: Path) -> list[str]:
@@ -79,10 +129,24 @@ def main(argv: list[str] | None = None) -> int:
     regen = commands.add_parser("regen", help="regenerate generated/kalshi_api from the pinned specs")
     regen.add_argument("--out", help="write the package under this directory instead of generated/")
     commands.add_parser("check-regen", help="fail when generated/ differs from a fresh regen")
+    bump = commands.add_parser(
+        "bump", help="specs from a new source + regen + drift report in openapi/CHANGES.md"
+    )
+    bump.add_argument("--source", help="directory, URL base or single spec file (default: as `specs`)")
+    bump.add_argument("--openapi", help="the new OpenAPI file or URL (overrides --source for it)")
+    bump.add_argument("--asyncapi", help="the new AsyncAPI file or URL (overrides --source for it)")
+    upstream = commands.add_parser("check-upstream", help="fail when the pinned locks differ from upstream")
+    upstream.add_argument("--source", help="directory or URL base (default: as `specs`)")
     args = parser.parse_args(argv)
     project = Project(ROOT)
     os.chdir(project.root)  # relative sources (and the lock's record of them) are relative to the project
-    handlers = {"specs": _specs, "regen": _regen, "check-regen": _check_regen}
+    handlers = {
+        "specs": _specs,
+        "regen": _regen,
+        "check-regen": _check_regen,
+        "bump": _bump,
+        "check-upstream": _check_upstream,
+    }
     try:
         return handlers[args.command](args, project)
     except (spec.SpecError, IRError) as exc:
