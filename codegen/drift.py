@@ -824,7 +824,7 @@ def _display(location: str) -> str:
     """A location as the report shows it: URLs as they are, files relative to the project root."""
     if "://" in location:
         return location
-    return Path(os.path.relpath(Path(location).resolve(), ROOT)).as_posix()
+    return Path(os.path.relpath(os.path.abspath(location), ROOT)).as_posix()  # symlinks kept as written
 
 
 def _read(location: str) -> dict[str, Any]:
