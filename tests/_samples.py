@@ -19,6 +19,18 @@ OVERRIDE_SAMPLES: dict[str, Any] = {
 }
 
 
+def field_override(prop: Property, overrides: TypeOverrides) -> str | None:
+    """The override type (e.g. ``Dollars``) overrides/config/types.yaml gives a property, if any."""
+    if prop.name in overrides.fields:
+        return overrides.fields[prop.name]
+    schema = prop.schema
+    if schema.kind == "string" and schema.enum is None and schema.format is None and schema.const is MISSING:
+        for suffix, expr in overrides.field_suffixes.items():
+            if prop.name.endswith(suffix):
+                return expr
+    return None
+
+
 class Sampler:
     def __init__(self, schemas: Mapping[str, Schema], overrides: TypeOverrides, *, use_examples: bool = True):
         self.schemas = schemas
@@ -44,15 +56,8 @@ class Sampler:
         return schema.properties
 
     def field_value(self, prop: Property, required_only: bool = False) -> Any:
-        if prop.name in self.overrides.fields:
-            return self._override(self.overrides.fields[prop.name])
-        schema = prop.schema
-        plain = schema.kind == "string" and schema.enum is None and schema.format is None
-        if plain and schema.const is MISSING:
-            for suffix, expr in self.overrides.field_suffixes.items():
-                if prop.name.endswith(suffix):
-                    return self._override(expr)
-        return self.value(schema, required_only)
+        expr = field_override(prop, self.overrides)
+        return self._override(expr) if expr is not None else self.value(prop.schema, required_only)
 
     def value(self, schema: Schema, required_only: bool = False) -> Any:
         kind = schema.kind

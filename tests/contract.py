@@ -26,6 +26,7 @@ from pydantic import AwareDatetime, BaseModel, JsonValue
 from codegen.ir import MISSING, AsyncAPIDocument, OpenAPIDocument, Operation, Property, Schema
 from codegen.models import TypeOverrides
 from codegen.naming import field_name, pascal_case
+from tests._samples import field_override
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "overrides" / "config"
@@ -110,15 +111,8 @@ class Expectations:
         return {"Dollars": "decimal", "Count": "decimal", "PriceLevel": "price_level"}[expr]
 
     def field(self, prop: Property, direction: Direction) -> str:
-        schema = prop.schema
-        if prop.name in self.overrides.fields:
-            return self._override(self.overrides.fields[prop.name])
-        plain = schema.kind == "string" and schema.enum is None and schema.format is None
-        if plain and schema.const is MISSING:
-            for suffix, expr in self.overrides.field_suffixes.items():
-                if prop.name.endswith(suffix):
-                    return self._override(expr)
-        return self.schema(schema, direction)
+        expr = field_override(prop, self.overrides)
+        return self._override(expr) if expr is not None else self.schema(prop.schema, direction)
 
     def schema(self, schema: Schema, direction: Direction) -> str:
         kind = schema.kind
