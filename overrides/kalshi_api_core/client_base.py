@@ -45,6 +45,7 @@ class _ClientBase:
         headers: Mapping[str, str] | None = None,
         allowed_hosts: Iterable[str] = (),
         json_loads: JsonLoads | None = None,
+        max_response_bytes: int = 64 * 1024 * 1024,
         http_client: Any = None,
     ) -> None:
         """Credentials: ``auth=`` or ``key_id`` with ``private_key`` (PEM) or ``private_key_path``; without
@@ -67,6 +68,7 @@ class _ClientBase:
             headers=headers,
             json_loads=json_loads,
             user_agent=f"kalshi-api/{self.version}",
+            max_response_bytes=max_response_bytes,
         )
         self._make_transport(http_client)
         self._bind_resources()

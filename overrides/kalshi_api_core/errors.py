@@ -163,6 +163,14 @@ class ResponseDecodeError(RequestError):
         super().__init__(message, method=method, path=path)
 
 
+class ResponseTooLargeError(RequestError):
+    """A response body larger than the client's ``max_response_bytes``: refused, not buffered."""
+
+    def __init__(self, message: str, *, status: int, method: str, path: str) -> None:
+        self.status = status
+        super().__init__(message, method=method, path=path)
+
+
 def error_class_for_status(status: int) -> type[APIError]:
     if status in (400, 422):
         return BadRequestError

@@ -37,6 +37,7 @@ from kalshi_api_core.errors import (
     RequestError,
     RequestTimeoutError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     error_class_for_status,
 )
 from kalshi_api_core.pagination import Page, aiterate_pages, iterate_pages
@@ -200,6 +201,7 @@ class RequestCore:
         headers: Mapping[str, str] | None = None,
         json_loads: JsonLoads | None = None,
         user_agent: str = "kalshi-api",
+        max_response_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.base_path = urlsplit(self.base_url).path.rstrip("/")
@@ -207,6 +209,7 @@ class RequestCore:
         self.retry = retry
         self.headers = {"Accept": "application/json", "User-Agent": user_agent, **check_headers(headers)}
         self.json_loads = json_loads
+        self.max_response_bytes = max_response_bytes
 
     def prepare(
         self,
@@ -307,14 +310,29 @@ class RequestCore:
         return delay
 
     def settle(
-        self, prepared: Prepared, response: httpx.Response, attempt: int, started: float
+        self, prepared: Prepared, response: httpx.Response, content: bytes, attempt: int, started: float
     ) -> tuple[float | None, Any]:
         """(delay, None) to retry, or (None, result) when the response is final (errors are raised)."""
         self.log(prepared, str(response.status_code), started, attempt)
         delay = self.delay_after_response(prepared, response, attempt)
         if delay is not None:
             return delay, None
-        return None, self.finish(prepared, response)
+        return None, self.finish(prepared, response, content)
+
+    def body_limit(self, prepared: Prepared, response: httpx.Response) -> int:
+        """The most body bytes to read; refuses at once a response that declares more."""
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_response_bytes:
+            raise self.too_large(prepared, response, int(declared))
+        return self.max_response_bytes
+
+    def too_large(self, prepared: Prepared, response: httpx.Response, size: int) -> ResponseTooLargeError:
+        return ResponseTooLargeError(
+            f"{prepared.label}: a body of {size}+ bytes exceeds max_response_bytes={self.max_response_bytes}",
+            status=response.status_code,
+            method=prepared.method,
+            path=prepared.sign_path,
+        )
 
     # --- outcomes -----------------------------------------------------------------------------------
 
@@ -331,13 +349,13 @@ class RequestCore:
             return RequestTimeoutError(f"{prepared.label}: timed out ({reason})", **kwargs)
         return NetworkError(f"{prepared.label}: network error ({reason}: {exc})", **kwargs)
 
-    def finish(self, prepared: Prepared, response: httpx.Response) -> Any:
+    def finish(self, prepared: Prepared, response: httpx.Response, content: bytes) -> Any:
         """The decoded result of a 2xx response, or the typed error for any other status."""
         if not 200 <= response.status_code < 300:
-            raise self.api_error(prepared, response)
+            raise self.api_error(prepared, response, content)
         operation = prepared.operation
         expected = _type_name(operation.response_type)
-        if operation.response_type is None or not response.content:
+        if operation.response_type is None or not content:
             if operation.response_type is not None and response.status_code != 204:
                 raise ResponseDecodeError(
                     f"{prepared.label}: empty body, expected {expected}",
@@ -347,7 +365,7 @@ class RequestCore:
                 )
             return operation.decode(None)
         try:
-            model = operation.validate(response.content, self.json_loads)
+            model = operation.validate(content, self.json_loads)
         except (ValidationError, ValueError) as exc:
             raise ResponseDecodeError(
                 f"{prepared.label}: response does not match {expected}: {exc}",
@@ -357,8 +375,8 @@ class RequestCore:
             ) from exc
         return operation.decode(model)
 
-    def api_error(self, prepared: Prepared, response: httpx.Response) -> APIError:
-        code, message, details = _error_fields(response.content)
+    def api_error(self, prepared: Prepared, response: httpx.Response, content: bytes) -> APIError:
+        code, message, details = _error_fields(content)
         kwargs: dict[str, Any] = {
             "status": response.status_code,
             "method": prepared.method,
@@ -424,17 +442,29 @@ class SyncTransport:
             signed = self.core.auth.headers(prepared.method, prepared.sign_path) if self.core.auth else {}
             request = self.client.build_request(**self.core.request_args(prepared, signed))
             try:
-                response = self.client.send(request)
+                response = self.client.send(request, stream=True)
+                try:
+                    content = self._read(prepared, response)
+                finally:
+                    response.close()
             except httpx.TransportError as exc:
                 delay = self.core.retry_or_raise(prepared, exc, attempt, started)
             else:
-                pending, result = self.core.settle(prepared, response, attempt, started)
+                pending, result = self.core.settle(prepared, response, content, attempt, started)
                 if pending is None:
                     return cast(R, result)
                 delay = pending
-                response.close()
             time.sleep(delay)
             attempt += 1
+
+    def _read(self, prepared: Prepared, response: httpx.Response) -> bytes:
+        limit = self.core.body_limit(prepared, response)
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > limit:
+                raise self.core.too_large(prepared, response, len(body))
+        return bytes(body)
 
     def paginate(
         self,
@@ -480,17 +510,29 @@ class AsyncTransport:
             )
             request = self.client.build_request(**self.core.request_args(prepared, signed))
             try:
-                response = await self.client.send(request)
+                response = await self.client.send(request, stream=True)
+                try:
+                    content = await self._read(prepared, response)
+                finally:
+                    await response.aclose()
             except httpx.TransportError as exc:
                 delay = self.core.retry_or_raise(prepared, exc, attempt, started)
             else:
-                pending, result = self.core.settle(prepared, response, attempt, started)
+                pending, result = self.core.settle(prepared, response, content, attempt, started)
                 if pending is None:
                     return cast(R, result)
                 delay = pending
-                await response.aclose()
             await asyncio.sleep(delay)
             attempt += 1
+
+    async def _read(self, prepared: Prepared, response: httpx.Response) -> bytes:
+        limit = self.core.body_limit(prepared, response)
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > limit:
+                raise self.core.too_large(prepared, response, len(body))
+        return bytes(body)
 
     def paginate(
         self,
