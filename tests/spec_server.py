@@ -11,9 +11,12 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
+import struct
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,13 +39,25 @@ BASE_PATH = "/trade-api/v2"
 
 @dataclass
 class Reply:
-    """A scripted answer. ``drop`` closes the connection without a response (after ``delay`` seconds)."""
+    """A scripted answer, or a fault.
+
+    ``drop`` closes the connection without a response (after ``delay`` seconds); ``reset`` resets it (TCP RST)
+    "before_body" (the request body unread) or "after_body"; ``truncate`` sends half the declared body and
+    closes; ``content_type`` overrides the header; ``pad`` adds that many bytes of JSON padding to the body.
+    ``commit`` says whether an order create is committed before this answer: None means "if it succeeds".
+    """
 
     status: int = 200
     body: Any = None  # JSON-able, bytes, or None for the spec sample
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False
+    reset: str | None = None
+    truncate: bool = False
+    content_type: str | None = None
+    pad: int = 0
+    commit: bool | None = None
+    kind: str = "ok"  # a label for reports: which fault this is
 
 
 @dataclass
@@ -71,6 +86,12 @@ class SpecServer:
         self.routes = [(op, _template_regex(op.path)) for op in self.spec.operations]
         self.scripts: dict[str, deque[Reply]] = defaultdict(deque)
         self.received: list[Received] = []
+        # fault injection and order bookkeeping
+        self.fault_plan: Callable[[str, dict[str, str]], Reply | None] | None = None
+        self.committed: dict[str, dict[str, Any]] = {}  # client_order_id -> order body, as committed
+        self.commit_counts: dict[str, int] = {}
+        self.duplicate_creates = 0  # creates refused because their client_order_id was already committed
+        self.serve_committed_orders = False
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
@@ -102,6 +123,62 @@ class SpecServer:
         with self.lock:
             self.received.clear()
             self.scripts.clear()
+            self.committed.clear()
+            self.commit_counts.clear()
+            self.duplicate_creates = 0
+            self.fault_plan = None
+            self.serve_committed_orders = False
+
+    def next_reply(self, operation_id: str, headers: dict[str, str]) -> Reply | None:
+        """The scripted reply for this request, else the fault plan's, else None (answer normally)."""
+        with self.lock:
+            queue = self.scripts[operation_id]
+            if queue:
+                return queue.popleft()
+        return self.fault_plan(operation_id, headers) if self.fault_plan is not None else None
+
+    def commit_orders(self, operation_id: str, body: bytes, reply: Reply) -> Reply | None:
+        """Record the orders an order create commits; a client_order_id seen before is refused (409) like the
+        exchange does, so nothing is ever committed twice. Returns the conflict reply, if any."""
+        if operation_id not in ("CreateOrderV2", "BatchCreateOrdersV2"):
+            return None
+        data = json.loads(body)
+        orders = data["orders"] if operation_id == "BatchCreateOrdersV2" else [data]
+        commit = reply.commit if reply.commit is not None else (200 <= reply.status < 300 and not reply.drop)
+        with self.lock:
+            if operation_id == "CreateOrderV2" and orders[0].get("client_order_id") in self.committed:
+                self.duplicate_creates += 1
+                message = {"code": "order_already_exists", "message": "duplicate client_order_id"}
+                return Reply(409, {"error": message}, kind="conflict")
+            if commit:
+                for order in orders:
+                    cid = order.get("client_order_id")
+                    self.commit_counts[cid] = self.commit_counts.get(cid, 0) + 1
+                    self.committed[cid] = order
+        return None
+
+    def answer(self, op: Operation, received: Received) -> Any:
+        """The success body: orders the server committed where they are asked for, else the spec sample."""
+        payload = self.sample_response(op)[1]
+        if op.operation_id == "GetOrders" and self.serve_committed_orders:
+            ticker = dict(received.query).get("ticker")
+            template = self.sampler.value(self.spec.schemas["Order"])
+            with self.lock:
+                orders = [
+                    {
+                        **template,
+                        "order_id": f"order-{cid}",
+                        "client_order_id": cid,
+                        "ticker": order["ticker"],
+                    }
+                    for cid, order in self.committed.items()
+                    if ticker is None or order["ticker"] == ticker
+                ]
+            return {"orders": orders, "cursor": ""}
+        if op.operation_id == "CreateOrderV2" and isinstance(payload, dict):
+            cid = json.loads(received.body).get("client_order_id")
+            return {**payload, "client_order_id": cid, "order_id": f"order-{cid}"}
+        return payload
 
     def route(self, method: str, path: str) -> Operation | None:
         for op, pattern in self.routes:
@@ -147,58 +224,85 @@ class SpecServer:
             def _serve(self) -> None:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 path = parts.path
                 op = (
-                    server.route(self.command, path[len(BASE_PATH) :]) if path.startswith(BASE_PATH) else None
+                    server.route(self.command, path.removeprefix(BASE_PATH))
+                    if path.startswith(BASE_PATH)
+                    else None
                 )
                 if op is None:
+                    self.rfile.read(length)
                     self._send(
                         404, {"error": {"code": "not_found", "message": f"no route {self.command} {path}"}}
                     )
                     return
+                reply = server.next_reply(op.operation_id, headers)
+                if reply is not None and reply.reset == "before_body":
+                    self._reset()
+                    return
+                body = self.rfile.read(length) if length else b""
                 signed = server.verify(self.command, path, headers) if op.requires_auth else None
+                received = Received(
+                    op.operation_id, self.command, path, parse_qsl(parts.query), headers, body, signed
+                )
                 with server.lock:
-                    server.received.append(
-                        Received(
-                            op.operation_id, self.command, path, parse_qsl(parts.query), headers, body, signed
-                        )
-                    )
-                    reply = (
-                        server.scripts[op.operation_id].popleft() if server.scripts[op.operation_id] else None
-                    )
+                    server.received.append(received)
                 if reply is None and signed is False:
                     reply = Reply(401, {"error": {"code": "unauthorized", "message": "bad signature"}})
                 if reply is None:
                     status, payload = server.sample_response(op)
                     reply = Reply(status, payload)
+                conflict = server.commit_orders(op.operation_id, body, reply)
+                if conflict is not None:
+                    reply = conflict
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.reset == "after_body":
+                    self._reset()
+                    return
                 if reply.drop:
                     self.close_connection = True
                     self.connection.close()
                     return
                 if reply.body is None and 200 <= reply.status < 300 and reply.status != 204:
-                    reply.body = server.sample_response(op)[1]
-                self._send(reply.status, reply.body, reply.headers)
+                    reply.body = server.answer(op, received)
+                self._send(reply.status, reply.body, reply.headers, reply)
 
-            def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-                data = (
-                    payload
-                    if isinstance(payload, bytes)
-                    else b""
-                    if payload is None
-                    else json.dumps(payload).encode()
-                )
+            def _reset(self) -> None:
+                # SO_LINGER 0: close() sends a TCP RST instead of a FIN
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.close_connection = True
+                self.connection.close()
+
+            def _send(
+                self,
+                status: int,
+                payload: Any,
+                headers: dict[str, str] | None = None,
+                reply: Reply | None = None,
+            ) -> None:
+                if isinstance(payload, bytes):
+                    data = payload
+                else:
+                    data = b"" if payload is None else json.dumps(payload).encode()
+                if reply is not None and reply.pad and data.startswith(b"{"):
+                    data = b'{"padding": "' + b"x" * reply.pad + b'", ' + data[1:]
                 self.send_response(status)
-                extra = headers or {}
-                if "Content-Type" not in extra and data:
-                    self.send_header("Content-Type", "application/json")
+                extra = dict(headers or {})
+                content_type = reply.content_type if reply is not None and reply.content_type else None
+                if content_type or ("Content-Type" not in extra and data):
+                    self.send_header("Content-Type", content_type or "application/json")
                 for name, value in extra.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
+                if reply is not None and reply.truncate:
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.close()
+                    return
                 if data:
                     self.wfile.write(data)
 
