@@ -1,9 +1,9 @@
 """Placing an order exactly once when the network can't say whether it arrived.
 
-A create that times out or loses its connection may or may not have reached the exchange. Retrying blindly could
-place it twice; giving up could lose it. The recipe: keep the order's ``client_order_id`` (the exchange refuses a
-second order with the same one), look the order up by that id, and only if it isn't there send the very same
-request again. ``place_order`` / ``aplace_order`` do exactly that.
+A create that times out or loses its connection may or may not have reached the exchange. Retrying blindly
+could place it twice; giving up could lose it. The recipe: keep the order's ``client_order_id`` (the exchange
+refuses a second order with the same one), look the order up by that id, and only if it isn't there send the
+very same request again. ``place_order`` / ``aplace_order`` do exactly that.
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ def _match(orders: Any, client_order_id: str) -> Any:
 def place_order(client: Any, request: Any, *, attempts: int = 3, lookup_pages: int = 10) -> PlacedOrder:
     """Create ``request`` (a ``CreateOrderV2Request``) at most once on ``client`` (a ``KalshiClient``).
 
-    After an uncertain failure the order is looked up among the market's orders by ``client_order_id`` (at most
-    ``lookup_pages`` pages); if absent the same request is sent again. A duplicate-id conflict means an earlier
-    attempt landed, so the lookup answers. Raises the last error when ``attempts`` run out.
+    After an uncertain failure the order is looked up among the market's orders by ``client_order_id`` (at
+    most ``lookup_pages`` pages); if absent the same request is sent again. A duplicate-id conflict means an
+    earlier attempt landed, so the lookup answers. Raises the last error when ``attempts`` run out.
     """
     request = _with_id(request)
     cid = str(request.client_order_id)
@@ -59,13 +59,13 @@ def place_order(client: Any, request: Any, *, attempts: int = 3, lookup_pages: i
             return PlacedOrder(cid, str(created.order_id), "created", created, attempt)
         except ConflictError as error:
             last = error
-        except (_UNCERTAIN) as error:
+        except _UNCERTAIN as error:
             if not _uncertain(error):
                 raise
             last = error
         try:
             found = _match(client.orders.list_all(ticker=request.ticker, max_pages=lookup_pages), cid)
-        except RequestError as error:  # can't tell yet: try again (the id keeps a late create harmless)
+        except RequestError as error:  # can't tell yet: try again (the id makes a late create harmless)
             last = error
             continue
         if found is not None:
@@ -76,7 +76,9 @@ def place_order(client: Any, request: Any, *, attempts: int = 3, lookup_pages: i
     raise last
 
 
-async def aplace_order(client: Any, request: Any, *, attempts: int = 3, lookup_pages: int = 10) -> PlacedOrder:
+async def aplace_order(
+    client: Any, request: Any, *, attempts: int = 3, lookup_pages: int = 10
+) -> PlacedOrder:
     """``place_order`` for an ``AsyncKalshiClient``."""
     request = _with_id(request)
     cid = str(request.client_order_id)
@@ -87,7 +89,7 @@ async def aplace_order(client: Any, request: Any, *, attempts: int = 3, lookup_p
             return PlacedOrder(cid, str(created.order_id), "created", created, attempt)
         except ConflictError as error:
             last = error
-        except (_UNCERTAIN) as error:
+        except _UNCERTAIN as error:
             if not _uncertain(error):
                 raise
             last = error
