@@ -427,7 +427,8 @@ def _ws_files(renderer: Renderer, ws: WsPlan, plan: ModelPlan, specs: list[SpecI
             "from kalshi_api.ws.models import MESSAGE_PAYLOADS",
             "from kalshi_api.ws.protocol import CHANNELS, ERROR_CLASSES",
             "from kalshi_api.ws.session import KalshiWebSocket, KalshiWsSession",
-            "from kalshi_api_core.ws.engine import CommandError, ConnectionLostError, ReconnectPolicy",
+            "from kalshi_api_core.ws.engine import CommandError, ConnectError, ConnectionLostError",
+            "from kalshi_api_core.ws.engine import ReconnectPolicy",
             "from kalshi_api_core.ws.subscription import Resync, Subscription, SubscriptionOverflowError",
         ],
         exports=sorted(
@@ -439,6 +440,7 @@ def _ws_files(renderer: Renderer, ws: WsPlan, plan: ModelPlan, specs: list[SpecI
                 "KalshiWebSocket",
                 "KalshiWsSession",
                 "CommandError",
+                "ConnectError",
                 "ConnectionLostError",
                 "ReconnectPolicy",
                 "Resync",

@@ -175,7 +175,7 @@ class SpecServer:
                     if ticker is None or order["ticker"] == ticker
                 ]
             return {"orders": orders, "cursor": ""}
-        if op.operation_id == "CreateOrderV2" and isinstance(payload, dict):
+        if op.operation_id == "CreateOrderV2" and self.serve_committed_orders and isinstance(payload, dict):
             cid = json.loads(received.body).get("client_order_id")
             return {**payload, "client_order_id": cid, "order_id": f"order-{cid}"}
         return payload
@@ -251,8 +251,7 @@ class SpecServer:
                 if reply is None and signed is False:
                     reply = Reply(401, {"error": {"code": "unauthorized", "message": "bad signature"}})
                 if reply is None:
-                    status, payload = server.sample_response(op)
-                    reply = Reply(status, payload)
+                    reply = Reply(server.sample_response(op)[0])  # the body comes from answer() below
                 conflict = server.commit_orders(op.operation_id, body, reply)
                 if conflict is not None:
                     reply = conflict

@@ -6,7 +6,31 @@ fields the spec does not list yet, so a new server field never breaks decoding.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+
+def check_encodable(value: Any) -> Any:
+    """Refuse text that can't be sent: a lone surrogate (``"\\ud800"``) has no UTF-8 form, so the request
+    body or query string could not be written. Looks into lists, tuples, sets and dicts."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise ValueError(
+                        f"text must be valid Unicode: lone surrogate {item[exc.start]!r} at index {exc.start}"
+                    ) from None
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+    return value
 
 
 class RequestModel(BaseModel):
@@ -17,6 +41,11 @@ class RequestModel(BaseModel):
         serialize_by_alias=True,
         protected_namespaces=(),
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _encodable_text(cls, value: Any) -> Any:
+        return check_encodable(value)
 
 
 class ResponseModel(BaseModel):

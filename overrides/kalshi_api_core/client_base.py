@@ -4,7 +4,9 @@ host policy, timeouts, retries and the httpx client. The generated subclasses ad
 
 from __future__ import annotations
 
+import logging
 import os
+import ssl
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, TypeVar
 
@@ -20,6 +22,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 C = TypeVar("C", bound="_ClientBase")
+logger = logging.getLogger("kalshi_api")
 
 
 class _ClientBase:
@@ -47,11 +50,13 @@ class _ClientBase:
         json_loads: JsonLoads | None = None,
         max_response_bytes: int = 64 * 1024 * 1024,
         http_client: Any = None,
+        allow_insecure_tls: bool = False,
     ) -> None:
         """Credentials: ``auth=`` or ``key_id`` with ``private_key`` (PEM) or ``private_key_path``; without
         them only public operations work. ``environment`` picks REST and WebSocket URLs together;
         ``base_url``/``ws_url`` must be a spec server or loopback unless listed in ``allowed_hosts``.
-        ``http_client`` is an httpx client to send through (a test seam)."""
+        ``http_client`` is an httpx client to send through (a test seam); one that does not verify TLS
+        certificates is refused unless ``allow_insecure_tls=True`` says so (and then a warning is logged)."""
         self.auth = _auth(key_id, private_key, private_key_path, private_key_password, auth)
         self.environment = resolve_environment(environment)
         self.base_url = (base_url or self.environment.rest_url).rstrip("/")
@@ -70,6 +75,8 @@ class _ClientBase:
             user_agent=f"kalshi-api/{self.version}",
             max_response_bytes=max_response_bytes,
         )
+        if http_client is not None:
+            _check_tls(http_client, allow_insecure_tls)
         self._make_transport(http_client)
         self._bind_resources()
 
@@ -118,6 +125,21 @@ def _auth(
     if private_key_path is not None:
         return KalshiAuth.from_path(key_id, private_key_path, password)
     raise ConfigurationError("key_id needs a private_key or private_key_path")
+
+
+def _check_tls(http_client: Any, allow_insecure: bool) -> None:
+    """Refuse an httpx client whose TLS verification is off, unless the caller said so explicitly."""
+    pool = getattr(getattr(http_client, "_transport", None), "_pool", None)
+    context = getattr(pool, "_ssl_context", None)
+    if not isinstance(context, ssl.SSLContext):
+        return  # a custom transport: its TLS is the caller's own
+    if context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname:
+        return
+    if not allow_insecure:
+        raise ConfigurationError(
+            "the http_client does not verify TLS certificates; pass allow_insecure_tls=True to use it anyway"
+        )
+    logger.warning("TLS certificate verification is off for this client (allow_insecure_tls=True)")
 
 
 class SyncClientBase(_ClientBase):

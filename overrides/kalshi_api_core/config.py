@@ -6,7 +6,7 @@ import ipaddress
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from kalshi_api_core.errors import ConfigurationError, HostNotAllowedError
 
@@ -78,10 +78,19 @@ class HostPolicy:
             raise ConfigurationError(f"URL {url!r} has no host")
         loopback = is_loopback(host)
         if not (loopback or host in self.known_hosts or host in self.allowed_hosts):
-            raise HostNotAllowedError(url, host)
+            raise HostNotAllowedError(_without_userinfo(parts), host)
+        if parts.username is not None or parts.password is not None:
+            # credentials in a URL end up in reprs, logs and Basic auth headers: refuse them
+            raise ConfigurationError(f"URL for host {host!r} must not carry a user name or password")
         secure = {"https", "wss"}
         if parts.scheme not in secure and not (loopback and parts.scheme in {"http", "ws"}):
             raise ConfigurationError(f"URL {url!r} must use https/wss (plain http/ws only to loopback)")
+
+
+def _without_userinfo(parts: SplitResult) -> str:
+    """The URL for messages: a password in it must not reach an exception or a log."""
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _host(url: str) -> str:

@@ -8,23 +8,66 @@ never a price), NaN and infinities.
 from __future__ import annotations
 
 import re
+import reprlib
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import AllowInfNan, BeforeValidator, PlainSerializer, Strict
+from pydantic import AllowInfNan, BeforeValidator, Field, PlainSerializer, Strict
+
+from kalshi_api_core.errors import KalshiError
 
 # Plain decimal notation only: no exponents, no whitespace, no thousands separators.
 _DECIMAL_STRING = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
+# A Decimal's exponent can make its plain notation far longer than the object (Decimal("1E+999999999") is
+# a gigabyte of zeros), so a Decimal may pad its digits with at most this many zeros. Strings can't (the
+# pattern has no exponent) and ints don't.
+MAX_PADDING = 1000
+# int -> Decimal takes quadratic time, so, like Python's own int <-> str limit (4300 digits), ints over
+# this many bits (2**14284 < 10**4300) are refused.
+MAX_INT_BITS = 14_284
 
-class DecimalInputError(ValueError):
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
+class _Repr(reprlib.Repr):
+    def repr_int(self, x: int, level: int) -> str:
+        # repr() of an int of over 4300 digits raises; a long one is cut to maxlong anyway
+        return f"<int of {x.bit_length()} bits>" if x.bit_length() > 1000 else super().repr_int(x, level)
+
+
+_REPR = _Repr()
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = 80
+_REPR.maxlevel = 3
+
+
+def _describe(value: object) -> str:
+    """``repr(value)`` cut to a readable length; never raises (deep nesting, huge ints, bad __repr__)."""
+    try:
+        return _REPR.repr(value)
+    except Exception:
+        return f"<{type(value).__name__} object>"
+
+
+class DecimalInputError(KalshiError, ValueError):
     """A value that can't be an exact fixed-point decimal. Names the field (when known) and the value."""
 
     def __init__(self, value: object, reason: str, *, field: str | None = None) -> None:
         self.field = field
         self.value = value
         where = f"{field}: " if field else ""
-        super().__init__(f"{where}{reason}, got {type(value).__name__} {value!r}")
+        super().__init__(f"{where}{reason}, got {type(value).__name__} {_describe(value)}")
+
+
+def _pads_too_much(value: Decimal) -> bool:
+    """Would plain notation pad ``value`` with over MAX_PADDING zeros? Cheap unless the value is huge."""
+    if not value.is_finite():
+        return False  # refused on its own
+    adjusted = value.adjusted()  # the exponent of the leading digit
+    if adjusted < -MAX_PADDING:
+        return True  # 0.000...ddd
+    return adjusted > MAX_PADDING and int(value.as_tuple().exponent) > MAX_PADDING  # ddd000...0
 
 
 def to_decimal(value: object, *, field: str | None = None) -> Decimal:
@@ -33,7 +76,15 @@ def to_decimal(value: object, *, field: str | None = None) -> Decimal:
         raise DecimalInputError(value, "expected a decimal amount, not a bool", field=field)
     if isinstance(value, Decimal):
         result = value
+        if _pads_too_much(result):
+            raise DecimalInputError(
+                value, f"exponent out of range (plain notation pads over {MAX_PADDING} zeros)", field=field
+            )
     elif isinstance(value, int):
+        if value.bit_length() > MAX_INT_BITS:
+            raise DecimalInputError(
+                value, f"int too large for an amount (over {MAX_INT_BITS} bits)", field=field
+            )
         result = Decimal(value)
     elif isinstance(value, str):
         if not _DECIMAL_STRING.fullmatch(value):
@@ -72,8 +123,9 @@ Dollars = Annotated[Decimal, _PARSE, _SERIALIZE]
 Count = Annotated[Decimal, _PARSE, _SERIALIZE]
 """Contract count as an exact Decimal (wire: fixed-point string such as ``"10.00"``)."""
 
-StrictInt = Annotated[int, Strict()]
-"""An integer field: ``True`` is not 1 and ``"1"`` is not 1."""
+StrictInt = Annotated[int, Strict(), Field(ge=INT64_MIN, le=INT64_MAX)]
+"""An integer field: ``True`` is not 1 and ``"1"`` is not 1. Every integer of the API is a 64-bit one; a
+bigger int could not be sent (Python won't even print an int of over 4300 digits into a query string)."""
 
 StrictBool = Annotated[bool, Strict()]
 

@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 import random
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -143,12 +144,21 @@ class Prepared:
         return f"{self.method} {self.sign_path}"
 
 
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 header field names
+_BAD_VALUE = re.compile(r"[\r\n\x00]")
+
+
 def check_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
-    """Caller headers, minus the ones only request signing may set (any letter case)."""
+    """Caller headers, checked before anything is sent: only request signing may set ``KALSHI-ACCESS-*`` (in
+    any letter case, with ``_`` for ``-`` too), and no name or value may split the header block."""
     result: dict[str, str] = {}
     for name, value in (headers or {}).items():
-        if name.strip().lower().startswith(ACCESS_HEADER_PREFIX):
+        if name.strip().lower().replace("_", "-").startswith(ACCESS_HEADER_PREFIX):
             raise HeaderNotAllowedError(name)
+        if not _TOKEN.fullmatch(name):
+            raise ConfigurationError(f"header name {name!r} is not a valid HTTP token")
+        if not isinstance(value, str) or _BAD_VALUE.search(value):
+            raise ConfigurationError(f"header {name!r}: the value must be a string without CR, LF or NUL")
         result[name] = value
     return result
 
@@ -442,7 +452,8 @@ class SyncTransport:
             signed = self.core.auth.headers(prepared.method, prepared.sign_path) if self.core.auth else {}
             request = self.client.build_request(**self.core.request_args(prepared, signed))
             try:
-                response = self.client.send(request, stream=True)
+                # never follow a redirect, whatever the httpx client says: it would carry the signature away
+                response = self.client.send(request, stream=True, follow_redirects=False)
                 try:
                     content = self._read(prepared, response)
                 finally:
@@ -510,7 +521,7 @@ class AsyncTransport:
             )
             request = self.client.build_request(**self.core.request_args(prepared, signed))
             try:
-                response = await self.client.send(request, stream=True)
+                response = await self.client.send(request, stream=True, follow_redirects=False)
                 try:
                     content = await self._read(prepared, response)
                 finally:

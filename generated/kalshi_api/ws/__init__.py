@@ -9,7 +9,7 @@ from kalshi_api.ws import models
 from kalshi_api.ws.models import MESSAGE_PAYLOADS
 from kalshi_api.ws.protocol import CHANNELS, ERROR_CLASSES
 from kalshi_api.ws.session import KalshiWebSocket, KalshiWsSession
-from kalshi_api_core.ws.engine import CommandError, ConnectionLostError, ReconnectPolicy
+from kalshi_api_core.ws.engine import CommandError, ConnectError, ConnectionLostError, ReconnectPolicy
 from kalshi_api_core.ws.subscription import Resync, Subscription, SubscriptionOverflowError
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "ERROR_CLASSES",
     "MESSAGE_PAYLOADS",
     "CommandError",
+    "ConnectError",
     "ConnectionLostError",
     "KalshiWebSocket",
     "KalshiWsSession",

@@ -13,6 +13,7 @@ import inspect
 import json
 import logging
 import random
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 import websockets
 from pydantic import TypeAdapter, ValidationError
 from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ClientConnect
 
 from kalshi_api_core.auth import KalshiAuth
 from kalshi_api_core.config import Environment, HostPolicy
@@ -51,8 +53,43 @@ class CommandError(WebSocketError):
         super().__init__(f"{command or 'command'} failed: error {code}: {message}")
 
 
+class ConnectError(WebSocketError):
+    """The WebSocket connection could not be opened (refused, TLS, HTTP status, redirect, timeout)."""
+
+
 class ConnectionLostError(SubscriptionClosedError, WebSocketError):
     """The connection dropped and could not be re-established within the reconnect policy."""
+
+
+class _NoRedirects(ClientConnect):
+    """websockets follows upgrade redirects; a redirect would carry the signed upgrade to a host the
+    allow-list never saw, so it ends the attempt instead."""
+
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        return exc
+
+
+class _RedactSigning(logging.Filter):
+    """The websockets debug log prints request headers: keep the signing headers' values out of it."""
+
+    _HEADER = re.compile(r"(kalshi-access-[a-z-]+)(\s*:\s*)[^\r\n]*", re.IGNORECASE)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self._HEADER.sub(r"\1\2[redacted]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+_WIRE_LOGGER = logging.getLogger("kalshi_api.ws.wire")
+_WIRE_LOGGER.addFilter(_RedactSigning())
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, websockets.InvalidStatus):
+        return f"HTTP {exc.response.status_code}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 @dataclass(frozen=True)
@@ -371,7 +408,7 @@ class Session:
             attempt += 1
             try:
                 self._conn = await self._ws._dial()
-            except (OSError, websockets.InvalidHandshake, asyncio.TimeoutError) as exc:
+            except ConnectError as exc:
                 logger.warning("reconnect attempt %d failed: %s", attempt, exc)
                 continue
             self.reconnects += 1
@@ -446,13 +483,17 @@ class KalshiWebSocketBase:
     async def _dial(self) -> ClientConnection:
         # A fresh signature for every (re)connect; signing runs off the event loop.
         headers = await self.auth.aheaders("GET", urlsplit(self.url).path) if self.auth is not None else {}
-        return await websockets.connect(
-            self.url,
-            additional_headers=headers,
-            open_timeout=self.open_timeout,
-            ping_interval=self.ping_interval,
-            max_size=self.max_frame_bytes,
-        )
+        try:
+            return await _NoRedirects(
+                self.url,
+                additional_headers=headers,
+                open_timeout=self.open_timeout,
+                ping_interval=self.ping_interval,
+                max_size=self.max_frame_bytes,
+                logger=_WIRE_LOGGER,
+            )
+        except (OSError, websockets.InvalidHandshake, websockets.InvalidURI, asyncio.TimeoutError) as exc:
+            raise ConnectError(f"could not connect to {self.url}: {_reason(exc)}") from exc
 
     def connect(self) -> contextlib.AbstractAsyncContextManager[Any]:
         """Connect, and close everything (socket, tasks, subscriptions) when the block exits."""
