@@ -210,6 +210,8 @@ class KalshiWsServer:
         self.delay = 0.0
         self._skips: list[tuple[Target, int]] = []
         self._repeats: list[Target] = []
+        self._holds: list[Target] = []
+        self._held: dict[tuple[int, int], list[Outgoing]] = {}  # frames waiting to go out after the next one
         self._market_ids: dict[str, str] = {}  # market id -> ticker
         self._server: Server | None = None
         self._change: asyncio.Future[None] | None = None
@@ -448,6 +450,11 @@ class KalshiWsServer:
         """The next data frame (of a channel / sid, or of any subscription) is sent twice, same seq."""
         self._repeats.append(target)
 
+    def reorder_next_frames(self, target: Target = None) -> None:
+        """The next data frame (of a channel / sid, or of any subscription) is held back and sent right after
+        the one that follows it on the same subscription: two frames swapped."""
+        self._holds.append(target)
+
     def stall(self, seconds: float) -> None:
         """Wait ``seconds`` before writing each outgoing frame (0 turns it off)."""
         self.delay = seconds
@@ -577,7 +584,11 @@ class KalshiWsServer:
         text = frame if isinstance(frame, str) else json.dumps(frame)
         loop = asyncio.get_running_loop()
         items = [Outgoing(text, frame, data, loop.create_future()) for _ in range(copies)]
-        for item in items:
+        key = (id(client), sub.sid) if data and sub is not None else None
+        if key is not None and key not in self._held and self._take(self._holds, sub):
+            self._held[key] = items  # sent after the next frame of this subscription (not awaited)
+            return []
+        for item in items + (self._held.pop(key, []) if key is not None else []):
             client.queue.put_nowait(item)
         return items
 
@@ -587,9 +598,13 @@ class KalshiWsServer:
         return [item.frame for item, ok in zip(items, written, strict=True) if ok]
 
     def _take_repeat(self, sub: Subscription) -> bool:
-        for index, target in enumerate(self._repeats):
+        return self._take(self._repeats, sub)
+
+    @staticmethod
+    def _take(targets: list[Target], sub: Subscription) -> bool:
+        for index, target in enumerate(targets):
             if _matches(target, sub):
-                del self._repeats[index]
+                del targets[index]
                 return True
         return False
 

@@ -6,6 +6,7 @@ fields the spec does not list yet, so a new server field never breaks decoding.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -33,6 +34,22 @@ def check_encodable(value: Any) -> Any:
     return value
 
 
+def exact_offset(value: Any) -> Any:
+    """An aware datetime whose UTC offset has seconds (``+00:19:32``, historical zones) in UTC instead: JSON
+    keeps only whole minutes of an offset, which would move the instant sent. Also inside a list."""
+    if isinstance(value, datetime):
+        offset = value.utcoffset()
+        if offset is None or not offset % timedelta(minutes=1):
+            return value
+        try:
+            return value.astimezone(timezone.utc)
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+00:00:30
+            raise ValueError(f"{value.isoformat()} is out of range in UTC") from None
+    if isinstance(value, list) and any(isinstance(item, datetime) for item in value):
+        return [exact_offset(item) for item in value]
+    return value
+
+
 class RequestModel(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -44,8 +61,8 @@ class RequestModel(BaseModel):
 
     @field_validator("*", mode="after")
     @classmethod
-    def _encodable_text(cls, value: Any) -> Any:
-        return check_encodable(value)
+    def _sendable(cls, value: Any) -> Any:
+        return exact_offset(check_encodable(value))
 
 
 class ResponseModel(BaseModel):

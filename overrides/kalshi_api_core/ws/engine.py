@@ -34,6 +34,7 @@ from kalshi_api_core.ws.subscription import Resync, Subscription, SubscriptionCl
 
 logger = logging.getLogger("kalshi_api.ws")
 Handler = Callable[[Any], Awaitable[None] | None]
+_ALREADY_SUBSCRIBED = 6  # the spec's error code for a duplicate subscription
 _RESPONSE_TYPES = frozenset({"subscribed", "unsubscribed", "ok", "error"})
 
 
@@ -134,7 +135,10 @@ class Session:
         self._next_id = 0
         self._closing = False
         self._connected = asyncio.Event()
-        self._resyncing: set[asyncio.Task[None]] = set()
+        self._restarts: set[asyncio.Task[None]] = set()
+        self._locks: dict[int, asyncio.Lock] = {}  # per subscription: resubscribes one at a time
+        self._wanted: dict[int, int] = {}  # per subscription: resubscribes requested ...
+        self._done: dict[int, int] = {}  # ... and the latest request fulfilled
         self._finished = asyncio.Event()  # set once the session is closed or gave up reconnecting
         self.reconnects = 0
 
@@ -150,7 +154,7 @@ class Session:
         if self._closing:
             return
         self._closing = True
-        for task in list(self._resyncing):
+        for task in list(self._restarts):
             task.cancel()
         if self._reader is not None:
             self._reader.cancel()
@@ -165,7 +169,7 @@ class Session:
                 )
         for sub in self._subscriptions:
             sub.close()
-        await asyncio.gather(*self._resyncing, return_exceptions=True)
+        await asyncio.gather(*self._restarts, return_exceptions=True)
         self._finished.set()
 
     async def run_forever(self, stop_event: asyncio.Event | None = None) -> None:
@@ -271,7 +275,10 @@ class Session:
     async def _read_loop(self, conn: ClientConnection) -> None:
         try:
             async for raw in conn:
-                await self._on_frame(raw)
+                try:
+                    await self._on_frame(raw)
+                except Exception:  # one bad frame must never stop the stream
+                    logger.exception("failed to handle a %d-byte frame; the stream goes on", len(raw))
         except websockets.ConnectionClosed:
             pass
         if not self._closing:
@@ -285,7 +292,7 @@ class Session:
             return
         sub = self._by_sid.get(frame.sid)
         if sub is None:
-            logger.info("dropping a %s frame for sid %s: no live subscription", frame.type, frame.sid)
+            logger.info("dropping a %s frame for sid %s: no live subscription", frame.type_, frame.sid)
             return
         if sub.spec.sequenced and not self._in_sequence(sub, getattr(frame, "seq", None)):
             return
@@ -320,18 +327,54 @@ class Session:
             self._by_sid.pop(sub.sid, None)
         old_sid, sub.sid = sub.sid, None
         sub.deliver(Resync(sub.channel, reason, expected, got))
-        task = asyncio.create_task(self._restart(sub, old_sid), name=f"kalshi-ws-resync-{sub.channel}")
-        self._resyncing.add(task)
-        task.add_done_callback(self._resyncing.discard)
+        self._schedule_restart(sub, old_sid)
 
-    async def _restart(self, sub: Subscription[Any], old_sid: int | None) -> None:
-        try:
-            if old_sid is not None:
-                with contextlib.suppress(CommandError):
-                    await self._command("unsubscribe", {"sids": [old_sid]})
-            await self._start(sub)
-        except (CommandError, asyncio.TimeoutError, websockets.ConnectionClosed) as exc:
-            logger.warning("resubscribing %s failed: %s", sub.channel, exc)  # a reconnect retries it
+    def _schedule_restart(self, sub: Subscription[Any], old_sid: int | None) -> None:
+        """Resubscribe ``sub`` for a fresh start. Requests are serialized per subscription and only the latest
+        counts, so racing requests (a gap, then a reconnect) never bind two sids to one subscription."""
+        key = id(sub)
+        self._wanted[key] = self._wanted.get(key, 0) + 1
+        task = asyncio.create_task(
+            self._restart(sub, old_sid, self._conn), name=f"kalshi-ws-resubscribe-{sub.channel}"
+        )
+        self._restarts.add(task)
+        task.add_done_callback(self._restarts.discard)
+
+    async def _restart(
+        self, sub: Subscription[Any], old_sid: int | None, conn: ClientConnection | None
+    ) -> None:
+        key = id(sub)
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            wanted = self._wanted[key]
+            if self._done.get(key) == wanted or sub.closed:
+                return  # a later request already did it
+            try:
+                # Whatever this subscription holds now goes first: its sid from an earlier resubscribe if one
+                # bound since this request, else the sid the request was about (sids belong to a connection).
+                stale = sub.sid if sub.sid is not None else (old_sid if conn is self._conn else None)
+                if stale is not None:
+                    self._by_sid.pop(stale, None)
+                    sub.sid = None
+                    with contextlib.suppress(KalshiError):
+                        await self._command("unsubscribe", {"sids": [stale]})
+                try:
+                    await self._start(sub)
+                except CommandError as exc:
+                    if exc.error_code != _ALREADY_SUBSCRIBED:
+                        raise
+                    await self._drop_orphans(sub.channel)  # a server subscription nobody here tracks
+                    await self._start(sub)
+                self._done[key] = wanted
+            except (KalshiError, asyncio.TimeoutError, websockets.ConnectionClosed) as exc:
+                # the connection is going or gone: the reconnect resubscribes everything
+                logger.warning("resubscribing %s failed: %s", sub.channel, exc or type(exc).__name__)
+
+    async def _drop_orphans(self, channel: str) -> None:
+        for entry in await self.list_subscriptions():
+            sid = entry.get("sid") if isinstance(entry, dict) else None
+            if entry.get("channel") == channel and isinstance(sid, int) and sid not in self._by_sid:
+                with contextlib.suppress(KalshiError):
+                    await self._command("unsubscribe", {"sids": [sid]})
 
     def _on_other_frame(self, raw: str | bytes, exc: ValidationError) -> None:
         try:
@@ -383,7 +426,7 @@ class Session:
                 if inspect.isawaitable(result):
                     await result
             except Exception:
-                logger.exception("a %s handler raised; the stream goes on", frame.type)
+                logger.exception("a %s handler raised; the stream goes on", frame.type_)
 
     # --- reconnects ---------------------------------------------------------------------------------
 
@@ -417,13 +460,8 @@ class Session:
             for sub in list(self._subscriptions):
                 sub.deliver(Resync(sub.channel, "reconnected"))
                 sub.sid = None
-                self._resync_after_reconnect(sub)
+                self._schedule_restart(sub, None)
             return
-
-    def _resync_after_reconnect(self, sub: Subscription[Any]) -> None:
-        task = asyncio.create_task(self._restart(sub, None), name=f"kalshi-ws-resubscribe-{sub.channel}")
-        self._resyncing.add(task)
-        task.add_done_callback(self._resyncing.discard)
 
 
 def _track_markets(sub: Subscription[Any], params: Mapping[str, Any]) -> None:

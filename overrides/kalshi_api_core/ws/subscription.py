@@ -56,6 +56,7 @@ class Subscription(Generic[T]):
         self.sid: int | None = None
         self.last_seq: int | None = None
         self.dropped = 0
+        self.high_water = 0  # the longest the queue has been: never above max_queue
         self._queue: deque[T | Resync] = deque()
         self._wakeup = asyncio.Event()
         self._failure: BaseException | None = None
@@ -102,6 +103,7 @@ class Subscription(Generic[T]):
                 )
                 return
         self._queue.append(item)
+        self.high_water = max(self.high_water, len(self._queue))
         self._wakeup.set()
 
     def fail(self, error: BaseException) -> None:
