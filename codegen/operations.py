@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -124,8 +124,18 @@ def params_schema(op: Operation) -> Schema | None:
     params = [p for p in op.parameters if p.location in ("path", "query")]
     if not params:
         return None
-    props = tuple(Property(p.name, p.schema, p.required) for p in params)
+    props = tuple(
+        Property(p.name, _non_empty(p.schema) if p.location == "path" else p.schema, p.required)
+        for p in params
+    )
     return Schema(location=op.pointer + "/parameters", kind="object", properties=props)
+
+
+def _non_empty(schema: Schema) -> Schema:
+    """A path parameter can't be empty (it would change the URL's shape): string ones need a character."""
+    if schema.kind == "string" and not schema.constraints.min_length:
+        return replace(schema, constraints=replace(schema.constraints, min_length=1))
+    return schema
 
 
 def params_model_name(op: Operation) -> str:

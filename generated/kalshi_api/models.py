@@ -1982,7 +1982,7 @@ UserFilter: TypeAlias = Literal["self"]
 class DeleteApiKeyParams(RequestModel):
     """`#/paths/~1api_keys~1{api_key}/delete/parameters`"""
 
-    api_key: str
+    api_key: Annotated[str, Field(min_length=1)]
 
 
 class GetBlockTradeProposalsParams(RequestModel):
@@ -1997,7 +1997,7 @@ class GetBlockTradeProposalsParams(RequestModel):
 class AcceptBlockTradeProposalParams(RequestModel):
     """`#/paths/~1communications~1block-trade-proposals~1{block_trade_proposal_id}~1accept/post/parameters`"""
 
-    block_trade_proposal_id: str
+    block_trade_proposal_id: Annotated[str, Field(min_length=1)]
 
 
 class GetQuotesParams(RequestModel):
@@ -2019,25 +2019,25 @@ class GetQuotesParams(RequestModel):
 class GetQuoteParams(RequestModel):
     """`#/paths/~1communications~1quotes~1{quote_id}/get/parameters`"""
 
-    quote_id: str
+    quote_id: Annotated[str, Field(min_length=1)]
 
 
 class DeleteQuoteParams(RequestModel):
     """`#/paths/~1communications~1quotes~1{quote_id}/delete/parameters`"""
 
-    quote_id: str
+    quote_id: Annotated[str, Field(min_length=1)]
 
 
 class AcceptQuoteParams(RequestModel):
     """`#/paths/~1communications~1quotes~1{quote_id}~1accept/put/parameters`"""
 
-    quote_id: str
+    quote_id: Annotated[str, Field(min_length=1)]
 
 
 class ConfirmQuoteParams(RequestModel):
     """`#/paths/~1communications~1quotes~1{quote_id}~1confirm/put/parameters`"""
 
-    quote_id: str
+    quote_id: Annotated[str, Field(min_length=1)]
 
 
 class GetRFQsParams(RequestModel):
@@ -2056,34 +2056,34 @@ class GetRFQsParams(RequestModel):
 class GetRFQParams(RequestModel):
     """`#/paths/~1communications~1rfqs~1{rfq_id}/get/parameters`"""
 
-    rfq_id: str
+    rfq_id: Annotated[str, Field(min_length=1)]
 
 
 class DeleteRFQParams(RequestModel):
     """`#/paths/~1communications~1rfqs~1{rfq_id}/delete/parameters`"""
 
-    rfq_id: str
+    rfq_id: Annotated[str, Field(min_length=1)]
 
 
 class DeleteRFQQuoteParams(RequestModel):
     """`#/paths/~1communications~1rfqs~1{rfq_id}~1quotes~1{quote_id}/delete/parameters`"""
 
-    rfq_id: str
-    quote_id: str
+    rfq_id: Annotated[str, Field(min_length=1)]
+    quote_id: Annotated[str, Field(min_length=1)]
 
 
 class AcceptRFQQuoteParams(RequestModel):
     """`#/paths/~1communications~1rfqs~1{rfq_id}~1quotes~1{quote_id}~1accept/put/parameters`"""
 
-    rfq_id: str
-    quote_id: str
+    rfq_id: Annotated[str, Field(min_length=1)]
+    quote_id: Annotated[str, Field(min_length=1)]
 
 
 class ConfirmRFQQuoteParams(RequestModel):
     """`#/paths/~1communications~1rfqs~1{rfq_id}~1quotes~1{quote_id}~1confirm/put/parameters`"""
 
-    rfq_id: str
-    quote_id: str
+    rfq_id: Annotated[str, Field(min_length=1)]
+    quote_id: Annotated[str, Field(min_length=1)]
 
 
 class GetEventsParams(RequestModel):
@@ -2121,14 +2121,14 @@ class GetMultivariateEventsParams(RequestModel):
 class GetEventParams(RequestModel):
     """`#/paths/~1events~1{event_ticker}/get/parameters`"""
 
-    event_ticker: str
+    event_ticker: Annotated[str, Field(min_length=1)]
     with_nested_markets: StrictBool = False
 
 
 class GetEventMetadataParams(RequestModel):
     """`#/paths/~1events~1{event_ticker}~1metadata/get/parameters`"""
 
-    event_ticker: str
+    event_ticker: Annotated[str, Field(min_length=1)]
 
 
 class GetFCMOrdersParams(RequestModel):
@@ -2179,13 +2179,13 @@ class GetHistoricalMarketsParams(RequestModel):
 class GetHistoricalMarketParams(RequestModel):
     """`#/paths/~1historical~1markets~1{ticker}/get/parameters`"""
 
-    ticker: str
+    ticker: Annotated[str, Field(min_length=1)]
 
 
 class GetMarketCandlesticksHistoricalParams(RequestModel):
     """`#/paths/~1historical~1markets~1{ticker}~1candlesticks/get/parameters`"""
 
-    ticker: str
+    ticker: Annotated[str, Field(min_length=1)]
     start_ts: StrictInt
     end_ts: StrictInt
     period_interval: Literal[1, 60, 1440]
@@ -2231,21 +2231,21 @@ class GetLiveDatasParams(RequestModel):
 class GetLiveDataByMilestoneParams(RequestModel):
     """`#/paths/~1live_data~1milestone~1{milestone_id}/get/parameters`"""
 
-    milestone_id: str
+    milestone_id: Annotated[str, Field(min_length=1)]
     include_player_stats: StrictBool = False
 
 
 class GetGameStatsParams(RequestModel):
     """`#/paths/~1live_data~1milestone~1{milestone_id}~1game_stats/get/parameters`"""
 
-    milestone_id: str
+    milestone_id: Annotated[str, Field(min_length=1)]
 
 
 class GetLiveDataParams(RequestModel):
     """`#/paths/~1live_data~1{type}~1milestone~1{milestone_id}/get/parameters`"""
 
-    type_: str = Field(alias="type")
-    milestone_id: str
+    type_: Annotated[str, Field(min_length=1)] = Field(alias="type")
+    milestone_id: Annotated[str, Field(min_length=1)]
     include_player_stats: StrictBool = False
 
 
@@ -2298,13 +2298,13 @@ class GetTradesParams(RequestModel):
 class GetMarketParams(RequestModel):
     """`#/paths/~1markets~1{ticker}/get/parameters`"""
 
-    ticker: str
+    ticker: Annotated[str, Field(min_length=1)]
 
 
 class GetMarketOrderbookParams(RequestModel):
     """`#/paths/~1markets~1{ticker}~1orderbook/get/parameters`"""
 
-    ticker: str
+    ticker: Annotated[str, Field(min_length=1)]
     depth: Annotated[StrictInt, Field(ge=0, le=100)] = 0
 
 
@@ -2325,7 +2325,7 @@ class GetMilestonesParams(RequestModel):
 class GetMilestoneParams(RequestModel):
     """`#/paths/~1milestones~1{milestone_id}/get/parameters`"""
 
-    milestone_id: str
+    milestone_id: Annotated[str, Field(min_length=1)]
 
 
 class GetMultivariateEventCollectionsParams(RequestModel):
@@ -2341,26 +2341,26 @@ class GetMultivariateEventCollectionsParams(RequestModel):
 class GetMultivariateEventCollectionParams(RequestModel):
     """`#/paths/~1multivariate_event_collections~1{collection_ticker}/get/parameters`"""
 
-    collection_ticker: str
+    collection_ticker: Annotated[str, Field(min_length=1)]
 
 
 class CreateMarketInMultivariateEventCollectionParams(RequestModel):
     """`#/paths/~1multivariate_event_collections~1{collection_ticker}/post/parameters`"""
 
-    collection_ticker: str
+    collection_ticker: Annotated[str, Field(min_length=1)]
 
 
 class GetMultivariateEventCollectionLookupHistoryParams(RequestModel):
     """`#/paths/~1multivariate_event_collections~1{collection_ticker}~1lookup/get/parameters`"""
 
-    collection_ticker: str
+    collection_ticker: Annotated[str, Field(min_length=1)]
     lookback_seconds: Literal[10, 60, 300, 3600]
 
 
 class LookupTickersForMarketInMultivariateEventCollectionParams(RequestModel):
     """`#/paths/~1multivariate_event_collections~1{collection_ticker}~1lookup/put/parameters`"""
 
-    collection_ticker: str
+    collection_ticker: Annotated[str, Field(min_length=1)]
 
 
 class GetBalanceParams(RequestModel):
@@ -2379,7 +2379,7 @@ class GetDepositsParams(RequestModel):
 class CancelOrderV2Params(RequestModel):
     """`#/paths/~1portfolio~1events~1orders~1{order_id}/delete/parameters`"""
 
-    order_id: str
+    order_id: Annotated[str, Field(min_length=1)]
     subaccount: StrictInt | None = None
     exchange_index: ExchangeIndex | None = None
     market_ticker: str | None = None
@@ -2388,14 +2388,14 @@ class CancelOrderV2Params(RequestModel):
 class AmendOrderV2Params(RequestModel):
     """`#/paths/~1portfolio~1events~1orders~1{order_id}~1amend/post/parameters`"""
 
-    order_id: str
+    order_id: Annotated[str, Field(min_length=1)]
     subaccount: StrictInt | None = None
 
 
 class DecreaseOrderV2Params(RequestModel):
     """`#/paths/~1portfolio~1events~1orders~1{order_id}~1decrease/post/parameters`"""
 
-    order_id: str
+    order_id: Annotated[str, Field(min_length=1)]
     subaccount: StrictInt | None = None
 
 
@@ -2420,14 +2420,14 @@ class GetOrderGroupsParams(RequestModel):
 class GetOrderGroupParams(RequestModel):
     """`#/paths/~1portfolio~1order_groups~1{order_group_id}/get/parameters`"""
 
-    order_group_id: str
+    order_group_id: Annotated[str, Field(min_length=1)]
     subaccount: StrictInt | None = None
 
 
 class DeleteOrderGroupParams(RequestModel):
     """`#/paths/~1portfolio~1order_groups~1{order_group_id}/delete/parameters`"""
 
-    order_group_id: str
+    order_group_id: Annotated[str, Field(min_length=1)]
     subaccount: StrictInt | None = None
     exchange_index: ExchangeIndex | None = None
 
@@ -2435,14 +2435,14 @@ class DeleteOrderGroupParams(RequestModel):
 class UpdateOrderGroupLimitParams(RequestModel):
     """`#/paths/~1portfolio~1order_groups~1{order_group_id}~1limit/put/parameters`"""
 
-    order_group_id: str
+    order_group_id: Annotated[str, Field(min_length=1)]
     exchange_index: ExchangeIndex | None = None
 
 
 class ResetOrderGroupParams(RequestModel):
     """`#/paths/~1portfolio~1order_groups~1{order_group_id}~1reset/put/parameters`"""
 
-    order_group_id: str
+    order_group_id: Annotated[str, Field(min_length=1)]
     subaccount: StrictInt | None = None
     exchange_index: ExchangeIndex | None = None
 
@@ -2450,7 +2450,7 @@ class ResetOrderGroupParams(RequestModel):
 class TriggerOrderGroupParams(RequestModel):
     """`#/paths/~1portfolio~1order_groups~1{order_group_id}~1trigger/put/parameters`"""
 
-    order_group_id: str
+    order_group_id: Annotated[str, Field(min_length=1)]
     subaccount: StrictInt | None = None
     exchange_index: ExchangeIndex | None = None
 
@@ -2479,13 +2479,13 @@ class GetOrderQueuePositionsParams(RequestModel):
 class GetOrderParams(RequestModel):
     """`#/paths/~1portfolio~1orders~1{order_id}/get/parameters`"""
 
-    order_id: str
+    order_id: Annotated[str, Field(min_length=1)]
 
 
 class GetOrderQueuePositionParams(RequestModel):
     """`#/paths/~1portfolio~1orders~1{order_id}~1queue_position/get/parameters`"""
 
-    order_id: str
+    order_id: Annotated[str, Field(min_length=1)]
 
 
 class GetPositionsParams(RequestModel):
@@ -2545,15 +2545,15 @@ class GetSeriesFeeChangesParams(RequestModel):
 class GetSeriesParams(RequestModel):
     """`#/paths/~1series~1{series_ticker}/get/parameters`"""
 
-    series_ticker: str
+    series_ticker: Annotated[str, Field(min_length=1)]
     include_volume: StrictBool = False
 
 
 class GetMarketCandlesticksByEventParams(RequestModel):
     """`#/paths/~1series~1{series_ticker}~1events~1{ticker}~1candlesticks/get/parameters`"""
 
-    ticker: str
-    series_ticker: str
+    ticker: Annotated[str, Field(min_length=1)]
+    series_ticker: Annotated[str, Field(min_length=1)]
     start_ts: StrictInt
     end_ts: StrictInt
     period_interval: Literal[1, 60, 1440]
@@ -2562,8 +2562,8 @@ class GetMarketCandlesticksByEventParams(RequestModel):
 class GetEventForecastPercentilesHistoryParams(RequestModel):
     """`#/paths/~1series~1{series_ticker}~1events~1{ticker}~1forecast_percentile_history/get/parameters`"""
 
-    ticker: str
-    series_ticker: str
+    ticker: Annotated[str, Field(min_length=1)]
+    series_ticker: Annotated[str, Field(min_length=1)]
     percentiles: Annotated[list[Annotated[StrictInt, Field(ge=0, le=9999)]], Field(max_length=10)]
     start_ts: StrictInt
     end_ts: StrictInt
@@ -2573,8 +2573,8 @@ class GetEventForecastPercentilesHistoryParams(RequestModel):
 class GetMarketCandlesticksParams(RequestModel):
     """`#/paths/~1series~1{series_ticker}~1markets~1{ticker}~1candlesticks/get/parameters`"""
 
-    series_ticker: str
-    ticker: str
+    series_ticker: Annotated[str, Field(min_length=1)]
+    ticker: Annotated[str, Field(min_length=1)]
     start_ts: StrictInt
     end_ts: StrictInt
     period_interval: Literal[1, 60, 1440]
@@ -2594,4 +2594,4 @@ class GetStructuredTargetsParams(RequestModel):
 class GetStructuredTargetParams(RequestModel):
     """`#/paths/~1structured_targets~1{structured_target_id}/get/parameters`"""
 
-    structured_target_id: str
+    structured_target_id: Annotated[str, Field(min_length=1)]

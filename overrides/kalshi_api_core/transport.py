@@ -23,7 +23,7 @@ from typing import Any, Generic, Literal, TypeVar, cast
 from urllib.parse import quote, urlsplit
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter
 
 from kalshi_api_core.auth import ACCESS_HEADER_PREFIX, KalshiAuth
 from kalshi_api_core.decimals import to_wire
@@ -237,8 +237,8 @@ class RequestCore:
         for name in operation.path_params:
             value = values.pop(name, None)
             if value is None or value == "":
-                raise ValueError(
-                    f"{operation.operation_id}: path parameter {name!r} must be a non-empty value"
+                raise ConfigurationError(
+                    f"{operation.operation_id}: path parameter {name!r} must not be empty"
                 )
             path = path.replace("{" + name + "}", quote(_query_value(value), safe=""))
         query: list[tuple[str, str | int | float | bool | None]] = []
@@ -376,7 +376,7 @@ class RequestCore:
             return operation.decode(None)
         try:
             model = operation.validate(content, self.json_loads)
-        except (ValidationError, ValueError) as exc:
+        except Exception as exc:  # any failure of a (pluggable) JSON loader or of validation: the body is bad
             raise ResponseDecodeError(
                 f"{prepared.label}: response does not match {expected}: {exc}",
                 status=response.status_code,
@@ -415,7 +415,7 @@ def _error_fields(content: bytes) -> tuple[str | None, str | None, Any]:
     """Kalshi's error code, message and details, from ``{"error": {...}}`` or a bare ErrorResponse."""
     try:
         data = json.loads(content) if content else None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past what the parser will follow
         text = content[:200].decode("utf-8", "replace").strip()
         return None, text or None, None
     if isinstance(data, dict) and isinstance(data.get("error"), dict):

@@ -379,13 +379,16 @@ class Session:
     def _on_other_frame(self, raw: str | bytes, exc: ValidationError) -> None:
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             logger.warning("ignoring a frame that is not JSON (%d bytes)", len(raw))
             return
         if not isinstance(data, dict):
             logger.warning("ignoring a JSON frame that is not an object")
             return
         kind = data.get("type")
+        if not isinstance(kind, str):
+            logger.warning("ignoring a frame without a string type")
+            return
         if kind in _RESPONSE_TYPES:
             self._on_response(kind, data)
             return
