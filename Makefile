@@ -12,7 +12,7 @@ JSON ?=
 OPENAPI ?=
 ASYNCAPI ?=
 
-.PHONY: install specs regen lint types check-regen check-upstream drift bump test
+.PHONY: install specs regen lint types check-regen check-upstream drift bump test soak
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -51,3 +51,8 @@ bump:
 # pytest exits non-zero on failures and also when it collects no tests.
 test: lint types check-regen check-upstream
 	$(BIN)/pytest
+
+# The reliability suite at ten times the load (not part of `make test`); FIGURES=path.json keeps the figures.
+soak:
+	KALSHI_SOAK_ROUNDS=550 KALSHI_SOAK_CALLS=5000 $(if $(FIGURES),KALSHI_RELIABILITY_FIGURES='$(FIGURES)') \
+		$(BIN)/pytest tests/reliability -k "chaos or thousand"

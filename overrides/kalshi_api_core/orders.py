@@ -43,16 +43,32 @@ def _match(orders: Any, client_order_id: str) -> Any:
     return next((order for order in orders if order.client_order_id == client_order_id), None)
 
 
-def place_order(client: Any, request: Any, *, attempts: int = 3, lookup_pages: int = 10) -> PlacedOrder:
+async def _amatch(client: Any, ticker: str, client_order_id: str, pages: int) -> Any:
+    async for order in client.orders.list_all(ticker=ticker, max_pages=pages):
+        if order.client_order_id == client_order_id:
+            return order
+    return None
+
+
+def place_order(
+    client: Any, request: Any, *, attempts: int = 3, lookup_pages: int = 10, reconcile_first: bool = False
+) -> PlacedOrder:
     """Create ``request`` (a ``CreateOrderV2Request``) at most once on ``client`` (a ``KalshiClient``).
 
     After an uncertain failure the order is looked up among the market's orders by ``client_order_id`` (at
     most ``lookup_pages`` pages); if absent the same request is sent again. A duplicate-id conflict means an
     earlier attempt landed, so the lookup answers. Raises the last error when ``attempts`` run out.
+
+    ``reconcile_first=True`` resumes after an uncertain error of your own create (``err.client_order_id`` is
+    the request's): the lookup comes before any new create.
     """
     request = _with_id(request)
     cid = str(request.client_order_id)
     last: RequestError | None = None
+    if reconcile_first:
+        found = _match(client.orders.list_all(ticker=request.ticker, max_pages=lookup_pages), cid)
+        if found is not None:
+            return PlacedOrder(cid, str(found.order_id), "found", found, 0)
     for attempt in range(1, attempts + 1):
         try:
             created = client.orders.create_v2(request=request)
@@ -77,12 +93,16 @@ def place_order(client: Any, request: Any, *, attempts: int = 3, lookup_pages: i
 
 
 async def aplace_order(
-    client: Any, request: Any, *, attempts: int = 3, lookup_pages: int = 10
+    client: Any, request: Any, *, attempts: int = 3, lookup_pages: int = 10, reconcile_first: bool = False
 ) -> PlacedOrder:
     """``place_order`` for an ``AsyncKalshiClient``."""
     request = _with_id(request)
     cid = str(request.client_order_id)
     last: RequestError | None = None
+    if reconcile_first:
+        found = await _amatch(client, request.ticker, cid, lookup_pages)
+        if found is not None:
+            return PlacedOrder(cid, str(found.order_id), "found", found, 0)
     for attempt in range(1, attempts + 1):
         try:
             created = await client.orders.create_v2(request=request)
@@ -94,11 +114,7 @@ async def aplace_order(
                 raise
             last = error
         try:
-            found = None
-            async for order in client.orders.list_all(ticker=request.ticker, max_pages=lookup_pages):
-                if order.client_order_id == cid:
-                    found = order
-                    break
+            found = await _amatch(client, request.ticker, cid, lookup_pages)
         except RequestError as error:
             last = error
             continue

@@ -5,6 +5,7 @@ server's, private messages arrive exactly once, and no queue grows past its boun
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 from collections import Counter
 from decimal import Decimal
@@ -20,7 +21,9 @@ from tests.reliability.conftest import record
 from tests.ws_server import KalshiWsServer
 
 TICKERS = ["KXA-1", "KXB-2", "KXC-3"]
-ROUNDS = 55  # one forced disconnect per round
+ROUNDS = int(
+    os.environ.get("KALSHI_SOAK_ROUNDS", "55")
+)  # one forced disconnect per round; `make soak` raises it
 FAST = ReconnectPolicy(backoff_base=0.005, backoff_max=0.02)
 
 
