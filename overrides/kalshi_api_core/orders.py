@@ -33,10 +33,14 @@ def _uncertain(error: RequestError) -> bool:
     return isinstance(error, APIError) and (error.status >= 500 or isinstance(error, RateLimitError))
 
 
-def _with_id(request: Any) -> Any:
-    if getattr(request, "client_order_id", None):
-        return request
-    return request.model_copy(update={"client_order_id": str(uuid.uuid4())})
+def _with_id(request: Any, client_order_id: str | None) -> Any:
+    """The request with its idempotency key: the one given, the request's own, or a new UUID4."""
+    cid = client_order_id or getattr(request, "client_order_id", None) or str(uuid.uuid4())
+    return (
+        request
+        if cid == getattr(request, "client_order_id", None)
+        else request.model_copy(update={"client_order_id": cid})
+    )
 
 
 def _match(orders: Any, client_order_id: str) -> Any:
@@ -51,7 +55,13 @@ async def _amatch(client: Any, ticker: str, client_order_id: str, pages: int) ->
 
 
 def place_order(
-    client: Any, request: Any, *, attempts: int = 3, lookup_pages: int = 10, reconcile_first: bool = False
+    client: Any,
+    request: Any,
+    *,
+    attempts: int = 3,
+    lookup_pages: int = 10,
+    reconcile_first: bool = False,
+    client_order_id: str | None = None,
 ) -> PlacedOrder:
     """Create ``request`` (a ``CreateOrderV2Request``) at most once on ``client`` (a ``KalshiClient``).
 
@@ -59,10 +69,10 @@ def place_order(
     most ``lookup_pages`` pages); if absent the same request is sent again. A duplicate-id conflict means an
     earlier attempt landed, so the lookup answers. Raises the last error when ``attempts`` run out.
 
-    ``reconcile_first=True`` resumes after an uncertain error of your own create (``err.client_order_id`` is
-    the request's): the lookup comes before any new create.
+    ``reconcile_first=True`` resumes after an uncertain error of your own create: pass that error's
+    ``client_order_id`` (the SDK generated it if your request had none) and the lookup comes first.
     """
-    request = _with_id(request)
+    request = _with_id(request, client_order_id)
     cid = str(request.client_order_id)
     last: RequestError | None = None
     if reconcile_first:
@@ -93,10 +103,16 @@ def place_order(
 
 
 async def aplace_order(
-    client: Any, request: Any, *, attempts: int = 3, lookup_pages: int = 10, reconcile_first: bool = False
+    client: Any,
+    request: Any,
+    *,
+    attempts: int = 3,
+    lookup_pages: int = 10,
+    reconcile_first: bool = False,
+    client_order_id: str | None = None,
 ) -> PlacedOrder:
     """``place_order`` for an ``AsyncKalshiClient``."""
-    request = _with_id(request)
+    request = _with_id(request, client_order_id)
     cid = str(request.client_order_id)
     last: RequestError | None = None
     if reconcile_first:

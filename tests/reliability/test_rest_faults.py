@@ -313,3 +313,19 @@ def test_placing_a_body_the_server_refuses_is_not_retried(server: SpecServer, ke
             place_order(client, models.CreateOrderV2Request(ticker="KX", **ORDER))
     assert len(server.calls("CreateOrderV2")) == 1 and server.calls("GetOrders") == []
     assert json.loads(server.calls("CreateOrderV2")[0].body)["client_order_id"]
+
+
+def test_resuming_after_an_uncertain_create_uses_its_client_order_id(
+    server: SpecServer, key: rsa.RSAPrivateKey
+) -> None:
+    server.serve_committed_orders = True
+    server.script("CreateOrderV2", Reply(201, delay=STALL, commit=True))
+    request = models.CreateOrderV2Request(ticker="KX-R", **ORDER)  # no client_order_id: the SDK makes one
+    with KalshiClient(
+        auth=KalshiAuth("k", key), base_url=server.base_url, retry=POLICY, timeout=READ_TIMEOUT
+    ) as c:
+        with pytest.raises(errors.RequestTimeoutError) as err:
+            c.orders.create_v2(request=request)
+        placed = place_order(c, request, reconcile_first=True, client_order_id=err.value.client_order_id)
+    assert placed.how == "found" and placed.client_order_id == err.value.client_order_id
+    assert list(server.commit_counts.values()) == [1] and len(server.calls("CreateOrderV2")) == 1
