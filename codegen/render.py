@@ -214,34 +214,19 @@ def render_package(project: Project) -> Rendered:
         "spec_info.py.j2", specs=[rest_info, ws_info], servers=[*openapi.servers, *ws_servers]
     )
     core_exports = ["Count", "DecimalInputError", "Dollars", "Page", "PriceLevel"]
+    lazy: list[tuple[str, str | None]] = [("kalshi_api_core", name) for name in core_exports]
+    lazy += [("kalshi_api_core.errors", None), ("kalshi_api_core.auth", "KalshiAuth")]
+    lazy += [("kalshi_api_core.config", name) for name in ("DEMO", "PRODUCTION", "Environment")]
+    lazy += [("kalshi_api.models", None), ("kalshi_api.ws", None)]
+    lazy += [("kalshi_api.client", name) for name in ("AsyncKalshiClient", "KalshiClient")]
     files["kalshi_api/__init__.py"] = renderer.render(
-        "package_init.py.j2",
+        "root_init.py.j2",
         specs=[rest_info, ws_info],
         docstring="Typed Python SDK for Kalshi's trading API, generated from its OpenAPI and AsyncAPI specs.",
-        import_lines=[
-            f"from kalshi_api_core import {', '.join(core_exports)}",
-            "from kalshi_api_core import errors",
-            "from kalshi_api_core.auth import KalshiAuth",
-            "from kalshi_api_core.config import DEMO, PRODUCTION, Environment",
-            "from kalshi_api import models, ws",
-            "from kalshi_api.client import AsyncKalshiClient, KalshiClient",
-            "from kalshi_api._spec import ASYNCAPI_VERSION, OPENAPI_VERSION",
-        ],
+        lazy=lazy,
         exports=sorted(
-            [
-                *core_exports,
-                "models",
-                "ws",
-                "errors",
-                "ASYNCAPI_VERSION",
-                "OPENAPI_VERSION",
-                "KalshiAuth",
-                "KalshiClient",
-                "AsyncKalshiClient",
-                "DEMO",
-                "PRODUCTION",
-                "Environment",
-            ]
+            [name or module.rsplit(".", 1)[-1] for module, name in lazy]
+            + ["ASYNCAPI_VERSION", "OPENAPI_VERSION"]
         ),
     )
     files["kalshi_api/py.typed"] = renderer.render("py.typed.j2", specs=[rest_info, ws_info])

@@ -77,3 +77,24 @@ def test_editable_install_serves_both_packages() -> None:
 
     assert Path(kalshi_api.__file__).is_relative_to(ROOT / "generated")
     assert Path(kalshi_api_core.__file__).is_relative_to(ROOT / "overrides")
+
+
+def test_import_is_lazy_but_every_name_resolves() -> None:
+    code = (
+        "import sys, kalshi_api;"
+        "assert 'kalshi_api.models' not in sys.modules and 'kalshi_api.client' not in sys.modules;"
+        "names = [getattr(kalshi_api, n) for n in kalshi_api.__all__];"
+        "assert 'kalshi_api.models' in sys.modules and kalshi_api.KalshiClient.__name__ == 'KalshiClient';"
+        "assert kalshi_api.errors.KalshiError and kalshi_api.ws.KalshiWebSocket;"
+        "print(len(names))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == len(__import__("kalshi_api").__all__)
+    missing = subprocess.run(
+        [sys.executable, "-c", "import kalshi_api; kalshi_api.NoSuchThing"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "has no attribute 'NoSuchThing'" in missing.stderr

@@ -3,16 +3,24 @@
 #   upstream sha256 c91ebd25b9dc40bc00285dfaecdebf9c3c69afda30b396e18d2cdd716027af9c
 # From asyncapi/asyncapi.yaml: Kalshi Market Data WebSocket API 2.0.0
 #   upstream sha256 219f7967f2ed92bf15b02bfd4e7cefe3eb8a3da8c5d85335af2778992dba0400
-"""Typed Python SDK for Kalshi's trading API, generated from its OpenAPI and AsyncAPI specs."""
+"""Typed Python SDK for Kalshi's trading API, generated from its OpenAPI and AsyncAPI specs.
+
+Names load on first use (PEP 562), so ``import kalshi_api`` stays cheap; type checkers see them all.
+"""
 
 from __future__ import annotations
 
-from kalshi_api import models, ws
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from kalshi_api._spec import ASYNCAPI_VERSION, OPENAPI_VERSION
-from kalshi_api.client import AsyncKalshiClient, KalshiClient
-from kalshi_api_core import Count, DecimalInputError, Dollars, Page, PriceLevel, errors
-from kalshi_api_core.auth import KalshiAuth
-from kalshi_api_core.config import DEMO, PRODUCTION, Environment
+
+if TYPE_CHECKING:
+    from kalshi_api import models, ws
+    from kalshi_api.client import AsyncKalshiClient, KalshiClient
+    from kalshi_api_core import Count, DecimalInputError, Dollars, Page, PriceLevel, errors
+    from kalshi_api_core.auth import KalshiAuth
+    from kalshi_api_core.config import DEMO, PRODUCTION, Environment
 
 __all__ = [
     "ASYNCAPI_VERSION",
@@ -32,3 +40,36 @@ __all__ = [
     "models",
     "ws",
 ]
+
+# name -> (module, attribute); a None attribute means the module itself
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "Count": ("kalshi_api_core", "Count"),
+    "DecimalInputError": ("kalshi_api_core", "DecimalInputError"),
+    "Dollars": ("kalshi_api_core", "Dollars"),
+    "Page": ("kalshi_api_core", "Page"),
+    "PriceLevel": ("kalshi_api_core", "PriceLevel"),
+    "errors": ("kalshi_api_core.errors", None),
+    "KalshiAuth": ("kalshi_api_core.auth", "KalshiAuth"),
+    "DEMO": ("kalshi_api_core.config", "DEMO"),
+    "PRODUCTION": ("kalshi_api_core.config", "PRODUCTION"),
+    "Environment": ("kalshi_api_core.config", "Environment"),
+    "models": ("kalshi_api.models", None),
+    "ws": ("kalshi_api.ws", None),
+    "AsyncKalshiClient": ("kalshi_api.client", "AsyncKalshiClient"),
+    "KalshiClient": ("kalshi_api.client", "KalshiClient"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'kalshi_api' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
