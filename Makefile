@@ -12,7 +12,7 @@ JSON ?=
 OPENAPI ?=
 ASYNCAPI ?=
 
-.PHONY: install specs regen lint types check-regen check-upstream drift bump test soak
+.PHONY: install specs regen lint types check-regen check-upstream drift bump test soak bench
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -56,3 +56,8 @@ test: lint types check-regen check-upstream
 soak:
 	KALSHI_SOAK_ROUNDS=550 KALSHI_SOAK_CALLS=5000 $(if $(FIGURES),KALSHI_RELIABILITY_FIGURES='$(FIGURES)') \
 		$(BIN)/pytest tests/reliability -k "chaos or thousand"
+
+# Benchmarks against the peer SDKs and msgspec/orjson floors, in a Python 3.12 venv of its own (bench/README.md).
+# Not part of `make test`; BENCH_ARGS=--quick for a smoke run.
+bench:
+	bash bench/setup.sh $(BENCH_ARGS)
