@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -102,6 +103,27 @@ def test_to_decimal_raises_a_typed_error_with_field_and_value(bad: Any) -> None:
     assert str(err.value).startswith("yes_price_dollars: ")
     assert repr(bad) in str(err.value)
     assert isinstance(err.value, ValueError)
+
+
+JSON_BAD_INPUTS = [b for b in BAD_INPUTS if isinstance(b, str | bool | list | dict) or b is None]
+
+
+@pytest.mark.parametrize("bad", JSON_BAD_INPUTS)
+def test_json_input_refuses_what_python_input_refuses(bad: Any) -> None:
+    # Responses take the JSON path, which never runs to_decimal: it must refuse exactly the same strings.
+    raw = json.dumps({"price": "1", "size": "1", "level": ["0.1", bad]})
+    with pytest.raises(ValidationError) as err:
+        Quote.model_validate_json(raw)
+    (error,) = err.value.errors()
+    assert error["loc"] == ("level", 1)
+    assert error["input"] == bad
+    assert "plain decimal string" in str(err.value)
+
+
+@pytest.mark.parametrize("text", ["0.5600", "-1.25", "+2", ".5", "7.", "12345678901234567890.123456"])
+def test_json_strings_keep_their_digits_and_scale(text: str) -> None:
+    quote = Quote.model_validate_json(json.dumps({"price": text, "size": 3}))
+    assert str(quote.price) == str(Decimal(text)) and quote.size == Decimal(3)
 
 
 def test_floats_are_refused_with_a_hint() -> None:
