@@ -251,8 +251,10 @@ def test_views_are_immutable_values() -> None:
     assert before.best_yes_bid == D("0.22") and before.best_no_bid == D("0.56")
     assert after != before and after.best_yes_bid == D("0.08") and after.best_no_bid == D("0.60")
     assert after.yes_bids is not before.yes_bids
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         before.seq = 9  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        before.yes_bids = ()  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         before.yes_bids[0].count = D(0)  # type: ignore[misc]
 
@@ -369,3 +371,43 @@ def test_book_matches_a_naive_model_after_every_delta(
     # Every earlier view still shows the book as it was then.
     for old_view, old_model in history:
         _assert_matches(old_view, old_model)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["yes", "no"]),
+            st.integers(min_value=1, max_value=8),
+            st.integers(min_value=-3, max_value=3),
+            st.booleans(),
+        ),
+        max_size=60,
+    )
+)
+def test_every_view_keeps_its_moment_whenever_it_is_first_read(
+    steps: list[tuple[Side, int, int, bool]],
+) -> None:
+    """Views sort their levels only when read; one read long after later deltas still shows its own moment,
+    and reading some views early (so sides are shared between views) changes nothing."""
+    book = OrderBook(TICKER)
+    truth: dict[Side, dict[Decimal, Decimal]] = {"yes": {D("0.05"): D(5)}, "no": {}}
+    kept: list[tuple[BookView, dict[Side, dict[Decimal, Decimal]]]] = []
+    book.apply_snapshot(list(truth["yes"].items()), None, 0)
+    for seq, (side, tick, delta, read_now) in enumerate(steps, start=1):
+        price = D(tick) / 10
+        if truth[side].get(price, D(0)) + delta < 0:
+            delta = 0
+        view = book.apply_delta(side, price, D(delta), seq)
+        new = truth[side].get(price, D(0)) + delta
+        truth[side] = {p: c for p, c in {**truth[side], price: new}.items() if c}
+        if read_now:
+            _ = view.best_yes_bid, view.no_bids
+        kept.append((view, {"yes": dict(truth["yes"]), "no": dict(truth["no"])}))
+    for seq, (view, moment) in enumerate(kept, start=1):
+        assert view.seq == seq
+        for side, bids in (("yes", view.yes_bids), ("no", view.no_bids)):
+            assert [(level.price, level.count) for level in bids] == sorted(
+                moment[side].items(), reverse=True
+            )
+        assert view.best_yes_bid == max(moment["yes"], default=None)
+        assert view.best_no_ask == (None if not moment["yes"] else 1 - max(moment["yes"]))

@@ -3,7 +3,7 @@
 The generated package ``kalshi_api`` builds on this one; users import ``kalshi_api``.
 """
 
-from kalshi_api_core.base_models import RequestModel, ResponseModel
+from kalshi_api_core.base_models import RESPONSE_PARSING, RequestModel, ResponseModel
 from kalshi_api_core.decimals import (
     Count,
     DecimalInputError,
@@ -18,6 +18,7 @@ from kalshi_api_core.decimals import (
 from kalshi_api_core.pagination import Page
 
 __all__ = [
+    "RESPONSE_PARSING",
     "Count",
     "DecimalInputError",
     "Dollars",

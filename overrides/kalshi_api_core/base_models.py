@@ -65,8 +65,14 @@ class RequestModel(BaseModel):
         return exact_offset(check_encodable(value))
 
 
+# Decoding responses: keys repeat on every item and are worth caching; values (ids, timestamps) rarely repeat,
+# so caching them (pydantic's default) costs more than it saves. Also used by TypeAdapters of responses.
+RESPONSE_PARSING = ConfigDict(cache_strings="keys")
+
+
 class ResponseModel(BaseModel):
     model_config = ConfigDict(
+        **RESPONSE_PARSING,
         extra="allow",
         validate_by_name=True,
         validate_by_alias=True,

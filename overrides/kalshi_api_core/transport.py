@@ -26,6 +26,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from kalshi_api_core.auth import ACCESS_HEADER_PREFIX, KalshiAuth
+from kalshi_api_core.base_models import RESPONSE_PARSING
 from kalshi_api_core.decimals import to_wire
 from kalshi_api_core.errors import (
     APIError,
@@ -192,7 +193,7 @@ _SINGLE: Operation[Any] = Operation("", "POST", "", False, order_writes="single"
 
 @functools.cache
 def _adapter(target: Any) -> TypeAdapter[Any]:
-    return TypeAdapter(target)
+    return TypeAdapter(target, config=RESPONSE_PARSING)
 
 
 def _type_name(target: Any) -> str:

@@ -32,6 +32,7 @@ from kalshi_api.ws.models import (
     TradePayload,
     UserOrderPayload,
 )
+from kalshi_api_core.base_models import RESPONSE_PARSING
 from kalshi_api_core.ws.channels import ChannelSpec
 from kalshi_api_core.ws.engine import CommandError, Protocol
 
@@ -465,4 +466,8 @@ ERROR_CLASSES: dict[int, type[CommandError]] = {
     28: UnderlyingTickersRequiredError,
 }
 
-PROTOCOL = Protocol(channels=CHANNELS, data_frames=TypeAdapter[Any](DataFrame), error_classes=ERROR_CLASSES)
+PROTOCOL = Protocol(
+    channels=CHANNELS,
+    data_frames=TypeAdapter[Any](DataFrame, config=RESPONSE_PARSING),
+    error_classes=ERROR_CLASSES,
+)

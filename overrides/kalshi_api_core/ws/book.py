@@ -11,7 +11,7 @@ payload models; the engine passes their fields through.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, NoReturn
@@ -65,20 +65,105 @@ class Level:
     count: Decimal
 
 
-@dataclass(frozen=True, slots=True)
 class BookView:
     """An immutable, consistent picture of one market's book; later messages never change it.
 
     ``yes_bids``/``no_bids`` are sorted best (highest price) first. An unavailable view carries no levels,
     and its prices, spreads, depth and volume raise ``BookUnavailableError`` instead of answering stale.
+
+    The book hands out one view per message, most of which are never read, so a view keeps the book's
+    price -> count maps (which the book never changes once a view holds them: it copies before writing)
+    and sorts a side into levels only when that side is first read.
     """
 
-    ticker: str
-    seq: int | None  # seq of the last applied message
-    available: bool
-    yes_bids: tuple[Level, ...] = ()
-    no_bids: tuple[Level, ...] = ()
-    reason: str | None = None  # why the book is unavailable
+    __slots__ = ("_available", "_no", "_no_counts", "_reason", "_seq", "_ticker", "_yes", "_yes_counts")
+
+    _ticker: str
+    _seq: int | None
+    _available: bool
+    _reason: str | None
+    _yes: tuple[Level, ...] | None  # sorted levels, once read
+    _no: tuple[Level, ...] | None
+    _yes_counts: Mapping[Decimal, Decimal] | None  # price -> count, for a view that sorts lazily
+    _no_counts: Mapping[Decimal, Decimal] | None
+
+    def __init__(
+        self,
+        ticker: str,
+        seq: int | None,
+        available: bool,
+        yes_bids: tuple[Level, ...] = (),
+        no_bids: tuple[Level, ...] = (),
+        reason: str | None = None,
+    ) -> None:
+        _init(self, ticker, seq, available, reason, yes_bids, no_bids, None, None)
+
+    @classmethod
+    def _of_counts(
+        cls,
+        ticker: str,
+        seq: int | None,
+        yes: Mapping[Decimal, Decimal],
+        no: Mapping[Decimal, Decimal],
+        previous: BookView | None,
+    ) -> BookView:
+        """A view of the book's maps; a side unchanged since ``previous`` (the same map) keeps its levels."""
+        view = cls.__new__(cls)
+        yes_levels = no_levels = None
+        if previous is not None:
+            yes_levels = previous._yes if previous._yes_counts is yes else None
+            no_levels = previous._no if previous._no_counts is no else None
+        _init(view, ticker, seq, True, None, yes_levels, no_levels, yes, no)
+        return view
+
+    @property
+    def ticker(self) -> str:
+        return self._ticker
+
+    @property
+    def seq(self) -> int | None:
+        """seq of the last applied message."""
+        return self._seq
+
+    @property
+    def available(self) -> bool:
+        return self._available
+
+    @property
+    def reason(self) -> str | None:
+        """Why the book is unavailable."""
+        return self._reason
+
+    @property
+    def yes_bids(self) -> tuple[Level, ...]:
+        levels = self._yes
+        if levels is None:
+            levels = self._yes = _sorted_levels(self._yes_counts)
+        return levels
+
+    @property
+    def no_bids(self) -> tuple[Level, ...]:
+        levels = self._no
+        if levels is None:
+            levels = self._no = _sorted_levels(self._no_counts)
+        return levels
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.ticker, self.seq, self.available, self.yes_bids, self.no_bids, self.reason)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BookView):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"BookView(ticker={self.ticker!r}, seq={self.seq!r}, available={self.available!r}, "
+            f"yes_bids={self.yes_bids!r}, no_bids={self.no_bids!r}, reason={self.reason!r})"
+        )
 
     def _bids(self, side: Side) -> tuple[Level, ...]:
         if not self.available:
@@ -89,22 +174,30 @@ class BookView:
             return self.no_bids
         raise ValueError(f"side must be 'yes' or 'no', got {side!r}")
 
+    def _best(self, side: Side) -> Decimal | None:
+        """The best bid price; a side not sorted yet answers with max() instead of sorting."""
+        levels = self._bids(side) if not self.available else self._yes if side == "yes" else self._no
+        if levels is not None:
+            return levels[0].price if levels else None
+        counts = self._yes_counts if side == "yes" else self._no_counts
+        return max(counts) if counts else None
+
     @property
     def best_yes_bid(self) -> Decimal | None:
-        return _best(self._bids("yes"))
+        return self._best("yes")
 
     @property
     def best_no_bid(self) -> Decimal | None:
-        return _best(self._bids("no"))
+        return self._best("no")
 
     @property
     def best_yes_ask(self) -> Decimal | None:
         """Selling YES at p is buying NO at 1 - p, so the YES ask mirrors the best NO bid."""
-        return _complement(_best(self._bids("no")))
+        return _complement(self._best("no"))
 
     @property
     def best_no_ask(self) -> Decimal | None:
-        return _complement(_best(self._bids("yes")))
+        return _complement(self._best("yes"))
 
     @property
     def yes_spread(self) -> Decimal | None:
@@ -127,16 +220,37 @@ class BookView:
         return sum((level.count for level in self._bids(side)), _ZERO)
 
 
-def _best(bids: tuple[Level, ...]) -> Decimal | None:
-    return bids[0].price if bids else None
-
-
 def _complement(price: Decimal | None) -> Decimal | None:
     return None if price is None else _ONE - price
 
 
 def _spread(bid: Decimal | None, ask: Decimal | None) -> Decimal | None:
     return None if bid is None or ask is None else ask - bid
+
+
+def _init(
+    view: BookView,
+    ticker: str,
+    seq: int | None,
+    available: bool,
+    reason: str | None,
+    yes: tuple[Level, ...] | None,
+    no: tuple[Level, ...] | None,
+    yes_counts: Mapping[Decimal, Decimal] | None,
+    no_counts: Mapping[Decimal, Decimal] | None,
+) -> None:
+    view._ticker = ticker
+    view._seq = seq
+    view._available = available
+    view._reason = reason
+    view._yes = yes
+    view._no = no
+    view._yes_counts = yes_counts
+    view._no_counts = no_counts
+
+
+def _sorted_levels(counts: Mapping[Decimal, Decimal] | None) -> tuple[Level, ...]:
+    return tuple(Level(price, count) for price, count in sorted((counts or {}).items(), reverse=True))
 
 
 def _as_side(value: str) -> Side | None:
@@ -161,12 +275,14 @@ class OrderBook:
 
     def __init__(self, ticker: str) -> None:
         self.ticker = ticker
-        self._counts: dict[Side, dict[Decimal, Decimal]] = {"yes": {}, "no": {}}
-        # Sorted levels per side, rebuilt only for a side that changed since the last view.
-        self._sorted: dict[Side, tuple[Level, ...] | None] = {"yes": (), "no": ()}
+        self._yes: dict[Decimal, Decimal] = {}
+        self._no: dict[Decimal, Decimal] = {}
         self._seq: int | None = None
         self._unavailable: str | None = _NO_SNAPSHOT  # the reason; None while the book is usable
-        self._view: BookView | None = None
+        self._view: BookView | None = None  # the view of the current state, once asked for
+        self._previous: BookView | None = None  # the last view of a usable book
+        # The latest view holds the current maps; a side it holds is copied before its next write.
+        self._view_holds_yes = self._view_holds_no = False
 
     def apply_snapshot(
         self,
@@ -176,8 +292,8 @@ class OrderBook:
     ) -> BookView:
         """Replace the whole book (an absent side has no levels); an unavailable book becomes usable."""
         yes_counts, no_counts = self._parse("yes", yes), self._parse("no", no)
-        self._counts = {"yes": yes_counts, "no": no_counts}
-        self._sorted = {"yes": None, "no": None}
+        self._yes, self._no = yes_counts, no_counts
+        self._view_holds_yes = self._view_holds_no = False
         self._seq = seq
         self._unavailable = None
         self._view = None
@@ -197,53 +313,58 @@ class OrderBook:
         if self._unavailable is not None:
             # Keep the first reason: it names what actually went wrong.
             raise BookInconsistentError(self.ticker, f"delta while awaiting a snapshot ({self._unavailable})")
-        if seq is not None and self._seq is not None:
-            if contiguous and seq != self._seq + 1:
-                self._fail(f"seq {seq} after {self._seq}: expected {self._seq + 1}")
-            if not contiguous and seq <= self._seq:
-                self._fail(f"seq {seq} after {self._seq}: seqs must increase")
-        checked_side = _as_side(side)
-        if checked_side is None:
+        last = self._seq
+        if seq is not None and last is not None:
+            if contiguous and seq != last + 1:
+                self._fail(f"seq {seq} after {last}: expected {last + 1}")
+            if not contiguous and seq <= last:
+                self._fail(f"seq {seq} after {last}: seqs must increase")
+        if side == "yes":
+            if self._view_holds_yes:
+                self._yes = dict(self._yes)
+                self._view_holds_yes = False
+            counts = self._yes
+        elif side == "no":
+            if self._view_holds_no:
+                self._no = dict(self._no)
+                self._view_holds_no = False
+            counts = self._no
+        else:
             self._fail(f"side must be 'yes' or 'no', got {side!r}")
-        self._check_price(checked_side, price)
+        if not (isinstance(price, Decimal) and price.is_finite() and _ZERO <= price <= _ONE):
+            self._fail(f"{side} price must be a Decimal in [0, 1], got {price!r}")
         if not _is_amount(delta):
             self._fail(f"delta must be a finite Decimal, got {delta!r}")
-        counts = self._counts[checked_side]
-        old = counts.get(price, _ZERO)
-        new = old + delta
-        if new < 0:
-            self._fail(f"{checked_side} count at {price} would go negative: {old} + {delta}")
-        if new:
+        new = counts.get(price, _ZERO) + delta
+        if new > 0:
             counts[price] = new
-        else:
+        elif new == 0:
             counts.pop(price, None)
-        self._sorted[checked_side] = None
+        else:
+            self._fail(f"{side} count at {price} would go negative: {counts.get(price, _ZERO)} + {delta}")
         self._seq = seq
         self._view = None
         return self.view()
 
     def invalidate(self, reason: str) -> None:
         """Mark the book unavailable until the next snapshot; its levels are dropped so none is read stale."""
-        self._counts = {"yes": {}, "no": {}}
-        self._sorted = {"yes": (), "no": ()}
+        self._yes, self._no = {}, {}
+        self._view_holds_yes = self._view_holds_no = False
         self._unavailable = reason
         self._view = None
 
     def view(self) -> BookView:
-        """The current book, built once per change (O(levels), plus a sort of any side that changed)."""
-        if self._view is None:
+        """The current book, built once per change in O(1); a view sorts a side when that side is read."""
+        view = self._view
+        if view is None:
             if self._unavailable is not None:
-                self._view = BookView(self.ticker, self._seq, False, reason=self._unavailable)
+                view = BookView(self.ticker, self._seq, False, reason=self._unavailable)
             else:
-                self._view = BookView(self.ticker, self._seq, True, self._levels("yes"), self._levels("no"))
-        return self._view
-
-    def _levels(self, side: Side) -> tuple[Level, ...]:
-        levels = self._sorted[side]
-        if levels is None:
-            ordered = sorted(self._counts[side].items(), reverse=True)
-            levels = self._sorted[side] = tuple(Level(price, count) for price, count in ordered)
-        return levels
+                view = BookView._of_counts(self.ticker, self._seq, self._yes, self._no, self._previous)
+                self._previous = view
+                self._view_holds_yes = self._view_holds_no = True
+            self._view = view
+        return view
 
     def _parse(self, side: Side, levels: Iterable[tuple[Decimal, Decimal]] | None) -> dict[Decimal, Decimal]:
         counts: dict[Decimal, Decimal] = {}
