@@ -265,12 +265,13 @@ def generated_operations() -> dict[str, Any]:
 def client_methods() -> dict[str, tuple[str, Any]]:
     """operationId -> ("resource.method", the function), from the sync client's resources."""
     from kalshi_api import KalshiClient
+    from kalshi_api.client import RESOURCES
     from kalshi_api_core.transport import Operation as Generated
 
     result: dict[str, tuple[str, Any]] = {}
-    for attribute, resource_cls in typing.get_type_hints(KalshiClient).items():
-        if not (inspect.isclass(resource_cls) and attribute != "known_servers"):
-            continue
+    with KalshiClient(base_url="http://127.0.0.1:9") as client:  # never sends: only builds the resources
+        resource_classes = {attribute: type(getattr(client, attribute)) for attribute in RESOURCES}
+    for attribute, resource_cls in resource_classes.items():
         module = inspect.getmodule(resource_cls)
         for name, function in inspect.getmembers(resource_cls, inspect.isfunction):
             if name.startswith("_") or name.endswith("_all"):

@@ -33,7 +33,7 @@ from codegen.load import load_openapi, read_yaml
 from codegen.naming import snake_case
 from codegen.overrides import load_type_overrides
 from codegen.render import Project
-from kalshi_api.client import EXCLUDED_OPERATIONS, AsyncKalshiClient, KalshiClient
+from kalshi_api.client import EXCLUDED_OPERATIONS, RESOURCES, AsyncKalshiClient, KalshiClient
 from kalshi_api_core.auth import KalshiAuth
 from kalshi_api_core.errors import AuthRequiredError
 from kalshi_api_core.pagination import Page
@@ -148,14 +148,19 @@ class Method:
     operation: Operation[Any]
 
 
+def resources(client: KalshiClient | AsyncKalshiClient) -> dict[str, SyncResource | AsyncResource]:
+    """Every resource attribute the client lists, built on first access."""
+    found = {name: getattr(client, name) for name in RESOURCES}
+    assert all(isinstance(resource, SyncResource | AsyncResource) for resource in found.values())
+    return found
+
+
 def discover(client: KalshiClient | AsyncKalshiClient) -> dict[str, Method]:
     """operationId -> method, for every public non-`_all` method of every resource attribute of a client.
 
     A method is tied to the module-level ``Operation`` constant its body passes to the transport."""
     found: dict[str, Method] = {}
-    for attr, resource in vars(client).items():
-        if not isinstance(resource, SyncResource | AsyncResource):
-            continue
+    for attr, resource in resources(client).items():
         module = sys.modules[type(resource).__module__]
         for name, fn in inspect.getmembers(type(resource), inspect.isfunction):
             if name.startswith("_") or name.endswith("_all"):
@@ -172,7 +177,7 @@ def discover(client: KalshiClient | AsyncKalshiClient) -> dict[str, Method]:
 def module_operations(client: KalshiClient | AsyncKalshiClient) -> dict[str, Operation[Any]]:
     """Every Operation constant defined by a resource module of the client."""
     result: dict[str, Operation[Any]] = {}
-    for resource in vars(client).values():
+    for resource in resources(client).values():
         if isinstance(resource, SyncResource | AsyncResource):
             module = sys.modules[type(resource).__module__]
             for value in vars(module).values():

@@ -5,30 +5,61 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from kalshi_api._spec import SERVERS
-from kalshi_api.resources.account import AccountResource, AsyncAccountResource
-from kalshi_api.resources.api_keys import ApiKeysResource, AsyncApiKeysResource
-from kalshi_api.resources.communications import AsyncCommunicationsResource, CommunicationsResource
-from kalshi_api.resources.events import AsyncEventsResource, EventsResource
-from kalshi_api.resources.exchange import AsyncExchangeResource, ExchangeResource
-from kalshi_api.resources.fcm import AsyncFcmResource, FcmResource
-from kalshi_api.resources.historical import AsyncHistoricalResource, HistoricalResource
-from kalshi_api.resources.incentive_programs import AsyncIncentiveProgramsResource, IncentiveProgramsResource
-from kalshi_api.resources.live_data import AsyncLiveDataResource, LiveDataResource
-from kalshi_api.resources.markets import AsyncMarketsResource, MarketsResource
-from kalshi_api.resources.milestones import AsyncMilestonesResource, MilestonesResource
-from kalshi_api.resources.multivariate import AsyncMultivariateResource, MultivariateResource
-from kalshi_api.resources.order_groups import AsyncOrderGroupsResource, OrderGroupsResource
-from kalshi_api.resources.orders import AsyncOrdersResource, OrdersResource
-from kalshi_api.resources.portfolio import AsyncPortfolioResource, PortfolioResource
-from kalshi_api.resources.search import AsyncSearchResource, SearchResource
-from kalshi_api.resources.structured_targets import AsyncStructuredTargetsResource, StructuredTargetsResource
-from kalshi_api.ws.session import KalshiWebSocket
 from kalshi_api_core.client_base import AsyncClientBase, SyncClientBase
 
-__all__ = ["EXCLUDED_OPERATIONS", "SERVERS", "AsyncKalshiClient", "KalshiClient"]
+# Resources (and the models they use) load on first use of their attribute, so creating a client stays cheap.
+if TYPE_CHECKING:
+    from kalshi_api.resources.account import AccountResource, AsyncAccountResource
+    from kalshi_api.resources.api_keys import ApiKeysResource, AsyncApiKeysResource
+    from kalshi_api.resources.communications import AsyncCommunicationsResource, CommunicationsResource
+    from kalshi_api.resources.events import AsyncEventsResource, EventsResource
+    from kalshi_api.resources.exchange import AsyncExchangeResource, ExchangeResource
+    from kalshi_api.resources.fcm import AsyncFcmResource, FcmResource
+    from kalshi_api.resources.historical import AsyncHistoricalResource, HistoricalResource
+    from kalshi_api.resources.incentive_programs import (
+        AsyncIncentiveProgramsResource,
+        IncentiveProgramsResource,
+    )
+    from kalshi_api.resources.live_data import AsyncLiveDataResource, LiveDataResource
+    from kalshi_api.resources.markets import AsyncMarketsResource, MarketsResource
+    from kalshi_api.resources.milestones import AsyncMilestonesResource, MilestonesResource
+    from kalshi_api.resources.multivariate import AsyncMultivariateResource, MultivariateResource
+    from kalshi_api.resources.order_groups import AsyncOrderGroupsResource, OrderGroupsResource
+    from kalshi_api.resources.orders import AsyncOrdersResource, OrdersResource
+    from kalshi_api.resources.portfolio import AsyncPortfolioResource, PortfolioResource
+    from kalshi_api.resources.search import AsyncSearchResource, SearchResource
+    from kalshi_api.resources.structured_targets import (
+        AsyncStructuredTargetsResource,
+        StructuredTargetsResource,
+    )
+    from kalshi_api.ws.session import KalshiWebSocket
+
+__all__ = ["EXCLUDED_OPERATIONS", "RESOURCES", "SERVERS", "AsyncKalshiClient", "KalshiClient"]
+
+RESOURCES: tuple[str, ...] = (
+    "account",
+    "api_keys",
+    "communications",
+    "events",
+    "exchange",
+    "fcm",
+    "historical",
+    "incentive_programs",
+    "live_data",
+    "markets",
+    "milestones",
+    "multivariate",
+    "order_groups",
+    "orders",
+    "portfolio",
+    "search",
+    "structured_targets",
+)
+"""The resource attributes of both clients, one per spec tag."""
 
 EXCLUDED_OPERATIONS: dict[str, str] = {}
 """Operations of the spec that the client deliberately leaves out, with the reason."""
@@ -40,45 +71,112 @@ class KalshiClient(SyncClientBase):
     known_servers: ClassVar[tuple[str, ...]] = SERVERS
     version: ClassVar[str] = "3.22.0"
 
-    account: AccountResource
-    api_keys: ApiKeysResource
-    communications: CommunicationsResource
-    events: EventsResource
-    exchange: ExchangeResource
-    fcm: FcmResource
-    historical: HistoricalResource
-    incentive_programs: IncentiveProgramsResource
-    live_data: LiveDataResource
-    markets: MarketsResource
-    milestones: MilestonesResource
-    multivariate: MultivariateResource
-    order_groups: OrderGroupsResource
-    orders: OrdersResource
-    portfolio: PortfolioResource
-    search: SearchResource
-    structured_targets: StructuredTargetsResource
+    @cached_property
+    def account(self) -> AccountResource:
+        from kalshi_api.resources.account import AccountResource
 
-    def _bind_resources(self) -> None:
-        self.account = AccountResource(self._transport)
-        self.api_keys = ApiKeysResource(self._transport)
-        self.communications = CommunicationsResource(self._transport)
-        self.events = EventsResource(self._transport)
-        self.exchange = ExchangeResource(self._transport)
-        self.fcm = FcmResource(self._transport)
-        self.historical = HistoricalResource(self._transport)
-        self.incentive_programs = IncentiveProgramsResource(self._transport)
-        self.live_data = LiveDataResource(self._transport)
-        self.markets = MarketsResource(self._transport)
-        self.milestones = MilestonesResource(self._transport)
-        self.multivariate = MultivariateResource(self._transport)
-        self.order_groups = OrderGroupsResource(self._transport)
-        self.orders = OrdersResource(self._transport)
-        self.portfolio = PortfolioResource(self._transport)
-        self.search = SearchResource(self._transport)
-        self.structured_targets = StructuredTargetsResource(self._transport)
+        return AccountResource(self._transport)
+
+    @cached_property
+    def api_keys(self) -> ApiKeysResource:
+        from kalshi_api.resources.api_keys import ApiKeysResource
+
+        return ApiKeysResource(self._transport)
+
+    @cached_property
+    def communications(self) -> CommunicationsResource:
+        from kalshi_api.resources.communications import CommunicationsResource
+
+        return CommunicationsResource(self._transport)
+
+    @cached_property
+    def events(self) -> EventsResource:
+        from kalshi_api.resources.events import EventsResource
+
+        return EventsResource(self._transport)
+
+    @cached_property
+    def exchange(self) -> ExchangeResource:
+        from kalshi_api.resources.exchange import ExchangeResource
+
+        return ExchangeResource(self._transport)
+
+    @cached_property
+    def fcm(self) -> FcmResource:
+        from kalshi_api.resources.fcm import FcmResource
+
+        return FcmResource(self._transport)
+
+    @cached_property
+    def historical(self) -> HistoricalResource:
+        from kalshi_api.resources.historical import HistoricalResource
+
+        return HistoricalResource(self._transport)
+
+    @cached_property
+    def incentive_programs(self) -> IncentiveProgramsResource:
+        from kalshi_api.resources.incentive_programs import IncentiveProgramsResource
+
+        return IncentiveProgramsResource(self._transport)
+
+    @cached_property
+    def live_data(self) -> LiveDataResource:
+        from kalshi_api.resources.live_data import LiveDataResource
+
+        return LiveDataResource(self._transport)
+
+    @cached_property
+    def markets(self) -> MarketsResource:
+        from kalshi_api.resources.markets import MarketsResource
+
+        return MarketsResource(self._transport)
+
+    @cached_property
+    def milestones(self) -> MilestonesResource:
+        from kalshi_api.resources.milestones import MilestonesResource
+
+        return MilestonesResource(self._transport)
+
+    @cached_property
+    def multivariate(self) -> MultivariateResource:
+        from kalshi_api.resources.multivariate import MultivariateResource
+
+        return MultivariateResource(self._transport)
+
+    @cached_property
+    def order_groups(self) -> OrderGroupsResource:
+        from kalshi_api.resources.order_groups import OrderGroupsResource
+
+        return OrderGroupsResource(self._transport)
+
+    @cached_property
+    def orders(self) -> OrdersResource:
+        from kalshi_api.resources.orders import OrdersResource
+
+        return OrdersResource(self._transport)
+
+    @cached_property
+    def portfolio(self) -> PortfolioResource:
+        from kalshi_api.resources.portfolio import PortfolioResource
+
+        return PortfolioResource(self._transport)
+
+    @cached_property
+    def search(self) -> SearchResource:
+        from kalshi_api.resources.search import SearchResource
+
+        return SearchResource(self._transport)
+
+    @cached_property
+    def structured_targets(self) -> StructuredTargetsResource:
+        from kalshi_api.resources.structured_targets import StructuredTargetsResource
+
+        return StructuredTargetsResource(self._transport)
 
     def websocket(self, **options: Any) -> KalshiWebSocket:
         """A WebSocket client with this client's credentials, environment and allowed hosts."""
+        from kalshi_api.ws.session import KalshiWebSocket
+
         return KalshiWebSocket(
             self.auth,
             environment=self.environment,
@@ -94,45 +192,112 @@ class AsyncKalshiClient(AsyncClientBase):
     known_servers: ClassVar[tuple[str, ...]] = SERVERS
     version: ClassVar[str] = "3.22.0"
 
-    account: AsyncAccountResource
-    api_keys: AsyncApiKeysResource
-    communications: AsyncCommunicationsResource
-    events: AsyncEventsResource
-    exchange: AsyncExchangeResource
-    fcm: AsyncFcmResource
-    historical: AsyncHistoricalResource
-    incentive_programs: AsyncIncentiveProgramsResource
-    live_data: AsyncLiveDataResource
-    markets: AsyncMarketsResource
-    milestones: AsyncMilestonesResource
-    multivariate: AsyncMultivariateResource
-    order_groups: AsyncOrderGroupsResource
-    orders: AsyncOrdersResource
-    portfolio: AsyncPortfolioResource
-    search: AsyncSearchResource
-    structured_targets: AsyncStructuredTargetsResource
+    @cached_property
+    def account(self) -> AsyncAccountResource:
+        from kalshi_api.resources.account import AsyncAccountResource
 
-    def _bind_resources(self) -> None:
-        self.account = AsyncAccountResource(self._transport)
-        self.api_keys = AsyncApiKeysResource(self._transport)
-        self.communications = AsyncCommunicationsResource(self._transport)
-        self.events = AsyncEventsResource(self._transport)
-        self.exchange = AsyncExchangeResource(self._transport)
-        self.fcm = AsyncFcmResource(self._transport)
-        self.historical = AsyncHistoricalResource(self._transport)
-        self.incentive_programs = AsyncIncentiveProgramsResource(self._transport)
-        self.live_data = AsyncLiveDataResource(self._transport)
-        self.markets = AsyncMarketsResource(self._transport)
-        self.milestones = AsyncMilestonesResource(self._transport)
-        self.multivariate = AsyncMultivariateResource(self._transport)
-        self.order_groups = AsyncOrderGroupsResource(self._transport)
-        self.orders = AsyncOrdersResource(self._transport)
-        self.portfolio = AsyncPortfolioResource(self._transport)
-        self.search = AsyncSearchResource(self._transport)
-        self.structured_targets = AsyncStructuredTargetsResource(self._transport)
+        return AsyncAccountResource(self._transport)
+
+    @cached_property
+    def api_keys(self) -> AsyncApiKeysResource:
+        from kalshi_api.resources.api_keys import AsyncApiKeysResource
+
+        return AsyncApiKeysResource(self._transport)
+
+    @cached_property
+    def communications(self) -> AsyncCommunicationsResource:
+        from kalshi_api.resources.communications import AsyncCommunicationsResource
+
+        return AsyncCommunicationsResource(self._transport)
+
+    @cached_property
+    def events(self) -> AsyncEventsResource:
+        from kalshi_api.resources.events import AsyncEventsResource
+
+        return AsyncEventsResource(self._transport)
+
+    @cached_property
+    def exchange(self) -> AsyncExchangeResource:
+        from kalshi_api.resources.exchange import AsyncExchangeResource
+
+        return AsyncExchangeResource(self._transport)
+
+    @cached_property
+    def fcm(self) -> AsyncFcmResource:
+        from kalshi_api.resources.fcm import AsyncFcmResource
+
+        return AsyncFcmResource(self._transport)
+
+    @cached_property
+    def historical(self) -> AsyncHistoricalResource:
+        from kalshi_api.resources.historical import AsyncHistoricalResource
+
+        return AsyncHistoricalResource(self._transport)
+
+    @cached_property
+    def incentive_programs(self) -> AsyncIncentiveProgramsResource:
+        from kalshi_api.resources.incentive_programs import AsyncIncentiveProgramsResource
+
+        return AsyncIncentiveProgramsResource(self._transport)
+
+    @cached_property
+    def live_data(self) -> AsyncLiveDataResource:
+        from kalshi_api.resources.live_data import AsyncLiveDataResource
+
+        return AsyncLiveDataResource(self._transport)
+
+    @cached_property
+    def markets(self) -> AsyncMarketsResource:
+        from kalshi_api.resources.markets import AsyncMarketsResource
+
+        return AsyncMarketsResource(self._transport)
+
+    @cached_property
+    def milestones(self) -> AsyncMilestonesResource:
+        from kalshi_api.resources.milestones import AsyncMilestonesResource
+
+        return AsyncMilestonesResource(self._transport)
+
+    @cached_property
+    def multivariate(self) -> AsyncMultivariateResource:
+        from kalshi_api.resources.multivariate import AsyncMultivariateResource
+
+        return AsyncMultivariateResource(self._transport)
+
+    @cached_property
+    def order_groups(self) -> AsyncOrderGroupsResource:
+        from kalshi_api.resources.order_groups import AsyncOrderGroupsResource
+
+        return AsyncOrderGroupsResource(self._transport)
+
+    @cached_property
+    def orders(self) -> AsyncOrdersResource:
+        from kalshi_api.resources.orders import AsyncOrdersResource
+
+        return AsyncOrdersResource(self._transport)
+
+    @cached_property
+    def portfolio(self) -> AsyncPortfolioResource:
+        from kalshi_api.resources.portfolio import AsyncPortfolioResource
+
+        return AsyncPortfolioResource(self._transport)
+
+    @cached_property
+    def search(self) -> AsyncSearchResource:
+        from kalshi_api.resources.search import AsyncSearchResource
+
+        return AsyncSearchResource(self._transport)
+
+    @cached_property
+    def structured_targets(self) -> AsyncStructuredTargetsResource:
+        from kalshi_api.resources.structured_targets import AsyncStructuredTargetsResource
+
+        return AsyncStructuredTargetsResource(self._transport)
 
     def websocket(self, **options: Any) -> KalshiWebSocket:
         """A WebSocket client with this client's credentials, environment and allowed hosts."""
+        from kalshi_api.ws.session import KalshiWebSocket
+
         return KalshiWebSocket(
             self.auth,
             environment=self.environment,

@@ -1,5 +1,6 @@
 """Construction shared by the generated ``KalshiClient`` and ``AsyncKalshiClient``: credentials, environment,
-host policy, timeouts, retries and the httpx client. The generated subclasses add one attribute per resource.
+host policy, timeouts, retries and the httpx client. The generated subclasses add one lazily built attribute
+per resource.
 """
 
 from __future__ import annotations
@@ -78,13 +79,9 @@ class _ClientBase:
         if http_client is not None:
             _check_tls(http_client, allow_insecure_tls)
         self._make_transport(http_client)
-        self._bind_resources()
 
     def _make_transport(self, http_client: Any) -> None:
         raise NotImplementedError
-
-    def _bind_resources(self) -> None:
-        """Generated subclasses attach one resource object per spec tag."""
 
     @classmethod
     def from_env(cls: type[C], environ: Mapping[str, str] | None = None, **options: Any) -> C:

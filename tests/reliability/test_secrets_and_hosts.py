@@ -46,6 +46,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
 from kalshi_api import AsyncKalshiClient, KalshiAuth, KalshiClient
+from kalshi_api.client import RESOURCES
 from kalshi_api.ws import CommandError, KalshiWebSocket, ReconnectPolicy, Resync
 from kalshi_api_core.config import is_loopback
 from kalshi_api_core.errors import (
@@ -228,8 +229,8 @@ def _object_texts(objects: list[object]) -> list[tuple[str, str]]:
 
 
 def _client_objects(client: KalshiClient | AsyncKalshiClient) -> list[object]:
-    resources = [v for v in vars(client).values() if isinstance(v, SyncResource | AsyncResource)]
-    assert len(resources) > 10
+    resources = [getattr(client, name) for name in RESOURCES]
+    assert len(resources) > 10 and all(isinstance(r, SyncResource | AsyncResource) for r in resources)
     transport = client._transport
     return [client, client.auth, *resources, transport, transport.core, transport.client, client.host_policy]
 
