@@ -53,6 +53,8 @@ def exact_offset(value: Any) -> Any:
 class RequestModel(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        # Validators are built on a model's first use, not at import: most programs use few of the models.
+        defer_build=True,
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
@@ -74,6 +76,7 @@ class ResponseModel(BaseModel):
     model_config = ConfigDict(
         **RESPONSE_PARSING,
         extra="allow",
+        defer_build=True,  # as for requests
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
