@@ -104,7 +104,12 @@ def _args(schema: Schema, class_name: str, plan: ModelPlan, skip: frozenset[str]
         if fdef.name in RESERVED:
             raise IRError(prop.schema.location, f"argument name {fdef.name!r} clashes with the SDK's own")
         args[prop.name] = Arg(
-            fdef.name, prop.name, signature_type(fdef.type_expr), prop.required, _note(prop.schema, {})
+            fdef.name,
+            prop.name,
+            signature_type(fdef.type_expr),
+            prop.required,
+            _note(prop.schema, {}),
+            prop.schema,
         )
     return args
 

@@ -102,17 +102,18 @@ def tree_differences(expected: Path, actual: Path) -> list[str]:
 
 
 def _check_regen(args: argparse.Namespace, project: Project) -> int:
+    differences: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        write_package(project, Path(tmp))
-        committed = project.generated / "kalshi_api"
-        if not committed.is_dir():
-            print("generated/kalshi_api is missing: run `make regen`", file=sys.stderr)
-            return 1
-        differences = tree_differences(Path(tmp) / "kalshi_api", committed)
+        for root in write_package(project, Path(tmp)).roots:  # the package and the reference
+            committed = project.generated / root
+            if not committed.is_dir():
+                print(f"generated/{root} is missing: run `make regen`", file=sys.stderr)
+                return 1
+            differences += [f"{root}/{line}" for line in tree_differences(Path(tmp) / root, committed)]
     if differences:
         print("generated/ differs from a fresh `make regen`:", file=sys.stderr)
         for line in differences:
-            print(f"  generated/kalshi_api/{line}", file=sys.stderr)
+            print(f"  generated/{line}", file=sys.stderr)
         print("Run `make regen` and commit the result.", file=sys.stderr)
         return 1
     print("generated/ matches a fresh regen")
@@ -126,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     specs.add_argument(
         "--source", help="directory, URL base or file (default: ../shared/specs, else docs.kalshi.com)"
     )
-    regen = commands.add_parser("regen", help="regenerate generated/kalshi_api from the pinned specs")
-    regen.add_argument("--out", help="write the package under this directory instead of generated/")
+    regen = commands.add_parser(
+        "regen", help="regenerate generated/kalshi_api and generated/docs from the pinned specs"
+    )
+    regen.add_argument("--out", help="write the package and docs under this directory instead of generated/")
     commands.add_parser("check-regen", help="fail when generated/ differs from a fresh regen")
     bump = commands.add_parser(
         "bump", help="specs from a new source + regen + drift report in openapi/CHANGES.md"

@@ -69,6 +69,7 @@ class Arg:
     type_expr: str  # for the signature (without "| None" for optional arguments)
     required: bool
     note: str  # structural docstring note: type, default, enum, limits
+    schema: Schema  # the spec schema the argument was planned from (the reference lists its limits)
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,7 @@ class _ClientPlanner:
                 raise IRError(prop.schema.location, f"argument name {fdef.name!r} clashes with the SDK's own")
             note = _note(prop.schema, self.schemas)
             type_expr = signature_type(fdef.type_expr)
-            result.append(Arg(fdef.name, prop.name, type_expr, prop.required, note))
+            result.append(Arg(fdef.name, prop.name, type_expr, prop.required, note, prop.schema))
         return tuple(result)
 
     def method(self, op: Operation) -> MethodPlan:
@@ -236,9 +237,10 @@ class _ClientPlanner:
         params_model = params_model_name(op) if params else None
         path_args: tuple[Arg, ...] = ()
         query_args: tuple[Arg, ...] = ()
-        if params_model:
-            props = [Property(p.name, p.schema, p.required) for p in params]
-            every = self.args(props, params_model, op)
+        # the same schemas the params model validates with (path strings can't be empty)
+        validated = params_schema(op)
+        if params_model and validated is not None:
+            every = self.args(validated.properties, params_model, op)
             path_names = {p.name for p in params if p.location == "path"}
             # positional path arguments follow the URL template, whatever order the spec lists them in
             in_path = sorted(

@@ -30,8 +30,7 @@ from codegen.operations import (
     plan_client,
 )
 from codegen.overrides import load_type_overrides
-
-PACKAGE = "kalshi_api"
+from codegen.reference import ReferenceSources, reference_files
 
 
 @dataclass(frozen=True)
@@ -168,6 +167,11 @@ class Rendered:
     files: dict[str, str]  # relative path -> text, before formatting
     notes: list[str]  # what a maintainer should read: exclusions, fallback names, stale table entries
 
+    @property
+    def roots(self) -> list[str]:
+        """The top-level directories written: the package and the reference (``docs``)."""
+        return sorted({rel.split("/", 1)[0] for rel in self.files})
+
 
 def render_package(project: Project) -> Rendered:
     """Every generated file, and the notes about choices the generator made."""
@@ -230,6 +234,11 @@ def render_package(project: Project) -> Rendered:
         ),
     )
     files["kalshi_api/py.typed"] = renderer.render("py.typed.j2", specs=[rest_info, ws_info])
+    reference = ReferenceSources(
+        client, rest_plan, openapi.schemas, config.excluded,
+        ws, ws_plan, asyncapi, registry, rest_info, ws_info,
+    )  # fmt: skip
+    files.update(reference_files(renderer, reference))
     notes = [
         f"left out {op.operation_id} ({op.method.upper()} {op.path}): {why}" for op, why in client.excluded
     ]
@@ -248,7 +257,8 @@ def _ruff(project: Project, *args: str) -> None:
 
 
 def write_package(project: Project, out_dir: Path) -> Rendered:
-    """Render, format and atomically put the package at ``out_dir/kalshi_api``."""
+    """Render, format and atomically put the package at ``out_dir/kalshi_api`` (and the reference at
+    ``out_dir/docs``)."""
     rendered = render_package(project)
     files = rendered.files
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -261,15 +271,16 @@ def write_package(project: Project, out_dir: Path) -> Rendered:
         python_files = [str(staging / rel) for rel in sorted(files) if rel.endswith(".py")]
         _ruff(project, "check", "--fix", "--select", "I,RUF022", "--quiet", *python_files)
         _ruff(project, "format", "--quiet", *python_files)
-        target = out_dir / PACKAGE
-        previous = out_dir / f".{PACKAGE}.previous"
-        if previous.exists():
-            shutil.rmtree(previous)
-        if target.exists():
-            os.replace(target, previous)
-        os.replace(staging / PACKAGE, target)
-        if previous.exists():
-            shutil.rmtree(previous)
+        for root in rendered.roots:
+            target = out_dir / root
+            previous = out_dir / f".{root}.previous"
+            if previous.exists():
+                shutil.rmtree(previous)
+            if target.exists():
+                os.replace(target, previous)
+            os.replace(staging / root, target)
+            if previous.exists():
+                shutil.rmtree(previous)
         return rendered
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -291,7 +302,8 @@ def _resource_imports(resource: ResourcePlan, plan: ModelPlan) -> list[tuple[str
     used: dict[str, set[str]] = {
         "kalshi_api_core.resources": {"SyncResource", "AsyncResource"},
         "kalshi_api_core.transport": {"Operation"},
-        "collections.abc": {"Mapping", "Iterator", "AsyncIterator"} if paged else {"Mapping"},
+        "collections.abc": {"Mapping"},
+        **({"kalshi_api_core.pagination": {"PageIterator", "AsyncPageIterator"}} if paged else {}),
     }
     exprs: list[str] = []
     for m in resource.methods:
@@ -312,9 +324,9 @@ def _client_files(
     for resource in client.resources:
         variants = [
             {"class_name": resource.class_name, "base": "SyncResource", "is_async": False, "def_": "def",
-             "await_": "", "iterator": "Iterator"},
+             "await_": "", "iterator": "PageIterator"},
             {"class_name": resource.async_class_name, "base": "AsyncResource", "is_async": True,
-             "def_": "async def", "await_": "await ", "iterator": "AsyncIterator"},
+             "def_": "async def", "await_": "await ", "iterator": "AsyncPageIterator"},
         ]  # fmt: skip
         files[f"kalshi_api/resources/{resource.attribute}.py"] = renderer.render(
             "resource.py.j2",

@@ -61,6 +61,28 @@ class Reply:
 
 
 @dataclass
+class WindowLimit:
+    """Rate-limit enforcement: at most ``limit`` requests to ``operations`` (every operation when None) in any
+    sliding ``window`` of seconds. A request over it is answered 429 (with ``retry_after`` as Retry-After,
+    when set) and does not count; ``rejected`` counts those 429s."""
+
+    limit: int
+    window: float
+    operations: frozenset[str] | None = None
+    retry_after: str | None = None
+    accepted: deque[float] = field(default_factory=deque)
+    rejected: int = 0
+
+    def covers(self, operation_id: str) -> bool:
+        return self.operations is None or operation_id in self.operations
+
+    def full(self, now: float) -> bool:
+        while self.accepted and self.accepted[0] <= now - self.window:
+            self.accepted.popleft()
+        return len(self.accepted) >= self.limit
+
+
+@dataclass
 class Received:
     operation_id: str
     method: str
@@ -69,6 +91,12 @@ class Received:
     headers: dict[str, str]
     body: bytes
     signature_ok: bool | None  # None: the operation is public
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    # room for a burst of concurrent connections (an async client's tasks): with the default of 5 pending
+    # connections, the rest wait for the kernel's SYN retries (seconds) before they are even accepted
+    request_queue_size = 128
 
 
 def _load_spec() -> OpenAPIDocument:
@@ -92,8 +120,9 @@ class SpecServer:
         self.commit_counts: dict[str, int] = {}
         self.duplicate_creates = 0  # creates refused because their client_order_id was already committed
         self.serve_committed_orders = False
+        self.rate_limits: list[WindowLimit] = []
         self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd = _HTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -128,6 +157,28 @@ class SpecServer:
             self.duplicate_creates = 0
             self.fault_plan = None
             self.serve_committed_orders = False
+            self.rate_limits.clear()
+
+    def enforce(self, *limits: WindowLimit) -> None:
+        """Answer 429 to requests over any of these limits, like the exchange does (until ``reset()``)."""
+        with self.lock:
+            self.rate_limits.extend(limits)
+
+    def throttle(self, operation_id: str) -> Reply | None:
+        """A 429 when a rate limit covering this operation is full; else the request counts against them."""
+        now = time.monotonic()
+        with self.lock:
+            limits = [limit for limit in self.rate_limits if limit.covers(operation_id)]
+            full = [limit for limit in limits if limit.full(now)]
+            for limit in full:
+                limit.rejected += 1
+            if not full:
+                for limit in limits:
+                    limit.accepted.append(now)
+        if not full:
+            return None
+        headers = {"Retry-After": full[0].retry_after} if full[0].retry_after else {}
+        return Reply(429, {"error": "too many requests"}, headers=headers, kind="rate_limited")
 
     def next_reply(self, operation_id: str, headers: dict[str, str]) -> Reply | None:
         """The scripted reply for this request, else the fault plan's, else None (answer normally)."""
@@ -237,7 +288,7 @@ class SpecServer:
                         404, {"error": {"code": "not_found", "message": f"no route {self.command} {path}"}}
                     )
                     return
-                reply = server.next_reply(op.operation_id, headers)
+                reply = server.throttle(op.operation_id) or server.next_reply(op.operation_id, headers)
                 if reply is not None and reply.reset == "before_body":
                     self._reset()
                     return

@@ -78,14 +78,23 @@ def test_check_regen_command_passes_on_the_committed_tree() -> None:
     assert "matches a fresh regen" in result.stdout
 
 
-def test_check_regen_command_fails_on_a_hand_edited_tree(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("edited", "old", "new"),
+    [
+        ("kalshi_api/models.py", "class Market(", "class MarketEdited("),
+        ("docs/models.md", "`Market`", "`MarketEdited`"),  # the reference is covered too
+    ],
+)
+def test_check_regen_command_fails_on_a_hand_edited_tree(
+    tmp_path: Path, edited: str, old: str, new: str
+) -> None:
     project = tmp_path / "project"
     for name in ("codegen", "templates", "openapi", "asyncapi", "overrides", "generated"):
         shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
-    models = project / "generated" / "kalshi_api" / "models.py"
-    models.write_text(models.read_text().replace("class Market(", "class MarketEdited(", 1))
+    path = project / "generated" / edited
+    path.write_text(path.read_text().replace(old, new, 1))
     result = _check_regen(project)
     assert result.returncode == 1
-    assert "generated/kalshi_api/models.py (differs)" in result.stderr
+    assert f"generated/{edited} (differs)" in result.stderr
     assert "make regen" in result.stderr

@@ -17,12 +17,20 @@ from kalshi_api_core.auth import KalshiAuth, Password
 from kalshi_api_core.config import Environment, HostPolicy
 from kalshi_api_core.config import environment as resolve_environment
 from kalshi_api_core.errors import ConfigurationError
+from kalshi_api_core.ratelimit import RateLimiter
+from kalshi_api_core.record_replay import (
+    AsyncRecordingTransport,
+    AsyncReplayTransport,
+    RecordingTransport,
+    ReplayTransport,
+)
 from kalshi_api_core.transport import AsyncTransport, JsonLoads, RequestCore, RetryPolicy, SyncTransport
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 C = TypeVar("C", bound="_ClientBase")
+PathArg = str | os.PathLike[str]
 logger = logging.getLogger("kalshi_api")
 
 
@@ -52,12 +60,20 @@ class _ClientBase:
         max_response_bytes: int = 64 * 1024 * 1024,
         http_client: Any = None,
         allow_insecure_tls: bool = False,
+        rate_limit: bool | RateLimiter = False,
+        record_to: PathArg | None = None,
+        replay_from: PathArg | None = None,
     ) -> None:
         """Credentials: ``auth=`` or ``key_id`` with ``private_key`` (PEM) or ``private_key_path``; without
         them only public operations work. ``environment`` picks REST and WebSocket URLs together;
         ``base_url``/``ws_url`` must be a spec server or loopback unless listed in ``allowed_hosts``.
         ``http_client`` is an httpx client to send through (a test seam); one that does not verify TLS
-        certificates is refused unless ``allow_insecure_tls=True`` says so (and then a warning is logged)."""
+        certificates is refused unless ``allow_insecure_tls=True`` says so (and then a warning is logged).
+        ``rate_limit=True`` paces requests with a ``RateLimiter`` of Kalshi's Basic tier; pass a
+        ``RateLimiter`` to choose its limits or to share one between clients (``self.rate_limiter``; None when
+        off). ``record_to=path`` records every exchange to a file, without the signing headers
+        (``kalshi_api_core.recording``); ``replay_from=path`` answers every request from such a file and
+        never touches the network."""
         self.auth = _auth(key_id, private_key, private_key_path, private_key_password, auth)
         self.environment = resolve_environment(environment)
         self.base_url = (base_url or self.environment.rest_url).rstrip("/")
@@ -67,6 +83,7 @@ class _ClientBase:
         self.host_policy.check(self.ws_url)
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.limits = limits
+        self.rate_limiter = _rate_limiter(rate_limit)
         self._core = RequestCore(
             base_url=self.base_url,
             auth=self.auth,
@@ -75,12 +92,22 @@ class _ClientBase:
             json_loads=json_loads,
             user_agent=f"kalshi-api/{self.version}",
             max_response_bytes=max_response_bytes,
+            limiter=self.rate_limiter,
         )
+        sources = {"http_client": http_client, "record_to": record_to, "replay_from": replay_from}
+        given = [name for name, value in sources.items() if value is not None]
+        if len(given) > 1:
+            raise ConfigurationError(
+                f"pass only one of http_client, record_to and replay_from, not {' and '.join(given)}; to "
+                "record through your own client, give it transport=RecordingTransport(path, inner=...)"
+            )
         if http_client is not None:
             _check_tls(http_client, allow_insecure_tls)
-        self._make_transport(http_client)
+        self._make_transport(http_client, record_to, replay_from)
 
-    def _make_transport(self, http_client: Any) -> None:
+    def _make_transport(
+        self, http_client: Any, record_to: PathArg | None, replay_from: PathArg | None
+    ) -> None:
         raise NotImplementedError
 
     @classmethod
@@ -124,9 +151,22 @@ def _auth(
     raise ConfigurationError("key_id needs a private_key or private_key_path")
 
 
+def _rate_limiter(value: bool | RateLimiter) -> RateLimiter | None:
+    if isinstance(value, RateLimiter):
+        return value
+    if value is True:
+        return RateLimiter()
+    if value is False:
+        return None
+    raise ConfigurationError(f"rate_limit must be True, False or a RateLimiter, got {value!r}")
+
+
 def _check_tls(http_client: Any, allow_insecure: bool) -> None:
     """Refuse an httpx client whose TLS verification is off, unless the caller said so explicitly."""
-    pool = getattr(getattr(http_client, "_transport", None), "_pool", None)
+    transport = getattr(http_client, "_transport", None)
+    while isinstance(transport, RecordingTransport | AsyncRecordingTransport):
+        transport = transport.inner  # a recorder sends through what it wraps: check that
+    pool = getattr(transport, "_pool", None)
     context = getattr(pool, "_ssl_context", None)
     if not isinstance(context, ssl.SSLContext):
         return  # a custom transport: its TLS is the caller's own
@@ -140,9 +180,18 @@ def _check_tls(http_client: Any, allow_insecure: bool) -> None:
 
 
 class SyncClientBase(_ClientBase):
-    def _make_transport(self, http_client: httpx.Client | None) -> None:
+    def _make_transport(
+        self, http_client: httpx.Client | None, record_to: PathArg | None, replay_from: PathArg | None
+    ) -> None:
+        transport: httpx.BaseTransport | None = None  # httpx's default
+        if replay_from is not None:
+            transport = ReplayTransport(replay_from)
+        elif record_to is not None:
+            transport = RecordingTransport(record_to, inner=httpx.HTTPTransport(limits=self.limits))
         # Redirects are never followed: a redirect could lead a signed request to a host outside the policy.
-        client = http_client or httpx.Client(timeout=self.timeout, limits=self.limits, follow_redirects=False)
+        client = http_client or httpx.Client(
+            timeout=self.timeout, limits=self.limits, follow_redirects=False, transport=transport
+        )
         self._transport = SyncTransport(self._core, client)
 
     def close(self) -> None:
@@ -156,9 +205,16 @@ class SyncClientBase(_ClientBase):
 
 
 class AsyncClientBase(_ClientBase):
-    def _make_transport(self, http_client: httpx.AsyncClient | None) -> None:
+    def _make_transport(
+        self, http_client: httpx.AsyncClient | None, record_to: PathArg | None, replay_from: PathArg | None
+    ) -> None:
+        transport: httpx.AsyncBaseTransport | None = None
+        if replay_from is not None:
+            transport = AsyncReplayTransport(replay_from)
+        elif record_to is not None:
+            transport = AsyncRecordingTransport(record_to, inner=httpx.AsyncHTTPTransport(limits=self.limits))
         client = http_client or httpx.AsyncClient(
-            timeout=self.timeout, limits=self.limits, follow_redirects=False
+            timeout=self.timeout, limits=self.limits, follow_redirects=False, transport=transport
         )
         self._transport = AsyncTransport(self._core, client)
 

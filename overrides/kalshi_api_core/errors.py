@@ -55,6 +55,47 @@ class PaginationError(KalshiError):
     """The server broke the cursor contract (e.g. repeated a cursor), so paging stops instead of looping."""
 
 
+class MissingExtraError(KalshiError, ImportError):
+    """An optional feature whose library is not installed; the message names the extra that installs it."""
+
+    def __init__(self, feature: str, extra: str) -> None:
+        self.feature = feature
+        self.extra = extra
+        super().__init__(f"{feature} needs {extra}: pip install 'kalshi-api[{extra}]'")
+
+
+class RecordingError(KalshiError):
+    """A recording file that can't be written, or read back (missing, malformed, another format version)."""
+
+
+class UnrecordedRequestError(RecordingError):
+    """Replay met a request the recording has no unused response for. Nothing was sent to the network."""
+
+    def __init__(self, method: str, path: str, query: Sequence[tuple[str, str]], recorded: int, source: str):
+        self.method = method
+        self.path = path
+        self.query: tuple[tuple[str, str], ...] = tuple(query)
+        self.recorded = recorded
+        target = path + ("?" + "&".join(f"{k}={v}" for k, v in self.query) if self.query else "")
+        why = f"recorded {recorded} time(s), every one already replayed" if recorded else "never recorded"
+        super().__init__(f"no recorded response for {method} {target} in {source}: {why}")
+
+
+class RequestCostError(KalshiError, ValueError):
+    """A request that costs more rate-limit tokens than its bucket can ever hold: it could never be sent, so
+    the client's rate limiter refuses it at once instead of waiting forever. Raised before any I/O."""
+
+    def __init__(self, operation: str, cost: float, bucket: str, capacity: float) -> None:
+        self.operation = operation
+        self.cost = cost
+        self.bucket = bucket
+        self.capacity = capacity
+        super().__init__(
+            f"{operation} costs {cost:g} tokens, more than the {bucket} bucket's capacity of {capacity:g}: "
+            "send a smaller batch, or give the rate limiter the account's real limits"
+        )
+
+
 class RequestError(KalshiError):
     """A request that failed. ``client_order_ids`` names the orders an uncertain write may have placed."""
 

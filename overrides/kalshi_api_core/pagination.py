@@ -1,23 +1,34 @@
-"""Cursor pages and the auto-paging loop shared by the sync and async clients."""
+"""Cursor pages and the auto-paging iterators shared by the sync and async clients."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_args, overload
 
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from kalshi_api_core import dataframes
+from kalshi_api_core.dataframes import DecimalMode
 from kalshi_api_core.errors import PaginationError
+
+if TYPE_CHECKING:
+    import pandas
+    import polars
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Page(Generic[T], Sequence[T]):
-    """One page of a cursor-paginated list. ``response`` is the whole decoded response model."""
+    """One page of a cursor-paginated list. ``response`` is the whole decoded response model; ``item_type``
+    the items' model class, when known (it gives an empty page's DataFrame its columns)."""
 
     items: list[T]
     cursor: str | None
     response: Any
+    item_type: type[Any] | None = None
 
     @property
     def has_next(self) -> bool:
@@ -38,6 +49,27 @@ class Page(Generic[T], Sequence[T]):
 
     def __repr__(self) -> str:
         return f"Page(items=<{len(self.items)} items>, cursor={self.cursor!r})"
+
+    def to_pandas(self, *, decimals: DecimalMode = "decimal") -> pandas.DataFrame:
+        """The items as a pandas DataFrame (``kalshi_api_core.dataframes`` says how columns are made);
+        ``decimals="float"`` or ``"str"`` converts the exact ``Decimal`` values."""
+        return dataframes.to_pandas(self.items, self.item_type, decimals)
+
+    def to_polars(self, *, decimals: DecimalMode = "decimal") -> polars.DataFrame:
+        """The items as a polars DataFrame, like ``to_pandas()``."""
+        return dataframes.to_polars(self.items, self.item_type, decimals)
+
+
+def list_item_model(model: type[Any], field: str) -> type[BaseModel] | None:
+    """The model class a ``list[Model]`` (or optional list) field of ``model`` holds, if it holds one."""
+    fields: dict[str, FieldInfo] = getattr(model, "model_fields", {})
+    pending = [fields[field].annotation] if field in fields else []
+    while pending:
+        hint = pending.pop()
+        if isinstance(hint, type) and issubclass(hint, BaseModel):
+            return hint
+        pending.extend(get_args(hint))
+    return None
 
 
 class _CursorGuard:
@@ -62,26 +94,92 @@ class _CursorGuard:
         return cursor
 
 
-def iterate_pages(fetch: Callable[[str | None], Page[T]], max_pages: int | None = None) -> Iterator[T]:
-    guard = _CursorGuard(max_pages)
+def _pages(fetch: Callable[[str | None], Page[T]], guard: _CursorGuard) -> Iterator[Page[T]]:
     cursor: str | None = None
     while True:
         page = fetch(cursor)
-        yield from page.items
-        cursor = guard.next_cursor(page)
+        yield page
+        cursor = guard.next_cursor(page)  # once the caller wants more: a bad cursor fails after the items
         if cursor is None:
             return
 
 
-async def aiterate_pages(
-    fetch: Callable[[str | None], Awaitable[Page[T]]], max_pages: int | None = None
-) -> AsyncIterator[T]:
-    guard = _CursorGuard(max_pages)
+async def _apages(
+    fetch: Callable[[str | None], Awaitable[Page[T]]], guard: _CursorGuard
+) -> AsyncIterator[Page[T]]:
     cursor: str | None = None
     while True:
         page = await fetch(cursor)
-        for item in page.items:
-            yield item
+        yield page
         cursor = guard.next_cursor(page)
         if cursor is None:
             return
+
+
+class PageIterator(Generic[T], Iterator[T]):
+    """Every item across pages, each page fetched when iteration reaches it (at most ``max_pages``).
+
+    ``to_pandas()`` / ``to_polars()`` collect the items not iterated yet (all of them, from a fresh iterator)
+    into one DataFrame."""
+
+    def __init__(self, fetch: Callable[[str | None], Page[T]], max_pages: int | None = None) -> None:
+        self._pages = _pages(fetch, _CursorGuard(max_pages))
+        self._items: Iterator[T] = iter(())
+        self._item_type: type[Any] | None = None
+
+    def __iter__(self) -> PageIterator[T]:
+        return self
+
+    def __next__(self) -> T:
+        while True:
+            try:
+                return next(self._items)
+            except StopIteration:
+                pass
+            page = next(self._pages)  # its StopIteration ends the iteration
+            self._item_type = page.item_type
+            self._items = iter(page.items)
+
+    def to_pandas(self, *, decimals: DecimalMode = "decimal") -> pandas.DataFrame:
+        dataframes.require("pandas", decimals)
+        items = list(self)
+        return dataframes.to_pandas(items, self._item_type, decimals)
+
+    def to_polars(self, *, decimals: DecimalMode = "decimal") -> polars.DataFrame:
+        dataframes.require("polars", decimals)
+        items = list(self)
+        return dataframes.to_polars(items, self._item_type, decimals)
+
+
+class AsyncPageIterator(Generic[T], AsyncIterator[T]):
+    """The async ``PageIterator``: ``async for`` over every item; ``await to_pandas()`` / ``to_polars()``."""
+
+    def __init__(
+        self, fetch: Callable[[str | None], Awaitable[Page[T]]], max_pages: int | None = None
+    ) -> None:
+        self._pages = _apages(fetch, _CursorGuard(max_pages))
+        self._items: Iterator[T] = iter(())
+        self._item_type: type[Any] | None = None
+
+    def __aiter__(self) -> AsyncPageIterator[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        while True:
+            try:
+                return next(self._items)
+            except StopIteration:
+                pass
+            page = await anext(self._pages)  # its StopAsyncIteration ends the iteration
+            self._item_type = page.item_type
+            self._items = iter(page.items)
+
+    async def to_pandas(self, *, decimals: DecimalMode = "decimal") -> pandas.DataFrame:
+        dataframes.require("pandas", decimals)
+        items = [item async for item in self]
+        return dataframes.to_pandas(items, self._item_type, decimals)
+
+    async def to_polars(self, *, decimals: DecimalMode = "decimal") -> polars.DataFrame:
+        dataframes.require("polars", decimals)
+        items = [item async for item in self]
+        return dataframes.to_polars(items, self._item_type, decimals)

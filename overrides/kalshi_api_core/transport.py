@@ -15,7 +15,7 @@ import random
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -42,7 +42,8 @@ from kalshi_api_core.errors import (
     ResponseTooLargeError,
     error_class_for_status,
 )
-from kalshi_api_core.pagination import Page, aiterate_pages, iterate_pages
+from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator, list_item_model
+from kalshi_api_core.ratelimit import RateLimiter
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -86,7 +87,10 @@ class Operation(Generic[R]):
         elif self.page_items is not None:
             cursor = getattr(model, self.page_cursor or "cursor", None)
             result = Page(
-                items=list(getattr(model, self.page_items) or ()), cursor=cursor or None, response=model
+                items=list(getattr(model, self.page_items) or ()),
+                cursor=cursor or None,
+                response=model,
+                item_type=list_item_model(type(model), self.page_items),
             )
         else:
             result = model
@@ -139,6 +143,7 @@ class Prepared:
     content: bytes | None
     timeout: httpx.Timeout | None
     client_order_ids: tuple[str, ...] = ()
+    items: int = 1  # orders in a batch: Kalshi's rate limits bill each one
 
     @property
     def label(self) -> str:
@@ -191,6 +196,12 @@ def _ensure_order_ids(operation: Operation[Any], body: Any) -> tuple[BaseModel, 
 _SINGLE: Operation[Any] = Operation("", "POST", "", False, order_writes="single")
 
 
+def _batch_items(body: Any) -> int:
+    """How many orders a batch body carries (Kalshi's batch requests list them in ``orders``); 1 otherwise."""
+    orders = getattr(body, "orders", None) if isinstance(body, BaseModel) else None
+    return max(1, len(orders)) if isinstance(orders, list) else 1
+
+
 @functools.cache
 def _adapter(target: Any) -> TypeAdapter[Any]:
     return TypeAdapter(target, config=RESPONSE_PARSING)
@@ -213,6 +224,7 @@ class RequestCore:
         json_loads: JsonLoads | None = None,
         user_agent: str = "kalshi-api",
         max_response_bytes: int = 64 * 1024 * 1024,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.base_path = urlsplit(self.base_url).path.rstrip("/")
@@ -221,6 +233,7 @@ class RequestCore:
         self.headers = {"Accept": "application/json", "User-Agent": user_agent, **check_headers(headers)}
         self.json_loads = json_loads
         self.max_response_bytes = max_response_bytes
+        self.limiter = limiter
 
     def prepare(
         self,
@@ -271,6 +284,7 @@ class RequestCore:
             content=content,
             timeout=httpx.Timeout(timeout) if isinstance(timeout, int | float) else timeout,
             client_order_ids=order_ids,
+            items=_batch_items(body),
         )
 
     # --- retries ------------------------------------------------------------------------------------
@@ -325,6 +339,10 @@ class RequestCore:
     ) -> tuple[float | None, Any]:
         """(delay, None) to retry, or (None, result) when the response is final (errors are raised)."""
         self.log(prepared, str(response.status_code), started, attempt)
+        if response.status_code == 429 and self.limiter is not None:
+            cap = self.retry.retry_after_max
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), cap)
+            self.limiter.back_off(prepared.operation, retry_after)
         delay = self.delay_after_response(prepared, response, attempt)
         if delay is not None:
             return delay, None
@@ -449,6 +467,8 @@ class SyncTransport:
         prepared = self.core.prepare(operation, params, body, extra_headers, timeout)
         attempt = 0
         while True:
+            if self.core.limiter is not None:
+                self.core.limiter.acquire(prepared.operation, prepared.items)
             started = time.perf_counter()
             signed = self.core.auth.headers(prepared.method, prepared.sign_path) if self.core.auth else {}
             request = self.client.build_request(**self.core.request_args(prepared, signed))
@@ -486,14 +506,14 @@ class SyncTransport:
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[T]:
+    ) -> PageIterator[T]:
         self.core.prepare(operation, params, None, extra_headers, timeout)  # fail fast, before iterating
 
         def fetch(cursor: str | None) -> Page[T]:
             page_params = params.model_copy(update={"cursor": cursor}) if cursor else params
             return self.request(operation, params=page_params, extra_headers=extra_headers, timeout=timeout)
 
-        return iterate_pages(fetch, max_pages)
+        return PageIterator(fetch, max_pages)
 
     def close(self) -> None:
         self.client.close()
@@ -516,6 +536,8 @@ class AsyncTransport:
         prepared = self.core.prepare(operation, params, body, extra_headers, timeout)
         attempt = 0
         while True:
+            if self.core.limiter is not None:
+                await self.core.limiter.aacquire(prepared.operation, prepared.items)
             started = time.perf_counter()
             signed = (
                 await self.core.auth.aheaders(prepared.method, prepared.sign_path) if self.core.auth else {}
@@ -554,7 +576,7 @@ class AsyncTransport:
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[T]:
+    ) -> AsyncPageIterator[T]:
         self.core.prepare(operation, params, None, extra_headers, timeout)  # fail fast, before iterating
 
         async def fetch(cursor: str | None) -> Page[T]:
@@ -563,7 +585,7 @@ class AsyncTransport:
                 operation, params=page_params, extra_headers=extra_headers, timeout=timeout
             )
 
-        return aiterate_pages(fetch, max_pages)
+        return AsyncPageIterator(fetch, max_pages)
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Literal
 
 import httpx
@@ -45,7 +45,7 @@ from kalshi_api.models import (
     Quote,
     UserFilter,
 )
-from kalshi_api_core.pagination import Page
+from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
 from kalshi_api_core.resources import (
     AsyncResource,
     DecimalInput,
@@ -244,7 +244,7 @@ class CommunicationsResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[BlockTradeProposal]:
+    ) -> PageIterator[BlockTradeProposal]:
         """`GET /communications/block-trade-proposals` (GetBlockTradeProposals). Requires authentication.
 
         Arguments (spec types):
@@ -252,7 +252,8 @@ class CommunicationsResource(SyncResource):
             limit: integer, int32, 1..100, default 100
             status: string
 
-        Yields every BlockTradeProposal across pages (at most ``max_pages`` pages).
+        Yields every BlockTradeProposal across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetBlockTradeProposalsParams,
@@ -451,7 +452,7 @@ class CommunicationsResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[Quote]:
+    ) -> PageIterator[Quote]:
         """`GET /communications/quotes` (GetQuotes). Requires authentication.
 
         Arguments (spec types):
@@ -466,7 +467,8 @@ class CommunicationsResource(SyncResource):
             rfq_creator_subtrader_id: string
             rfq_id: string
 
-        Yields every Quote across pages (at most ``max_pages`` pages).
+        Yields every Quote across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetQuotesParams,
@@ -704,7 +706,7 @@ class CommunicationsResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[RFQ]:
+    ) -> PageIterator[RFQ]:
         """`GET /communications/rfqs` (GetRFQs). Requires authentication.
 
         Arguments (spec types):
@@ -716,7 +718,8 @@ class CommunicationsResource(SyncResource):
             creator_user_id: string
             user_filter: UserFilter, one of 'self'
 
-        Yields every RFQ across pages (at most ``max_pages`` pages).
+        Yields every RFQ across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetRFQsParams,
@@ -982,7 +985,7 @@ class AsyncCommunicationsResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[BlockTradeProposal]:
+    ) -> AsyncPageIterator[BlockTradeProposal]:
         """`GET /communications/block-trade-proposals` (GetBlockTradeProposals). Requires authentication.
 
         Arguments (spec types):
@@ -990,7 +993,8 @@ class AsyncCommunicationsResource(AsyncResource):
             limit: integer, int32, 1..100, default 100
             status: string
 
-        Yields every BlockTradeProposal across pages (at most ``max_pages`` pages).
+        Yields every BlockTradeProposal across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetBlockTradeProposalsParams,
@@ -1189,7 +1193,7 @@ class AsyncCommunicationsResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[Quote]:
+    ) -> AsyncPageIterator[Quote]:
         """`GET /communications/quotes` (GetQuotes). Requires authentication.
 
         Arguments (spec types):
@@ -1204,7 +1208,8 @@ class AsyncCommunicationsResource(AsyncResource):
             rfq_creator_subtrader_id: string
             rfq_id: string
 
-        Yields every Quote across pages (at most ``max_pages`` pages).
+        Yields every Quote across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetQuotesParams,
@@ -1442,7 +1447,7 @@ class AsyncCommunicationsResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[RFQ]:
+    ) -> AsyncPageIterator[RFQ]:
         """`GET /communications/rfqs` (GetRFQs). Requires authentication.
 
         Arguments (spec types):
@@ -1454,7 +1459,8 @@ class AsyncCommunicationsResource(AsyncResource):
             creator_user_id: string
             user_filter: UserFilter, one of 'self'
 
-        Yields every RFQ across pages (at most ``max_pages`` pages).
+        Yields every RFQ across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetRFQsParams,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Literal
 
 import httpx
@@ -29,7 +29,7 @@ from kalshi_api.models import (
     GetMultivariateEventsParams,
     GetMultivariateEventsResponse,
 )
-from kalshi_api_core.pagination import Page
+from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_params
 from kalshi_api_core.transport import Operation
 
@@ -171,7 +171,7 @@ class EventsResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[EventData]:
+    ) -> PageIterator[EventData]:
         """`GET /events` (GetEvents). Public: no credentials needed.
 
         Arguments (spec types):
@@ -184,7 +184,8 @@ class EventsResource(SyncResource):
             min_close_ts: integer, int64
             min_updated_ts: integer, int64
 
-        Yields every EventData across pages (at most ``max_pages`` pages).
+        Yields every EventData across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetEventsParams,
@@ -244,14 +245,15 @@ class EventsResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[EventFeeChange]:
+    ) -> PageIterator[EventFeeChange]:
         """`GET /events/fee_changes` (GetEventFeeChanges). Public: no credentials needed.
 
         Arguments (spec types):
             event_ticker: string
             limit: integer, int64, 1..1000, default 100
 
-        Yields every EventFeeChange across pages (at most ``max_pages`` pages).
+        Yields every EventFeeChange across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetEventFeeChangesParams,
@@ -313,7 +315,7 @@ class EventsResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[EventData]:
+    ) -> PageIterator[EventData]:
         """`GET /events/multivariate` (GetMultivariateEvents). Public: no credentials needed.
 
         Arguments (spec types):
@@ -322,7 +324,8 @@ class EventsResource(SyncResource):
             collection_ticker: string
             with_nested_markets: boolean, default False
 
-        Yields every EventData across pages (at most ``max_pages`` pages).
+        Yields every EventData across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetMultivariateEventsParams,
@@ -536,7 +539,7 @@ class AsyncEventsResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[EventData]:
+    ) -> AsyncPageIterator[EventData]:
         """`GET /events` (GetEvents). Public: no credentials needed.
 
         Arguments (spec types):
@@ -549,7 +552,8 @@ class AsyncEventsResource(AsyncResource):
             min_close_ts: integer, int64
             min_updated_ts: integer, int64
 
-        Yields every EventData across pages (at most ``max_pages`` pages).
+        Yields every EventData across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetEventsParams,
@@ -609,14 +613,15 @@ class AsyncEventsResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[EventFeeChange]:
+    ) -> AsyncPageIterator[EventFeeChange]:
         """`GET /events/fee_changes` (GetEventFeeChanges). Public: no credentials needed.
 
         Arguments (spec types):
             event_ticker: string
             limit: integer, int64, 1..1000, default 100
 
-        Yields every EventFeeChange across pages (at most ``max_pages`` pages).
+        Yields every EventFeeChange across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetEventFeeChangesParams,
@@ -678,7 +683,7 @@ class AsyncEventsResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[EventData]:
+    ) -> AsyncPageIterator[EventData]:
         """`GET /events/multivariate` (GetMultivariateEvents). Public: no credentials needed.
 
         Arguments (spec types):
@@ -687,7 +692,8 @@ class AsyncEventsResource(AsyncResource):
             collection_ticker: string
             with_nested_markets: boolean, default False
 
-        Yields every EventData across pages (at most ``max_pages`` pages).
+        Yields every EventData across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetMultivariateEventsParams,

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Literal
 
 import httpx
@@ -18,7 +18,7 @@ from kalshi_api.models import (
     MarketPosition,
     Order,
 )
-from kalshi_api_core.pagination import Page
+from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_params
 from kalshi_api_core.transport import Operation
 
@@ -106,7 +106,7 @@ class FcmResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[Order]:
+    ) -> PageIterator[Order]:
         """`GET /fcm/orders` (GetFCMOrders). Requires authentication.
 
         Arguments (spec types):
@@ -118,7 +118,8 @@ class FcmResource(SyncResource):
             status: string, one of 'resting', 'canceled', 'executed'
             limit: integer, 1..1000
 
-        Yields every Order across pages (at most ``max_pages`` pages).
+        Yields every Order across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetFCMOrdersParams,
@@ -193,7 +194,7 @@ class FcmResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[MarketPosition]:
+    ) -> PageIterator[MarketPosition]:
         """`GET /fcm/positions` (GetFCMPositions). Requires authentication.
 
         Arguments (spec types):
@@ -204,7 +205,8 @@ class FcmResource(SyncResource):
             settlement_status: string, one of 'all', 'unsettled', 'settled'
             limit: integer, 1..1000
 
-        Yields every MarketPosition across pages (at most ``max_pages`` pages).
+        Yields every MarketPosition across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetFCMPositionsParams,
@@ -286,7 +288,7 @@ class AsyncFcmResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[Order]:
+    ) -> AsyncPageIterator[Order]:
         """`GET /fcm/orders` (GetFCMOrders). Requires authentication.
 
         Arguments (spec types):
@@ -298,7 +300,8 @@ class AsyncFcmResource(AsyncResource):
             status: string, one of 'resting', 'canceled', 'executed'
             limit: integer, 1..1000
 
-        Yields every Order across pages (at most ``max_pages`` pages).
+        Yields every Order across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetFCMOrdersParams,
@@ -373,7 +376,7 @@ class AsyncFcmResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[MarketPosition]:
+    ) -> AsyncPageIterator[MarketPosition]:
         """`GET /fcm/positions` (GetFCMPositions). Requires authentication.
 
         Arguments (spec types):
@@ -384,7 +387,8 @@ class AsyncFcmResource(AsyncResource):
             settlement_status: string, one of 'all', 'unsettled', 'settled'
             limit: integer, 1..1000
 
-        Yields every MarketPosition across pages (at most ``max_pages`` pages).
+        Yields every MarketPosition across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetFCMPositionsParams,

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Literal
 
 import httpx
@@ -29,7 +29,7 @@ from kalshi_api.models import (
     Order,
     Trade,
 )
-from kalshi_api_core.pagination import Page
+from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_params
 from kalshi_api_core.transport import Operation
 
@@ -159,7 +159,7 @@ class HistoricalResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[Fill]:
+    ) -> PageIterator[Fill]:
         """`GET /historical/fills` (GetFillsHistorical). Requires authentication.
 
         Arguments (spec types):
@@ -167,7 +167,8 @@ class HistoricalResource(SyncResource):
             max_ts: integer, int64
             limit: integer, int64, 1..1000, default 100
 
-        Yields every Fill across pages (at most ``max_pages`` pages).
+        Yields every Fill across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetFillsHistoricalParams,
@@ -234,7 +235,7 @@ class HistoricalResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[Market]:
+    ) -> PageIterator[Market]:
         """`GET /historical/markets` (GetHistoricalMarkets). Public: no credentials needed.
 
         Arguments (spec types):
@@ -244,7 +245,8 @@ class HistoricalResource(SyncResource):
             series_ticker: string
             mve_filter: string, one of 'exclude'
 
-        Yields every Market across pages (at most ``max_pages`` pages).
+        Yields every Market across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetHistoricalMarketsParams,
@@ -364,7 +366,7 @@ class HistoricalResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[Order]:
+    ) -> PageIterator[Order]:
         """`GET /historical/orders` (GetHistoricalOrders). Requires authentication.
 
         Arguments (spec types):
@@ -372,7 +374,8 @@ class HistoricalResource(SyncResource):
             max_ts: integer, int64
             limit: integer, int64, 1..1000, default 100
 
-        Yields every Order across pages (at most ``max_pages`` pages).
+        Yields every Order across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetHistoricalOrdersParams,
@@ -439,7 +442,7 @@ class HistoricalResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[Trade]:
+    ) -> PageIterator[Trade]:
         """`GET /historical/trades` (GetTradesHistorical). Public: no credentials needed.
 
         Arguments (spec types):
@@ -449,7 +452,8 @@ class HistoricalResource(SyncResource):
             limit: integer, int64, 0..1000, default 100
             is_block_trade: boolean
 
-        Yields every Trade across pages (at most ``max_pages`` pages).
+        Yields every Trade across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetTradesHistoricalParams,
@@ -530,7 +534,7 @@ class AsyncHistoricalResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[Fill]:
+    ) -> AsyncPageIterator[Fill]:
         """`GET /historical/fills` (GetFillsHistorical). Requires authentication.
 
         Arguments (spec types):
@@ -538,7 +542,8 @@ class AsyncHistoricalResource(AsyncResource):
             max_ts: integer, int64
             limit: integer, int64, 1..1000, default 100
 
-        Yields every Fill across pages (at most ``max_pages`` pages).
+        Yields every Fill across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetFillsHistoricalParams,
@@ -605,7 +610,7 @@ class AsyncHistoricalResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[Market]:
+    ) -> AsyncPageIterator[Market]:
         """`GET /historical/markets` (GetHistoricalMarkets). Public: no credentials needed.
 
         Arguments (spec types):
@@ -615,7 +620,8 @@ class AsyncHistoricalResource(AsyncResource):
             series_ticker: string
             mve_filter: string, one of 'exclude'
 
-        Yields every Market across pages (at most ``max_pages`` pages).
+        Yields every Market across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetHistoricalMarketsParams,
@@ -735,7 +741,7 @@ class AsyncHistoricalResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[Order]:
+    ) -> AsyncPageIterator[Order]:
         """`GET /historical/orders` (GetHistoricalOrders). Requires authentication.
 
         Arguments (spec types):
@@ -743,7 +749,8 @@ class AsyncHistoricalResource(AsyncResource):
             max_ts: integer, int64
             limit: integer, int64, 1..1000, default 100
 
-        Yields every Order across pages (at most ``max_pages`` pages).
+        Yields every Order across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetHistoricalOrdersParams,
@@ -810,7 +817,7 @@ class AsyncHistoricalResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[Trade]:
+    ) -> AsyncPageIterator[Trade]:
         """`GET /historical/trades` (GetTradesHistorical). Public: no credentials needed.
 
         Arguments (spec types):
@@ -820,7 +827,8 @@ class AsyncHistoricalResource(AsyncResource):
             limit: integer, int64, 0..1000, default 100
             is_block_trade: boolean
 
-        Yields every Trade across pages (at most ``max_pages`` pages).
+        Yields every Trade across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetTradesHistoricalParams,

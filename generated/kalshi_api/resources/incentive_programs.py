@@ -5,13 +5,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Literal
 
 import httpx
 
 from kalshi_api.models import GetIncentiveProgramsParams, GetIncentiveProgramsResponse, IncentiveProgram
-from kalshi_api_core.pagination import Page
+from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_params
 from kalshi_api_core.transport import Operation
 
@@ -78,7 +78,7 @@ class IncentiveProgramsResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[IncentiveProgram]:
+    ) -> PageIterator[IncentiveProgram]:
         """`GET /incentive_programs` (GetIncentivePrograms). Public: no credentials needed.
 
         Arguments (spec types):
@@ -87,7 +87,8 @@ class IncentiveProgramsResource(SyncResource):
             incentive_description: string
             limit: integer, 1..10000
 
-        Yields every IncentiveProgram across pages (at most ``max_pages`` pages).
+        Yields every IncentiveProgram across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetIncentiveProgramsParams,
@@ -155,7 +156,7 @@ class AsyncIncentiveProgramsResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[IncentiveProgram]:
+    ) -> AsyncPageIterator[IncentiveProgram]:
         """`GET /incentive_programs` (GetIncentivePrograms). Public: no credentials needed.
 
         Arguments (spec types):
@@ -164,7 +165,8 @@ class AsyncIncentiveProgramsResource(AsyncResource):
             incentive_description: string
             limit: integer, 1..10000
 
-        Yields every IncentiveProgram across pages (at most ``max_pages`` pages).
+        Yields every IncentiveProgram across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetIncentiveProgramsParams,

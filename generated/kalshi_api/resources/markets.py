@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Literal
 
 import httpx
@@ -35,7 +35,7 @@ from kalshi_api.models import (
     Series,
     Trade,
 )
-from kalshi_api_core.pagination import Page
+from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_params
 from kalshi_api_core.transport import Operation
 
@@ -209,7 +209,7 @@ class MarketsResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[Market]:
+    ) -> PageIterator[Market]:
         """`GET /markets` (GetMarkets). Public: no credentials needed.
 
         Arguments (spec types):
@@ -227,7 +227,8 @@ class MarketsResource(SyncResource):
             tickers: string
             mve_filter: string, one of 'only', 'exclude'
 
-        Yields every Market across pages (at most ``max_pages`` pages).
+        Yields every Market across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetMarketsParams,
@@ -366,7 +367,7 @@ class MarketsResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[Trade]:
+    ) -> PageIterator[Trade]:
         """`GET /markets/trades` (GetTrades). Public: no credentials needed.
 
         Arguments (spec types):
@@ -376,7 +377,8 @@ class MarketsResource(SyncResource):
             max_ts: integer, int64
             is_block_trade: boolean
 
-        Yields every Trade across pages (at most ``max_pages`` pages).
+        Yields every Trade across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetTradesParams,
@@ -639,7 +641,7 @@ class AsyncMarketsResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[Market]:
+    ) -> AsyncPageIterator[Market]:
         """`GET /markets` (GetMarkets). Public: no credentials needed.
 
         Arguments (spec types):
@@ -657,7 +659,8 @@ class AsyncMarketsResource(AsyncResource):
             tickers: string
             mve_filter: string, one of 'only', 'exclude'
 
-        Yields every Market across pages (at most ``max_pages`` pages).
+        Yields every Market across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetMarketsParams,
@@ -796,7 +799,7 @@ class AsyncMarketsResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[Trade]:
+    ) -> AsyncPageIterator[Trade]:
         """`GET /markets/trades` (GetTrades). Public: no credentials needed.
 
         Arguments (spec types):
@@ -806,7 +809,8 @@ class AsyncMarketsResource(AsyncResource):
             max_ts: integer, int64
             is_block_trade: boolean
 
-        Yields every Trade across pages (at most ``max_pages`` pages).
+        Yields every Trade across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetTradesParams,

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Mapping
 
 import httpx
 from pydantic import AwareDatetime
@@ -17,7 +17,7 @@ from kalshi_api.models import (
     GetMilestonesResponse,
     Milestone,
 )
-from kalshi_api_core.pagination import Page
+from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_params
 from kalshi_api_core.transport import Operation
 
@@ -109,7 +109,7 @@ class MilestonesResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[Milestone]:
+    ) -> PageIterator[Milestone]:
         """`GET /milestones` (GetMilestones). Public: no credentials needed.
 
         Arguments (spec types):
@@ -122,7 +122,8 @@ class MilestonesResource(SyncResource):
             related_event_ticker: string
             min_updated_ts: integer, int64
 
-        Yields every Milestone across pages (at most ``max_pages`` pages).
+        Yields every Milestone across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetMilestonesParams,
@@ -235,7 +236,7 @@ class AsyncMilestonesResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[Milestone]:
+    ) -> AsyncPageIterator[Milestone]:
         """`GET /milestones` (GetMilestones). Public: no credentials needed.
 
         Arguments (spec types):
@@ -248,7 +249,8 @@ class AsyncMilestonesResource(AsyncResource):
             related_event_ticker: string
             min_updated_ts: integer, int64
 
-        Yields every Milestone across pages (at most ``max_pages`` pages).
+        Yields every Milestone across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetMilestonesParams,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Literal
 
 import httpx
@@ -27,7 +27,7 @@ from kalshi_api.models import (
     MultivariateEventCollection,
     TickerPairInput,
 )
-from kalshi_api_core.pagination import Page
+from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_body, build_params
 from kalshi_api_core.transport import Operation
 
@@ -133,7 +133,7 @@ class MultivariateResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[MultivariateEventCollection]:
+    ) -> PageIterator[MultivariateEventCollection]:
         """`GET /multivariate_event_collections` (GetMultivariateEventCollections). Public: no credentials needed.
 
         Arguments (spec types):
@@ -142,7 +142,8 @@ class MultivariateResource(SyncResource):
             series_ticker: string
             limit: integer, int32, 1..200
 
-        Yields every MultivariateEventCollection across pages (at most ``max_pages`` pages).
+        Yields every MultivariateEventCollection across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetMultivariateEventCollectionsParams,
@@ -336,7 +337,7 @@ class AsyncMultivariateResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[MultivariateEventCollection]:
+    ) -> AsyncPageIterator[MultivariateEventCollection]:
         """`GET /multivariate_event_collections` (GetMultivariateEventCollections). Public: no credentials needed.
 
         Arguments (spec types):
@@ -345,7 +346,8 @@ class AsyncMultivariateResource(AsyncResource):
             series_ticker: string
             limit: integer, int32, 1..200
 
-        Yields every MultivariateEventCollection across pages (at most ``max_pages`` pages).
+        Yields every MultivariateEventCollection across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetMultivariateEventCollectionsParams,

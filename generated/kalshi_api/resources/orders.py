@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Literal
 
 import httpx
@@ -40,7 +40,7 @@ from kalshi_api.models import (
     Order,
     SelfTradePreventionType,
 )
-from kalshi_api_core.pagination import Page
+from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
 from kalshi_api_core.resources import AsyncResource, DecimalInput, SyncResource, build_body, build_params
 from kalshi_api_core.transport import Operation
 
@@ -449,7 +449,7 @@ class OrdersResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[Order]:
+    ) -> PageIterator[Order]:
         """`GET /portfolio/orders` (GetOrders). Requires authentication.
 
         Arguments (spec types):
@@ -461,7 +461,8 @@ class OrdersResource(SyncResource):
             limit: integer, int64, 1..1000, default 100
             subaccount: integer
 
-        Yields every Order across pages (at most ``max_pages`` pages).
+        Yields every Order across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetOrdersParams,
@@ -884,7 +885,7 @@ class AsyncOrdersResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[Order]:
+    ) -> AsyncPageIterator[Order]:
         """`GET /portfolio/orders` (GetOrders). Requires authentication.
 
         Arguments (spec types):
@@ -896,7 +897,8 @@ class AsyncOrdersResource(AsyncResource):
             limit: integer, int64, 1..1000, default 100
             subaccount: integer
 
-        Yields every Order across pages (at most ``max_pages`` pages).
+        Yields every Order across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetOrdersParams,

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Mapping
 
 import httpx
 
@@ -38,7 +38,7 @@ from kalshi_api.models import (
     UpdateSubaccountNettingRequest,
     Withdrawal,
 )
-from kalshi_api_core.pagination import Page
+from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_body, build_params
 from kalshi_api_core.transport import Operation
 
@@ -211,13 +211,14 @@ class PortfolioResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[Deposit]:
+    ) -> PageIterator[Deposit]:
         """`GET /portfolio/deposits` (GetDeposits). Requires authentication.
 
         Arguments (spec types):
             limit: integer, int64, 1..500, default 100
 
-        Yields every Deposit across pages (at most ``max_pages`` pages).
+        Yields every Deposit across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetDepositsParams,
@@ -286,7 +287,7 @@ class PortfolioResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[Fill]:
+    ) -> PageIterator[Fill]:
         """`GET /portfolio/fills` (GetFills). Requires authentication.
 
         Arguments (spec types):
@@ -297,7 +298,8 @@ class PortfolioResource(SyncResource):
             limit: integer, int64, 1..1000, default 100
             subaccount: integer
 
-        Yields every Fill across pages (at most ``max_pages`` pages).
+        Yields every Fill across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetFillsParams,
@@ -367,7 +369,7 @@ class PortfolioResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[MarketPosition]:
+    ) -> PageIterator[MarketPosition]:
         """`GET /portfolio/positions` (GetPositions). Requires authentication.
 
         Arguments (spec types):
@@ -377,7 +379,8 @@ class PortfolioResource(SyncResource):
             event_ticker: string
             subaccount: integer
 
-        Yields every MarketPosition across pages (at most ``max_pages`` pages).
+        Yields every MarketPosition across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetPositionsParams,
@@ -450,7 +453,7 @@ class PortfolioResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[Settlement]:
+    ) -> PageIterator[Settlement]:
         """`GET /portfolio/settlements` (GetSettlements). Requires authentication.
 
         Arguments (spec types):
@@ -461,7 +464,8 @@ class PortfolioResource(SyncResource):
             max_ts: integer, int64
             subaccount: integer
 
-        Yields every Settlement across pages (at most ``max_pages`` pages).
+        Yields every Settlement across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetSettlementsParams,
@@ -631,13 +635,14 @@ class PortfolioResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[SubaccountTransfer]:
+    ) -> PageIterator[SubaccountTransfer]:
         """`GET /portfolio/subaccounts/transfers` (GetSubaccountTransfers). Requires authentication.
 
         Arguments (spec types):
             limit: integer, int64, 1..1000, default 100
 
-        Yields every SubaccountTransfer across pages (at most ``max_pages`` pages).
+        Yields every SubaccountTransfer across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetSubaccountTransfersParams,
@@ -702,13 +707,14 @@ class PortfolioResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[Withdrawal]:
+    ) -> PageIterator[Withdrawal]:
         """`GET /portfolio/withdrawals` (GetWithdrawals). Requires authentication.
 
         Arguments (spec types):
             limit: integer, int64, 1..500, default 100
 
-        Yields every Withdrawal across pages (at most ``max_pages`` pages).
+        Yields every Withdrawal across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetWithdrawalsParams,
@@ -786,13 +792,14 @@ class AsyncPortfolioResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[Deposit]:
+    ) -> AsyncPageIterator[Deposit]:
         """`GET /portfolio/deposits` (GetDeposits). Requires authentication.
 
         Arguments (spec types):
             limit: integer, int64, 1..500, default 100
 
-        Yields every Deposit across pages (at most ``max_pages`` pages).
+        Yields every Deposit across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetDepositsParams,
@@ -861,7 +868,7 @@ class AsyncPortfolioResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[Fill]:
+    ) -> AsyncPageIterator[Fill]:
         """`GET /portfolio/fills` (GetFills). Requires authentication.
 
         Arguments (spec types):
@@ -872,7 +879,8 @@ class AsyncPortfolioResource(AsyncResource):
             limit: integer, int64, 1..1000, default 100
             subaccount: integer
 
-        Yields every Fill across pages (at most ``max_pages`` pages).
+        Yields every Fill across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetFillsParams,
@@ -942,7 +950,7 @@ class AsyncPortfolioResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[MarketPosition]:
+    ) -> AsyncPageIterator[MarketPosition]:
         """`GET /portfolio/positions` (GetPositions). Requires authentication.
 
         Arguments (spec types):
@@ -952,7 +960,8 @@ class AsyncPortfolioResource(AsyncResource):
             event_ticker: string
             subaccount: integer
 
-        Yields every MarketPosition across pages (at most ``max_pages`` pages).
+        Yields every MarketPosition across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetPositionsParams,
@@ -1025,7 +1034,7 @@ class AsyncPortfolioResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[Settlement]:
+    ) -> AsyncPageIterator[Settlement]:
         """`GET /portfolio/settlements` (GetSettlements). Requires authentication.
 
         Arguments (spec types):
@@ -1036,7 +1045,8 @@ class AsyncPortfolioResource(AsyncResource):
             max_ts: integer, int64
             subaccount: integer
 
-        Yields every Settlement across pages (at most ``max_pages`` pages).
+        Yields every Settlement across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetSettlementsParams,
@@ -1206,13 +1216,14 @@ class AsyncPortfolioResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[SubaccountTransfer]:
+    ) -> AsyncPageIterator[SubaccountTransfer]:
         """`GET /portfolio/subaccounts/transfers` (GetSubaccountTransfers). Requires authentication.
 
         Arguments (spec types):
             limit: integer, int64, 1..1000, default 100
 
-        Yields every SubaccountTransfer across pages (at most ``max_pages`` pages).
+        Yields every SubaccountTransfer across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetSubaccountTransfersParams,
@@ -1277,13 +1288,14 @@ class AsyncPortfolioResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[Withdrawal]:
+    ) -> AsyncPageIterator[Withdrawal]:
         """`GET /portfolio/withdrawals` (GetWithdrawals). Requires authentication.
 
         Arguments (spec types):
             limit: integer, int64, 1..500, default 100
 
-        Yields every Withdrawal across pages (at most ``max_pages`` pages).
+        Yields every Withdrawal across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetWithdrawalsParams,

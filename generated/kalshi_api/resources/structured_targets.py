@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Mapping
 
 import httpx
 
@@ -17,7 +17,7 @@ from kalshi_api.models import (
     GetStructuredTargetsResponse,
     StructuredTarget,
 )
-from kalshi_api_core.pagination import Page
+from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_params
 from kalshi_api_core.transport import Operation
 
@@ -95,7 +95,7 @@ class StructuredTargetsResource(SyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Iterator[StructuredTarget]:
+    ) -> PageIterator[StructuredTarget]:
         """`GET /structured_targets` (GetStructuredTargets). Public: no credentials needed.
 
         Arguments (spec types):
@@ -104,7 +104,8 @@ class StructuredTargetsResource(SyncResource):
             competition: string
             page_size: integer, int32, 1..2000, default 100
 
-        Yields every StructuredTarget across pages (at most ``max_pages`` pages).
+        Yields every StructuredTarget across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator collect them into one DataFrame.
         """
         params = build_params(
             GetStructuredTargetsParams,
@@ -197,7 +198,7 @@ class AsyncStructuredTargetsResource(AsyncResource):
         max_pages: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncIterator[StructuredTarget]:
+    ) -> AsyncPageIterator[StructuredTarget]:
         """`GET /structured_targets` (GetStructuredTargets). Public: no credentials needed.
 
         Arguments (spec types):
@@ -206,7 +207,8 @@ class AsyncStructuredTargetsResource(AsyncResource):
             competition: string
             page_size: integer, int32, 1..2000, default 100
 
-        Yields every StructuredTarget across pages (at most ``max_pages`` pages).
+        Yields every StructuredTarget across pages (at most ``max_pages`` pages);
+        ``to_pandas()`` / ``to_polars()`` on the iterator (awaitable) collect them into one DataFrame.
         """
         params = build_params(
             GetStructuredTargetsParams,

@@ -1,0 +1,252 @@
+"""Client-side rate limiting: pace requests to Kalshi's token buckets instead of running into 429s.
+
+Kalshi charges every request a number of tokens from one of two buckets, read or write; each bucket refills
+at a fixed rate up to its capacity, and a request its bucket can't cover is refused with 429. ``RateLimiter``
+keeps a copy of both buckets on the client's side. Before every attempt (retries too) the transport reserves
+the request's cost and waits, sleeping in sync code and awaiting in async code, until the bucket would hold
+it.
+
+One limiter can pace any number of sync and async clients in any threads and event loops: a reservation holds
+the lock for a few arithmetic steps, and every wait happens after the lock is released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from kalshi_api_core.errors import ConfigurationError, RequestCostError
+from kalshi_api_core.ratelimit_account import (
+    AccountLimits,
+    AsyncAccountClient,
+    EndpointCosts,
+    SyncAccountClient,
+)
+
+Bucket = Literal["read", "write"]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One bucket's limits: it refills at ``refill_rate`` tokens per second and holds at most ``capacity``."""
+
+    refill_rate: float
+    capacity: float
+
+    def __post_init__(self) -> None:
+        for name in ("refill_rate", "capacity"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise ConfigurationError(f"{name} must be a positive number of tokens, got {value!r}")
+            if not math.isfinite(value):
+                raise ConfigurationError(f"{name} must be finite, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What one request takes: ``tokens`` from the ``bucket``."""
+
+    bucket: Bucket
+    tokens: int
+
+
+# Kalshi's Basic tier, where every account starts (docs.kalshi.com/getting_started/rate_limits, token-based
+# limits, as published in 2026): reads refill 200 tokens/s, writes 100 tokens/s, and the write bucket holds
+# two seconds of budget. The page gives no burst size for reads, so the read bucket holds one second.
+BASIC_READ = Budget(refill_rate=200, capacity=200)
+BASIC_WRITE = Budget(refill_rate=100, capacity=200)
+# Tokens per request for every endpoint without a cost of its own (same page).
+DEFAULT_COST = 10
+# Costs that differ from the default on Kalshi's reference pages: CancelOrderV2, and BatchCancelOrdersV2 per
+# order. GET /account/endpoint_costs has the whole current table: seed_from_account() loads it.
+DOCUMENTED_COSTS: Mapping[tuple[str, str], int] = {
+    ("DELETE", "/portfolio/events/orders/{order_id}"): 2,
+    ("DELETE", "/portfolio/events/orders/batched"): 2,
+}
+
+# Kalshi bills order placement, amends, decreases and cancels, order groups and the RFQ quote flow to the
+# write bucket, and every GET and anything else to the read bucket (same page).
+_WRITE_PATHS = re.compile(
+    r"/portfolio/(events/orders|order_groups)(/.*)?"  # V2 order writes, order groups
+    r"|/communications/(rfqs/[^/]+/)?quotes(/.*)?"  # quotes and their accept/confirm/delete
+)
+# Kalshi's cost table names full paths; the spec's operations are relative to the base path.
+_BASE_PATH = re.compile(r"^/trade-api/v\d+(?=/)")
+_PARAMETER = re.compile(r"\{[^/}]*\}")
+
+
+class Endpoint(Protocol):
+    """What the limiter reads of an operation: the generated ``Operation`` objects have both attributes."""
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+
+def bucket_for(endpoint: Endpoint) -> Bucket:
+    """The bucket Kalshi bills an operation to."""
+    if endpoint.method.upper() != "GET" and _WRITE_PATHS.fullmatch(endpoint.path):
+        return "write"
+    return "read"
+
+
+def _endpoint_key(method: str, path: str) -> tuple[str, str]:
+    """(METHOD, path) without the base path and the names of path parameters, which the two sources may
+    spell differently."""
+    return method.strip().upper(), _PARAMETER.sub("{}", _BASE_PATH.sub("", path.strip())).rstrip("/")
+
+
+def _tokens(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigurationError(f"{name} must be a whole number of tokens >= 0, got {value!r}")
+    return value
+
+
+def _cost_table(costs: Mapping[tuple[str, str], int]) -> dict[tuple[str, str], int]:
+    return {_endpoint_key(m, p): _tokens(f"the cost of {m} {p}", c) for (m, p), c in costs.items()}
+
+
+class _TokenBucket:
+    """A token bucket that takes reservations: a reservation takes its tokens at once, into debt if need be,
+    and learns how long until the bucket would have held them. Later reservations queue behind the debt, so
+    every waiter sleeps exactly once, in the order it arrived."""
+
+    def __init__(self, budget: Budget, now: float) -> None:
+        self.budget = budget
+        self.tokens = float(budget.capacity)
+        self.updated = now
+
+    def refill(self, now: float) -> None:
+        elapsed = max(0.0, now - self.updated)
+        self.tokens = min(self.budget.capacity, self.tokens + elapsed * self.budget.refill_rate)
+        self.updated = max(self.updated, now)
+
+    def wait(self, tokens: float, now: float) -> float:
+        self.refill(now)
+        return max(0.0, (tokens - self.tokens) / self.budget.refill_rate)
+
+    def take(self, tokens: float, now: float) -> float:
+        delay = self.wait(tokens, now)
+        self.tokens -= tokens
+        return delay
+
+    def hold(self, seconds: float, now: float) -> None:
+        """Empty, and nothing more for ``seconds``; idempotent: a burst of 429s pauses once, not once each."""
+        self.refill(now)
+        self.tokens = min(self.tokens, -seconds * self.budget.refill_rate)
+
+    def resize(self, budget: Budget, now: float) -> None:
+        self.refill(now)
+        self.budget = budget
+        self.tokens = min(self.tokens, budget.capacity)
+
+
+class RateLimiter:
+    """Read and write token buckets with per-endpoint costs, for every client given it (``rate_limit=``).
+
+    Without arguments it follows Kalshi's Basic tier and documented costs; pass ``read=``/``write=`` budgets
+    for another tier, or load the account's own limits and Kalshi's current cost table with
+    ``seed_from_account(client)`` / ``await aseed_from_account(async_client)``. ``clock`` (monotonic seconds)
+    is a test seam.
+    """
+
+    def __init__(
+        self,
+        *,
+        read: Budget = BASIC_READ,
+        write: Budget = BASIC_WRITE,
+        default_cost: int = DEFAULT_COST,
+        costs: Mapping[tuple[str, str], int] = DOCUMENTED_COSTS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        for name, budget in (("read", read), ("write", write)):
+            if not isinstance(budget, Budget):
+                raise ConfigurationError(f"{name} must be a Budget, got {budget!r}")
+        self._clock = clock
+        self._lock = threading.Lock()
+        now = clock()
+        self._buckets = {"read": _TokenBucket(read, now), "write": _TokenBucket(write, now)}
+        # replaced as a whole, so a reader never sees the default of one table with the entries of another
+        self._table = (_tokens("default_cost", default_cost), _cost_table(costs))
+        self.usage_tier: str | None = None  # the account's API tier, once seeded from it
+
+    @property
+    def read(self) -> Budget:
+        return self._buckets["read"].budget
+
+    @property
+    def write(self) -> Budget:
+        return self._buckets["write"].budget
+
+    def cost(self, endpoint: Endpoint, items: int = 1) -> Cost:
+        """The tokens a request to ``endpoint`` takes, and from which bucket; a batch is billed per item."""
+        default, table = self._table
+        per_item = table.get(_endpoint_key(endpoint.method, endpoint.path), default)
+        return Cost(bucket_for(endpoint), per_item * max(1, items))
+
+    def wait_time(self, endpoint: Endpoint, items: int = 1) -> float:
+        """Seconds a request to ``endpoint`` sent now would wait (nothing is reserved)."""
+        cost = self.cost(endpoint, items)
+        with self._lock:
+            return self._buckets[cost.bucket].wait(cost.tokens, self._clock())
+
+    def acquire(self, endpoint: Endpoint, items: int = 1) -> None:
+        """Take a request's tokens, sleeping until its bucket holds them."""
+        delay = self._reserve(endpoint, items)
+        if delay > 0:
+            time.sleep(delay)
+
+    async def aacquire(self, endpoint: Endpoint, items: int = 1) -> None:
+        """Take a request's tokens, awaiting until its bucket holds them."""
+        delay = self._reserve(endpoint, items)
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def back_off(self, endpoint: Endpoint, retry_after: float | None) -> None:
+        """The server answered 429: its bucket is empty whatever ours says (another process may share the
+        key), so drain ours, and keep it empty for ``retry_after`` seconds when the server asks to wait."""
+        with self._lock:
+            self._buckets[bucket_for(endpoint)].hold(retry_after or 0.0, self._clock())
+
+    def seed_from_account(self, client: SyncAccountClient) -> None:
+        """Load the account's limits (GET /account/limits, which needs credentials) and the current cost of
+        every endpoint (GET /account/endpoint_costs) through a ``KalshiClient``."""
+        self._seed(client.account.limits(), client.account.endpoint_costs())
+
+    async def aseed_from_account(self, client: AsyncAccountClient) -> None:
+        """``seed_from_account`` through an ``AsyncKalshiClient``."""
+        self._seed(await client.account.limits(), await client.account.endpoint_costs())
+
+    def _seed(self, limits: AccountLimits, costs: EndpointCosts) -> None:
+        read = Budget(limits.read.refill_rate, limits.read.bucket_capacity)
+        write = Budget(limits.write.refill_rate, limits.write.bucket_capacity)
+        table = (
+            _tokens("default_cost", costs.default_cost),
+            _cost_table({(c.method, c.path): c.cost for c in costs.endpoint_costs}),
+        )
+        with self._lock:
+            now = self._clock()
+            self._buckets["read"].resize(read, now)
+            self._buckets["write"].resize(write, now)
+            self._table = table
+            self.usage_tier = limits.usage_tier
+
+    def _reserve(self, endpoint: Endpoint, items: int) -> float:
+        cost = self.cost(endpoint, items)
+        with self._lock:
+            bucket = self._buckets[cost.bucket]
+            if cost.tokens > bucket.budget.capacity:
+                label = f"{endpoint.method} {endpoint.path}"
+                raise RequestCostError(label, cost.tokens, cost.bucket, bucket.budget.capacity)
+            return bucket.take(cost.tokens, self._clock())
+
+    def __repr__(self) -> str:
+        return f"RateLimiter(read={self.read}, write={self.write}, usage_tier={self.usage_tier!r})"
