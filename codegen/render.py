@@ -213,6 +213,7 @@ def render_package(project: Project) -> Rendered:
     config = OperationConfig.load(project.override_config)
     client = plan_client(openapi.operations, openapi.schemas, rest_plan, config)
     files.update(_client_files(renderer, client, rest_plan, [rest_info]))
+    files["kalshi_api/testing.py"] = _testing_file(renderer, client, [rest_info, ws_info])
     ws_servers = [f"{s.protocol}://{s.host}{s.pathname}" for s in asyncapi.servers]
     files["kalshi_api/_spec.py"] = renderer.render(
         "spec_info.py.j2", specs=[rest_info, ws_info], servers=[*openapi.servers, *ws_servers]
@@ -362,6 +363,34 @@ def _client_files(
         ],
     )
     return files
+
+
+def _testing_file(renderer: Renderer, client: ClientPlan, specs: list[SpecInfo]) -> str:
+    """``kalshi_api.testing``: the fake exchange with the route table of every operation the client has."""
+    imports: dict[str, set[str]] = {
+        "kalshi_api_core.testing.fake": {"FakeExchange"},
+        "kalshi_api_core.testing.limits": {"RateLimits"},
+        "kalshi_api_core.testing.records": {"DEFAULT_MARKETS", "MarketSpec"},
+        "kalshi_api_core.testing.routes": {"Route"},
+        "kalshi_api_core.testing.service": {"Call"},
+    }
+    routes = []
+    for resource in client.resources:
+        for m in resource.methods:
+            success = m.operation.success_responses
+            body = m.body_model or m.body_alias
+            routes.append(
+                {"constant": m.constant, "status": int(success[0].status) if success else 200,
+                 "params": m.params_model, "body": body}
+            )  # fmt: skip
+            imports.setdefault(f"kalshi_api.resources.{resource.attribute}", set()).add(m.constant)
+            imports.setdefault("kalshi_api.models", set()).update(n for n in (m.params_model, body) if n)
+    return renderer.render(
+        "testing.py.j2",
+        specs=specs,
+        routes=routes,
+        imports=[(module, sorted(names)) for module, names in sorted(imports.items())],
+    )
 
 
 def _used_names(
