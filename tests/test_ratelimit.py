@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import pkgutil
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 import kalshi_api.resources
 from kalshi_api import AsyncKalshiClient, KalshiClient, models
+from kalshi_api.testing import FakeKalshi, RateLimits
 from kalshi_api_core import errors
 from kalshi_api_core.auth import KalshiAuth
 from kalshi_api_core.ratelimit import BASIC_READ, BASIC_WRITE, Budget, Cost, RateLimiter
@@ -226,12 +228,12 @@ def test_a_429_without_retry_after_drains_the_bucket(server: SpecServer, key: rs
         assert limiter.wait_time(STATUS) == 0.0
         with pytest.raises(errors.RateLimitError):
             client.exchange.status()
-    # empty: the next read waits for its 10 tokens at 200 a second
-    assert limiter.wait_time(STATUS) == pytest.approx(10 / BASIC_READ.refill_rate)
+    # empty: the next read waits for its 10 tokens at 200 a second, less the 5% headroom
+    assert limiter.wait_time(STATUS) == pytest.approx(10 / (BASIC_READ.refill_rate * 0.95))
 
 
 def test_every_attempt_takes_tokens_retries_too(server: SpecServer, key: rsa.RSAPrivateKey) -> None:
-    limiter = RateLimiter(read=Budget(refill_rate=10, capacity=20), clock=Clock())
+    limiter = RateLimiter(read=Budget(refill_rate=10, capacity=20), headroom=0, clock=Clock())
     server.script("GetExchangeStatus", Reply(503))
     retry = RetryPolicy(max_retries=1, backoff_base=0.001, backoff_max=0.001)
     with KalshiClient(**options(server, key, rate_limit=limiter, retry=retry)) as client:
@@ -373,6 +375,8 @@ def test_off_by_default_and_true_means_basic_tier(server: SpecServer) -> None:
         (lambda: Budget(refill_rate=True, capacity=10), "refill_rate .*got True"),
         (lambda: RateLimiter(read="fast"), "read must be a Budget, got 'fast'"),
         (lambda: RateLimiter(default_cost=-1), "default_cost must be .*>= 0, got -1"),
+        (lambda: RateLimiter(headroom=1), r"headroom must be a fraction in \[0, 1\), got 1"),
+        (lambda: RateLimiter(headroom=-0.1), r"headroom must be .*got -0.1"),
         (lambda: RateLimiter(costs={("GET", "/markets"): 2.5}), "cost of GET /markets .*got 2.5"),
         (
             lambda: KalshiClient(rate_limit="yes"),
@@ -383,3 +387,37 @@ def test_off_by_default_and_true_means_basic_tier(server: SpecServer) -> None:
 def test_bad_configuration_names_the_value(make: Callable[[], object], message: str) -> None:
     with pytest.raises(errors.ConfigurationError, match=message):
         make()
+
+
+# --- against the fake exchange ------------------------------------------------------------------------------
+
+FAKE_LIMITS = RateLimits(read_per_second=100, write_per_second=50)  # small, so a burst overruns it quickly
+FAKE_ORDER = {**ORDER, "ticker": "KXHIGHNY-26NOV22-T60", "count": "1", "price": "0.10"}
+
+
+def mixed_burst(client: KalshiClient) -> list[BaseException | None]:
+    """40 reads and 20 order creates at once, from 8 threads."""
+    calls: list[Callable[[], object]] = [client.exchange.status] * 40
+    calls += [lambda: client.orders.create_v2(**FAKE_ORDER)] * 20
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(call) for call in calls]
+    return [future.exception() for future in futures]
+
+
+def test_a_limiter_seeded_from_the_fake_exchange_keeps_a_burst_under_its_limits() -> None:
+    with FakeKalshi(rate_limits=FAKE_LIMITS) as fake, fake.client(max_retries=0) as client:
+        outcomes = mixed_burst(client)
+        assert rate_limited(outcomes) == fake.rate_limited > 0  # unpaced, the exchange refuses part of it
+
+    with FakeKalshi(rate_limits=FAKE_LIMITS) as fake:
+        limiter = RateLimiter()  # Basic tier until seeded: twice what this exchange allows
+        with fake.client(max_retries=0, rate_limit=limiter) as client:
+            limiter.seed_from_account(client)  # learns the exchange's real limits and costs
+            assert (limiter.read, limiter.write) == (Budget(100, 100), Budget(50, 100))
+            # The seeding calls were paced at the Basic tier's refill rate, not the exchange's; once both
+            # buckets are full again (capacity / refill rate = 1 s) the two sides agree exactly.
+            time.sleep(1.0)
+            outcomes = mixed_burst(client)
+            assert outcomes == [None] * 60
+            assert fake.rate_limited == 0
+            assert len(client.orders.list(ticker=FAKE_ORDER["ticker"], limit=100)) == 20  # all resting

@@ -119,19 +119,24 @@ class _TokenBucket:
     and learns how long until the bucket would have held them. Later reservations queue behind the debt, so
     every waiter sleeps exactly once, in the order it arrived."""
 
-    def __init__(self, budget: Budget, now: float) -> None:
+    def __init__(self, budget: Budget, now: float, pace: float) -> None:
         self.budget = budget
+        self.pace = pace  # the share of the refill rate used
         self.tokens = float(budget.capacity)
         self.updated = now
 
+    @property
+    def rate(self) -> float:
+        return self.budget.refill_rate * self.pace
+
     def refill(self, now: float) -> None:
         elapsed = max(0.0, now - self.updated)
-        self.tokens = min(self.budget.capacity, self.tokens + elapsed * self.budget.refill_rate)
+        self.tokens = min(self.budget.capacity, self.tokens + elapsed * self.rate)
         self.updated = max(self.updated, now)
 
     def wait(self, tokens: float, now: float) -> float:
         self.refill(now)
-        return max(0.0, (tokens - self.tokens) / self.budget.refill_rate)
+        return max(0.0, (tokens - self.tokens) / self.rate)
 
     def take(self, tokens: float, now: float) -> float:
         delay = self.wait(tokens, now)
@@ -141,12 +146,14 @@ class _TokenBucket:
     def hold(self, seconds: float, now: float) -> None:
         """Empty, and nothing more for ``seconds``; idempotent: a burst of 429s pauses once, not once each."""
         self.refill(now)
-        self.tokens = min(self.tokens, -seconds * self.budget.refill_rate)
+        self.tokens = min(self.tokens, -seconds * self.rate)
 
     def resize(self, budget: Budget, now: float) -> None:
+        """New limits; tokens spent recently stay spent (the server's bucket remembers them too)."""
         self.refill(now)
+        spent = self.budget.capacity - self.tokens
         self.budget = budget
-        self.tokens = min(self.tokens, budget.capacity)
+        self.tokens = budget.capacity - spent
 
 
 class RateLimiter:
@@ -156,6 +163,10 @@ class RateLimiter:
     for another tier, or load the account's own limits and Kalshi's current cost table with
     ``seed_from_account(client)`` / ``await aseed_from_account(async_client)``. ``clock`` (monotonic seconds)
     is a test seam.
+
+    ``headroom`` is the share of each refill rate left unused (default 5%): the server's buckets and ours
+    don't refill in step (they start at different instants, and requests reach the server with varying
+    delays), so pacing at exactly the published rate would still meet the odd 429.
     """
 
     def __init__(
@@ -165,15 +176,20 @@ class RateLimiter:
         write: Budget = BASIC_WRITE,
         default_cost: int = DEFAULT_COST,
         costs: Mapping[tuple[str, str], int] = DOCUMENTED_COSTS,
+        headroom: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         for name, budget in (("read", read), ("write", write)):
             if not isinstance(budget, Budget):
                 raise ConfigurationError(f"{name} must be a Budget, got {budget!r}")
+        if isinstance(headroom, bool) or not isinstance(headroom, int | float) or not 0 <= headroom < 1:
+            raise ConfigurationError(f"headroom must be a fraction in [0, 1), got {headroom!r}")
+        self.headroom = headroom
         self._clock = clock
         self._lock = threading.Lock()
         now = clock()
-        self._buckets = {"read": _TokenBucket(read, now), "write": _TokenBucket(write, now)}
+        pace = 1 - headroom
+        self._buckets = {"read": _TokenBucket(read, now, pace), "write": _TokenBucket(write, now, pace)}
         # replaced as a whole, so a reader never sees the default of one table with the entries of another
         self._table = (_tokens("default_cost", default_cost), _cost_table(costs))
         self.usage_tier: str | None = None  # the account's API tier, once seeded from it

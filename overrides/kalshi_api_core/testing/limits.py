@@ -7,16 +7,11 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from kalshi_api_core.errors import ConfigurationError
+from kalshi_api_core.ratelimit import BASIC_READ, BASIC_WRITE, DEFAULT_COST, bucket_for
 from kalshi_api_core.testing.problems import ApiProblem
 from kalshi_api_core.testing.routes import Request
-from kalshi_api_core.transport import Operation
-
-# Non-GET operations under these paths draw on the write bucket: order placement, amends, cancels, order
-# groups and the RFQ/quote flow (docs.kalshi.com, "Rate limits"). Everything else is a read.
-_WRITE_PREFIXES = ("/portfolio/events/orders", "/portfolio/order_groups", "/communications/")
 
 
 @dataclass(frozen=True)
@@ -28,11 +23,11 @@ class RateLimits:
     a write bucket that holds two seconds of budget. A batch is billed per item, as Kalshi bills it.
     """
 
-    read_per_second: int = 200
-    write_per_second: int = 100
+    read_per_second: int = int(BASIC_READ.refill_rate)
+    write_per_second: int = int(BASIC_WRITE.refill_rate)
     read_capacity: int | None = None  # None: one second of budget
     write_capacity: int | None = None  # None: two seconds of budget
-    default_cost: int = 10
+    default_cost: int = DEFAULT_COST
     costs: Mapping[str, int] = field(default_factory=dict)
     usage_tier: str = "basic"
 
@@ -58,10 +53,6 @@ class RateLimits:
 
     def cost(self, operation_id: str) -> int:
         return self.costs.get(operation_id, self.default_cost)
-
-
-def is_write(operation: Operation[Any]) -> bool:
-    return operation.method != "GET" and operation.path.startswith(_WRITE_PREFIXES)
 
 
 class _Bucket:
@@ -97,7 +88,8 @@ class RateLimiter:
         items = getattr(request.body, "orders", None)
         count = len(items) if operation.operation_id.startswith("Batch") and isinstance(items, list) else 1
         cost = self.limits.cost(operation.operation_id) * count
-        bucket = self._write if is_write(operation) else self._read
+        # Which bucket an operation bills is the client limiter's table too: one source for both sides.
+        bucket = self._write if bucket_for(operation) == "write" else self._read
         with self._lock:
             wait = bucket.take(cost)
             if wait is None:
