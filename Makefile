@@ -12,7 +12,7 @@ JSON ?=
 OPENAPI ?=
 ASYNCAPI ?=
 
-.PHONY: install specs regen lint types check-regen check-upstream drift bump test soak bench
+.PHONY: install specs regen lint types check-regen check-upstream drift bump test soak bench demo
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ lint:
 	$(BIN)/ruff format --check .
 
 types:
-	$(BIN)/mypy --strict generated overrides codegen
+	$(BIN)/mypy --strict generated overrides codegen examples
 
 check-regen:
 	$(BIN)/python -m codegen check-regen
@@ -56,6 +56,10 @@ test: lint types check-regen check-upstream
 soak:
 	KALSHI_SOAK_ROUNDS=550 KALSHI_SOAK_CALLS=5000 $(if $(FIGURES),KALSHI_RELIABILITY_FIGURES='$(FIGURES)') \
 		$(BIN)/pytest tests/reliability -k "chaos or thousand"
+
+# README.md's quick start, verbatim, against a FakeKalshi on loopback (examples/readme_quickstart.py).
+demo:
+	$(BIN)/python examples/readme_quickstart.py
 
 # Benchmarks against the peer SDKs and msgspec/orjson floors, in a Python 3.12 venv of its own (bench/README.md).
 # Not part of `make test`; BENCH_ARGS=--quick for a smoke run.

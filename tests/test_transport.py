@@ -447,6 +447,22 @@ def test_from_env(tmp_path: Path, key: rsa.RSAPrivateKey) -> None:
         assert anonymous.auth is None and anonymous.environment is PRODUCTION
 
 
+def test_from_env_urls_replace_both_of_the_environments() -> None:
+    rest, ws = "http://127.0.0.1:8080/trade-api/v2", "ws://127.0.0.1:8081/trade-api/ws/v2"
+    environ = {"KALSHI_BASE_URL": f" {rest}\n", "KALSHI_WS_URL": ws, "KALSHI_ENV": "demo"}
+    with KalshiClient.from_env(environ) as c:
+        assert (c.base_url, c.ws_url, c.websocket().url) == (rest, ws, ws)
+    with KalshiClient.from_env(environ, base_url=DEMO.rest_url, ws_url=DEMO.ws_url) as c:
+        assert (c.base_url, c.ws_url) == (DEMO.rest_url, DEMO.ws_url)  # keyword options win
+    for given, missing in (("KALSHI_BASE_URL", "KALSHI_WS_URL"), ("KALSHI_WS_URL", "KALSHI_BASE_URL")):
+        with pytest.raises(errors.ConfigurationError, match=f"{given} is set but {missing} is not"):
+            KalshiClient.from_env({given: rest, missing: " "})
+    with pytest.raises(errors.HostNotAllowedError, match=r"evil\.example"):
+        KalshiClient.from_env(
+            {"KALSHI_BASE_URL": "https://evil.example/v", "KALSHI_WS_URL": "wss://evil.example/"}
+        )
+
+
 @pytest.mark.parametrize(
     ("field", "bad"),
     [("price", 0.55), ("price", True), ("price", Decimal("NaN")), ("price", "NaN"), ("count", float("inf")),

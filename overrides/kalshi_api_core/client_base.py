@@ -14,7 +14,7 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 
 from kalshi_api_core.auth import KalshiAuth, Password
-from kalshi_api_core.config import Environment, HostPolicy
+from kalshi_api_core.config import Environment, HostPolicy, urls_from_env
 from kalshi_api_core.config import environment as resolve_environment
 from kalshi_api_core.errors import ConfigurationError
 from kalshi_api_core.ratelimit import RateLimiter
@@ -113,10 +113,15 @@ class _ClientBase:
     @classmethod
     def from_env(cls: type[C], environ: Mapping[str, str] | None = None, **options: Any) -> C:
         """A client from ``KALSHI_KEY_ID``, ``KALSHI_PRIVATE_KEY_PATH`` or ``KALSHI_PRIVATE_KEY``,
-        ``KALSHI_PRIVATE_KEY_PASSPHRASE`` and ``KALSHI_ENV``; keyword options override them."""
+        ``KALSHI_PRIVATE_KEY_PASSPHRASE`` and ``KALSHI_ENV`` (``KALSHI_BASE_URL`` with ``KALSHI_WS_URL``
+        replace the environment's URLs); keyword options override them."""
         env = os.environ if environ is None else environ
         options.setdefault("auth", KalshiAuth.from_env(env))
         options.setdefault("environment", resolve_environment(None, env))
+        urls = urls_from_env(env)
+        if urls is not None:
+            options.setdefault("base_url", urls[0])
+            options.setdefault("ws_url", urls[1])
         return cls(**options)
 
     def __repr__(self) -> str:

@@ -52,6 +52,20 @@ def environment(
         raise ConfigurationError(f"unknown Kalshi environment {value!r}: expected one of {names}") from None
 
 
+ENV_BASE_URL = "KALSHI_BASE_URL"
+ENV_WS_URL = "KALSHI_WS_URL"
+
+
+def urls_from_env(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """``KALSHI_BASE_URL`` and ``KALSHI_WS_URL``: REST and WebSocket URLs that replace the environment's (a
+    FakeKalshi, say). Both or neither: the two must never lead to different exchanges."""
+    rest, ws = ((environ.get(name) or "").strip() for name in (ENV_BASE_URL, ENV_WS_URL))
+    if bool(rest) != bool(ws):
+        given, missing = (ENV_BASE_URL, ENV_WS_URL) if rest else (ENV_WS_URL, ENV_BASE_URL)
+        raise ConfigurationError(f"{given} is set but {missing} is not: set both of them, or neither")
+    return (rest, ws) if rest else None
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
