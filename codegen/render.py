@@ -235,6 +235,7 @@ def render_package(project: Project) -> Rendered:
         ),
     )
     files["kalshi_api/py.typed"] = renderer.render("py.typed.j2", specs=[rest_info, ws_info])
+    files["kalshi_api/__main__.py"] = renderer.render("main.py.j2", specs=[rest_info, ws_info])
     reference = ReferenceSources(
         client, rest_plan, openapi.schemas, config.excluded,
         ws, ws_plan, asyncapi, registry, rest_info, ws_info,
