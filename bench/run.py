@@ -680,7 +680,8 @@ def run_memory(ctx: Context) -> None:
                 entry[ratio] = round(entry[field] / ours_entry[field], 3)
     ctx.results["workloads"]["memory"] = {
         "title": f"memory while decoding {expected:,} markets ({len(raw) / 1e6:.2f} MB): tracemalloc peak "
-        "(Python allocations, warm) and peak-RSS growth of a fresh process (all allocations, after a one-item page)",
+        "(Python allocations, warm) and peak-RSS growth of a fresh process (all allocations, after a "
+        "one-item page)",
         "unit": "bytes",
         "impls": section,
     }
