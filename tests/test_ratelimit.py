@@ -9,7 +9,7 @@ import asyncio
 import importlib
 import pkgutil
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -72,24 +72,6 @@ def server_limit(*operation_ids: str) -> WindowLimit:
 
 def paced() -> RateLimiter:
     return RateLimiter(read=Budget(refill_rate=200, capacity=50), write=Budget(refill_rate=200, capacity=50))
-
-
-@pytest.fixture(scope="module")
-def key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(scope="module")
-def server(key: rsa.RSAPrivateKey) -> Iterator[SpecServer]:
-    with SpecServer(key.public_key()) as srv:
-        yield srv
-
-
-@pytest.fixture(autouse=True)
-def fresh(server: SpecServer) -> Iterator[None]:
-    server.reset()
-    yield
-    server.reset()
 
 
 def options(server: SpecServer, key: rsa.RSAPrivateKey, **more: Any) -> dict[str, Any]:

@@ -44,17 +44,6 @@ ORDER = {
 }
 
 
-@pytest.fixture(scope="module")
-def key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(scope="module")
-def server(key: rsa.RSAPrivateKey) -> Iterator[SpecServer]:
-    with SpecServer(key.public_key()) as srv:
-        yield srv
-
-
 @pytest.fixture
 def client(server: SpecServer, key: rsa.RSAPrivateKey) -> Iterator[KalshiClient]:
     server.reset()
@@ -299,8 +288,8 @@ FILL: dict[str, Any] = {}  # a spec-valid Fill, filled in once the server has lo
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _fill_sample(server: SpecServer) -> None:
-    FILL.update(server.sampler.value(server.spec.schemas["Fill"]))
+def _fill_sample(shared_server: SpecServer) -> None:
+    FILL.update(shared_server.sampler.value(shared_server.spec.schemas["Fill"]))
 
 
 def test_pages_are_iterable_and_know_their_cursor(server: SpecServer, client: KalshiClient) -> None:
