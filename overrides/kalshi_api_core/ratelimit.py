@@ -98,6 +98,12 @@ def bucket_for(endpoint: Endpoint) -> Bucket:
     return "read"
 
 
+def billed_items(body: object) -> int:
+    """How many orders a request bills for: Kalshi charges a batch (its ``orders`` list) per order."""
+    orders = getattr(body, "orders", None)
+    return max(1, len(orders)) if isinstance(orders, list) else 1
+
+
 def _endpoint_key(method: str, path: str) -> tuple[str, str]:
     """(METHOD, path) without the base path and the names of path parameters, which the two sources may
     spell differently."""
@@ -114,12 +120,12 @@ def _cost_table(costs: Mapping[tuple[str, str], int]) -> dict[tuple[str, str], i
     return {_endpoint_key(m, p): _tokens(f"the cost of {m} {p}", c) for (m, p), c in costs.items()}
 
 
-class _TokenBucket:
+class TokenBucket:
     """A token bucket that takes reservations: a reservation takes its tokens at once, into debt if need be,
     and learns how long until the bucket would have held them. Later reservations queue behind the debt, so
     every waiter sleeps exactly once, in the order it arrived."""
 
-    def __init__(self, budget: Budget, now: float, pace: float) -> None:
+    def __init__(self, budget: Budget, now: float, pace: float = 1.0) -> None:
         self.budget = budget
         self.pace = pace  # the share of the refill rate used
         self.tokens = float(budget.capacity)
@@ -189,7 +195,7 @@ class RateLimiter:
         self._lock = threading.Lock()
         now = clock()
         pace = 1 - headroom
-        self._buckets = {"read": _TokenBucket(read, now, pace), "write": _TokenBucket(write, now, pace)}
+        self._buckets = {"read": TokenBucket(read, now, pace), "write": TokenBucket(write, now, pace)}
         # replaced as a whole, so a reader never sees the default of one table with the entries of another
         self._table = (_tokens("default_cost", default_cost), _cost_table(costs))
         self.usage_tier: str | None = None  # the account's API tier, once seeded from it

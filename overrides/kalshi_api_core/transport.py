@@ -43,7 +43,7 @@ from kalshi_api_core.errors import (
     error_class_for_status,
 )
 from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator, list_item_model
-from kalshi_api_core.ratelimit import RateLimiter
+from kalshi_api_core.ratelimit import RateLimiter, billed_items
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -196,12 +196,6 @@ def _ensure_order_ids(operation: Operation[Any], body: Any) -> tuple[BaseModel, 
 _SINGLE: Operation[Any] = Operation("", "POST", "", False, order_writes="single")
 
 
-def _batch_items(body: Any) -> int:
-    """How many orders a batch body carries (Kalshi's batch requests list them in ``orders``); 1 otherwise."""
-    orders = getattr(body, "orders", None) if isinstance(body, BaseModel) else None
-    return max(1, len(orders)) if isinstance(orders, list) else 1
-
-
 @functools.cache
 def _adapter(target: Any) -> TypeAdapter[Any]:
     return TypeAdapter(target, config=RESPONSE_PARSING)
@@ -284,7 +278,7 @@ class RequestCore:
             content=content,
             timeout=httpx.Timeout(timeout) if isinstance(timeout, int | float) else timeout,
             client_order_ids=order_ids,
-            items=_batch_items(body),
+            items=billed_items(body),
         )
 
     # --- retries ------------------------------------------------------------------------------------

@@ -453,9 +453,9 @@ def get_limits(context: Context, request: Request) -> GetAccountApiLimitsRespons
     read, write = limits.read_bucket, limits.write_bucket
     return GetAccountApiLimitsResponse(
         grants=[],
-        read=BucketLimit(bucket_capacity=read[0], refill_rate=read[1]),
+        read=BucketLimit(bucket_capacity=int(read.capacity), refill_rate=int(read.refill_rate)),
         usage_tier=limits.usage_tier,
-        write=BucketLimit(bucket_capacity=write[0], refill_rate=write[1]),
+        write=BucketLimit(bucket_capacity=int(write.capacity), refill_rate=int(write.refill_rate)),
     )
 
 

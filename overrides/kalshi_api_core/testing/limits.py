@@ -9,7 +9,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kalshi_api_core.errors import ConfigurationError
-from kalshi_api_core.ratelimit import BASIC_READ, BASIC_WRITE, DEFAULT_COST, bucket_for
+from kalshi_api_core.ratelimit import (
+    BASIC_READ,
+    BASIC_WRITE,
+    DEFAULT_COST,
+    Budget,
+    TokenBucket,
+    billed_items,
+    bucket_for,
+)
 from kalshi_api_core.testing.problems import ApiProblem
 from kalshi_api_core.testing.routes import Request
 
@@ -43,34 +51,17 @@ class RateLimits:
                 )
 
     @property
-    def read_bucket(self) -> tuple[int, int]:
-        """(capacity, refill per second) of the read bucket."""
-        return self.read_capacity or self.read_per_second, self.read_per_second
+    def read_bucket(self) -> Budget:
+        return Budget(refill_rate=self.read_per_second, capacity=self.read_capacity or self.read_per_second)
 
     @property
-    def write_bucket(self) -> tuple[int, int]:
-        return self.write_capacity or 2 * self.write_per_second, self.write_per_second
+    def write_bucket(self) -> Budget:
+        return Budget(
+            refill_rate=self.write_per_second, capacity=self.write_capacity or 2 * self.write_per_second
+        )
 
     def cost(self, operation_id: str) -> int:
         return self.costs.get(operation_id, self.default_cost)
-
-
-class _Bucket:
-    def __init__(self, capacity: int, rate: int) -> None:
-        self.capacity = capacity
-        self.rate = rate
-        self.tokens = float(capacity)
-        self.stamp = time.monotonic()
-
-    def take(self, cost: int) -> float | None:
-        """Take ``cost`` tokens, or say how many seconds until they will be there."""
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= cost:
-            self.tokens -= cost
-            return None
-        return (cost - self.tokens) / self.rate
 
 
 class RateLimiter:
@@ -78,27 +69,27 @@ class RateLimiter:
 
     def __init__(self, limits: RateLimits) -> None:
         self.limits = limits
-        self._read = _Bucket(*limits.read_bucket)
-        self._write = _Bucket(*limits.write_bucket)
+        now = time.monotonic()
+        self._read = TokenBucket(limits.read_bucket, now)
+        self._write = TokenBucket(limits.write_bucket, now)
         self._lock = threading.Lock()
         self.rejected = 0
 
     def admit(self, request: Request) -> None:
         operation = request.route.operation
-        items = getattr(request.body, "orders", None)
-        count = len(items) if operation.operation_id.startswith("Batch") and isinstance(items, list) else 1
-        cost = self.limits.cost(operation.operation_id) * count
-        # Which bucket an operation bills is the client limiter's table too: one source for both sides.
+        cost = self.limits.cost(operation.operation_id) * billed_items(request.body)
+        # Which bucket an operation bills, and how a batch is billed, are the client limiter's rules too.
         bucket = self._write if bucket_for(operation) == "write" else self._read
         with self._lock:
-            wait = bucket.take(cost)
-            if wait is None:
+            wait = bucket.wait(cost, time.monotonic())
+            if wait == 0:
+                bucket.take(cost, time.monotonic())
                 return
             self.rejected += 1
         kind = "write" if bucket is self._write else "read"
         raise ApiProblem(
             429,
             "too_many_requests",
-            f"{operation.operation_id} costs {cost} {kind} tokens; the bucket refills at {bucket.rate}/s",
+            f"{operation.operation_id} costs {cost} {kind} tokens; the bucket refills at {bucket.rate:g}/s",
             headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )
