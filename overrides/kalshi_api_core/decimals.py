@@ -110,15 +110,6 @@ def to_wire(value: Decimal) -> str:
     return format(value, "f")
 
 
-def _validate(value: Any) -> Decimal:
-    # Inside a model pydantic adds the field location to the error; the message carries the value.
-    return to_decimal(value)
-
-
-def _from_json_int(value: int) -> Decimal:
-    return to_decimal(value)
-
-
 class _FixedPoint:
     """The core schema of a fixed-point field. Python input (keyword arguments, dicts) goes through
     ``to_decimal``. JSON input, the hot path of every response, is checked against the wire pattern and
@@ -129,7 +120,7 @@ class _FixedPoint:
             Decimal, core_schema.str_schema(pattern=_WIRE_PATTERN, strict=True)
         )
         from_int = core_schema.no_info_after_validator_function(
-            _from_json_int, core_schema.int_schema(strict=True)
+            to_decimal, core_schema.int_schema(strict=True)
         )
         return core_schema.json_or_python_schema(
             json_schema=core_schema.union_schema(
@@ -138,7 +129,8 @@ class _FixedPoint:
                 custom_error_type="decimal_wire",
                 custom_error_message=_JSON_ERROR,
             ),
-            python_schema=core_schema.no_info_plain_validator_function(_validate),
+            # inside a model pydantic adds the field's location to the error; the message carries the value
+            python_schema=core_schema.no_info_plain_validator_function(to_decimal),
             serialization=core_schema.plain_serializer_function_ser_schema(
                 to_wire, return_schema=core_schema.str_schema(), when_used="json"
             ),

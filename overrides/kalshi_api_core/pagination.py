@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_args, overload
@@ -60,6 +61,7 @@ class Page(Generic[T], Sequence[T]):
         return dataframes.to_polars(self.items, self.item_type, decimals)
 
 
+@functools.cache  # asked on every page decoded; the answer never changes
 def list_item_model(model: type[Any], field: str) -> type[BaseModel] | None:
     """The model class a ``list[Model]`` (or optional list) field of ``model`` holds, if it holds one."""
     fields: dict[str, FieldInfo] = getattr(model, "model_fields", {})
