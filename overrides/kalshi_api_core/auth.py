@@ -53,7 +53,7 @@ MIN_KEY_BITS = 2048
 # A key file is a few KiB; the cap stops a wrong path (a log, /dev/zero) from being read into memory.
 _MAX_KEY_FILE_BYTES = 1 << 20
 
-_PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
+SIGNATURE_PADDING = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
 _ENCRYPTED_PEM_HEADER = re.compile(rb"^\s*Proc-Type:\s*4\s*,\s*ENCRYPTED\s*$", re.MULTILINE)
 _HTTP_METHOD = re.compile(r"[A-Za-z]+")
@@ -281,8 +281,8 @@ class KalshiAuth:
 
     def sign(self, method: str, path: str, timestamp_ms: int) -> str:
         """Base64 RSA-PSS signature of ``f"{timestamp_ms}{METHOD}{path}"``; any ``?query`` is not signed."""
-        message = _message(method, path, timestamp_ms)
-        signature = self._private_key.sign(message, _PSS, hashes.SHA256())
+        message = signed_message(method, path, timestamp_ms)
+        signature = self._private_key.sign(message, SIGNATURE_PADDING, hashes.SHA256())
         return base64.b64encode(signature).decode("ascii")
 
     def headers(self, method: str, path: str, timestamp_ms: int | None = None) -> dict[str, str]:
@@ -298,7 +298,7 @@ class KalshiAuth:
     async def aheaders(self, method: str, path: str, timestamp_ms: int | None = None) -> dict[str, str]:
         """``headers`` with the RSA operation in a worker thread, so the event loop keeps running."""
         # Validate on the loop so a bad argument fails without a thread hop.
-        _message(method, path, 0 if timestamp_ms is None else timestamp_ms)
+        signed_message(method, path, 0 if timestamp_ms is None else timestamp_ms)
         # The default timestamp is taken in the worker, right before signing, so a busy thread pool
         # can't make it stale.
         return await asyncio.to_thread(self.headers, method, path, timestamp_ms)
@@ -337,7 +337,8 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _message(method: str, path: str, timestamp_ms: int) -> bytes:
+def signed_message(method: str, path: str, timestamp_ms: int) -> bytes:
+    """What Kalshi signs: ``f"{timestamp_ms}{METHOD}{path}"`` with the path's query string left out."""
     if not isinstance(method, str) or not _HTTP_METHOD.fullmatch(method):
         _fail(f"the HTTP method must be letters such as 'GET', got {method!r}")
     if not isinstance(path, str) or not path.startswith("/"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_args, overload
@@ -61,9 +60,18 @@ class Page(Generic[T], Sequence[T]):
         return dataframes.to_polars(self.items, self.item_type, decimals)
 
 
-@functools.cache  # asked on every page decoded; the answer never changes
+_ITEM_MODELS: dict[tuple[type[Any], str], type[BaseModel] | None] = {}  # asked for on every page decoded
+
+
 def list_item_model(model: type[Any], field: str) -> type[BaseModel] | None:
     """The model class a ``list[Model]`` (or optional list) field of ``model`` holds, if it holds one."""
+    key = (model, field)
+    if key not in _ITEM_MODELS:
+        _ITEM_MODELS[key] = _find_item_model(model, field)
+    return _ITEM_MODELS[key]
+
+
+def _find_item_model(model: type[Any], field: str) -> type[BaseModel] | None:
     fields: dict[str, FieldInfo] = getattr(model, "model_fields", {})
     pending = [fields[field].annotation] if field in fields else []
     while pending:

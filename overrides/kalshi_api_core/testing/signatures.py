@@ -10,11 +10,16 @@ from collections.abc import Mapping
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from kalshi_api_core.auth import ACCESS_KEY_HEADER, ACCESS_SIGNATURE_HEADER, ACCESS_TIMESTAMP_HEADER
-
-_PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
+from kalshi_api_core.auth import (
+    ACCESS_KEY_HEADER,
+    ACCESS_SIGNATURE_HEADER,
+    ACCESS_TIMESTAMP_HEADER,
+    SIGNATURE_PADDING,
+    signed_message,
+)
+from kalshi_api_core.errors import ConfigurationError
 
 
 class SignatureVerifier:
@@ -44,9 +49,11 @@ class SignatureVerifier:
             raw = base64.b64decode(signature, validate=True)
         except (binascii.Error, ValueError):
             return f"{ACCESS_SIGNATURE_HEADER} is not base64"
-        message = f"{stamp}{method.upper()}{path.split('?', 1)[0]}".encode()
         try:
-            self.public_key.verify(raw, message, _PSS, hashes.SHA256())
+            message = signed_message(method, path, int(stamp))
+            self.public_key.verify(raw, message, SIGNATURE_PADDING, hashes.SHA256())
+        except ConfigurationError as exc:  # a request line no client could have signed
+            return str(exc)
         except InvalidSignature:
             return "the signature does not verify with the exchange's public key"
         return None
