@@ -32,12 +32,14 @@ from codegen.ir import (
     OpenAPIDocument,
     Operation,
     Parameter,
+    Property,
     RequestBody,
     Response,
     Schema,
 )
 from codegen.load import load_asyncapi, load_openapi
 from codegen.models import referenced_components
+from codegen.response_fields import relaxation
 
 ROOT = Path(__file__).resolve().parent.parent
 PINNED = {kind: ROOT / kind / file_name for kind, file_name in spec.SPEC_FILES.items()}
@@ -108,6 +110,11 @@ _RULE_TABLE = (
     Rule("response-field-added", "a new received field", False),
     Rule("response-field-now-optional", "a received field may be absent: callers relying on it break", True),
     Rule("response-field-now-required", "a received field is now always present", False),
+    Rule(
+        "response-field-relaxed",
+        "a required received field became deprecated, nullable or omitempty: the SDK decodes it as optional",
+        True,
+    ),
     Rule("response-type-changed", "the type of received data changed", True),
     Rule("response-nullable-added", "received data may now be null: callers relying on a value break", True),
     Rule("response-nullable-removed", "received data is no longer null", False),
@@ -481,7 +488,24 @@ def _diff_properties(ctx: _Context, where: _Where, path: str, old: Schema, new: 
     for name, prop in old_props.items():
         if name in new_props:
             _diff_required(ctx, where, f"{path}.{name}", prop.required, new_props[name].required)
+            _diff_relaxed(ctx, where, f"{path}.{name}", prop, new_props[name])
             _diff_schema(ctx, where, f"{path}.{name}", prop.schema, new_props[name].schema)
+
+
+def _diff_relaxed(ctx: _Context, where: _Where, path: str, old: Property, new: Property) -> None:
+    """A field required in both specs whose response models change between required and optional, by the
+    spec-driven rules of ``response_fields`` (departures are the project's, not the spec's)."""
+    if where.side == "request" or not (old.required and new.required):
+        return
+    before, after = relaxation(old, "", {}), relaxation(new, "", {})
+    if (before is None) == (after is None):
+        return
+    if after is not None:
+        detail = f"decoded as optional when received: now {after}"
+        ctx.add(where.field_area, "changed", where.subject(path), detail, "response-field-relaxed")
+    else:
+        detail = f"required when received again: no longer {before}"
+        ctx.add(where.field_area, "changed", where.subject(path), detail, "response-field-now-required")
 
 
 def _diff_required(ctx: _Context, where: _Where, path: str, old: bool, new: bool) -> None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
 
 from codegen.ir import MISSING, IRError, Property, Schema
 from codegen.naming import field_name, pascal_case
+from codegen.response_fields import Relaxation, relaxation
 
 Direction = Literal["request", "response"]
 
@@ -43,6 +44,7 @@ class FieldDef:
     type_expr: str
     default_expr: str | None  # None: required
     location: str
+    relaxed: Relaxation | None = None  # why a field the spec requires is optional here (response models)
 
     @property
     def field_call(self) -> str | None:
@@ -186,20 +188,15 @@ class _Planner:
         fields: list[FieldDef] = []
         deps: set[str] = set()
         seen: dict[str, str] = {}
-        relaxed = self.overrides.optional_fields.get(schema.location, frozenset())
-        for name in sorted(relaxed):
-            # A departure the spec no longer calls for: say so (the contract tests fail on it), don't block
-            # a spec bump's regen.
-            if not any(p.name == name and p.required for p in properties):
-                self.stale.append(
-                    f"departures.yaml: {schema.location} `{name}` is not a required field any more"
-                )
-        self.relaxed_used.add(schema.location)
+        departures = self.overrides.optional_fields
+        if direction == "response":
+            self.check_departures(schema.location, properties)
         for prop in properties:
-            if direction == "response" and prop.name in relaxed:
+            why = relaxation(prop, schema.location, departures) if direction == "response" else None
+            if why is not None:
                 prop = Property(prop.name, prop.schema, required=False)
             self._deps = set()
-            fdef = self.field(prop, direction, py_name)
+            fdef = replace(self.field(prop, direction, py_name), relaxed=why)
             deps |= self._deps
             if fdef.name in seen:
                 raise IRError(
@@ -209,6 +206,19 @@ class _Planner:
             fields.append(fdef)
         base = self.use("kalshi_api_core", "RequestModel" if direction == "request" else "ResponseModel")
         self.register(ClassDef(py_name, base, tuple(fields), schema.location, frozenset(deps - {py_name})))
+
+    def check_departures(self, location: str, properties: tuple[Property, ...]) -> None:
+        """Departures that no longer apply are noted (the contract tests fail on them); they never block a
+        spec bump's regen. One that the deprecated/nullable rule covers is stale too."""
+        departures = self.overrides.optional_fields
+        self.relaxed_used.add(location)
+        for name in sorted(departures.get(location, frozenset())):
+            prop = next((p for p in properties if p.name == name), None)
+            if prop is None or relaxation(prop, location, departures) != "departure":
+                self.stale.append(
+                    f"departures.yaml: {location} `{name}` is not a required, non-nullable, "
+                    "non-deprecated field any more"
+                )
 
     def object_properties(self, schema: Schema) -> tuple[Property, ...]:
         """Properties of an object, or the merged properties of an allOf of objects (later parts win)."""
@@ -452,7 +462,7 @@ def plan_models(
     for py_name, schema, direction in extra:
         planner.plan_named(py_name, schema, direction)
     for location in sorted(set(overrides.optional_fields) - planner.relaxed_used):
-        planner.stale.append(f"departures.yaml: {location} is not an object of this spec")
+        planner.stale.append(f"departures.yaml: {location} is not a received object of this spec")
     ordered, cyclic = _dependency_order(planner.defs, planner.order)
     return ModelPlan(
         ordered, planner.imports, cyclic, planner.request_names, planner.response_names, planner.stale

@@ -161,6 +161,15 @@ def default_value(schema: Schema, schemas: Mapping[str, Schema]) -> str:
     return "" if value is MISSING or value is None else code(repr(value))
 
 
+# The "required" column of a response field the spec requires but the model does not (response_fields.py).
+_RELAXED = {
+    "deprecated": "no (deprecated)",
+    "nullable": "no (nullable)",
+    "omitempty": "no (omitted when empty)",
+    "departure": "no (servers omit it)",
+}
+
+
 def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
@@ -325,7 +334,7 @@ class _Reference:
                         code(f.name),
                         code(f.wire_name) if f.wire_name != f.name else "",
                         type_md(f.type_expr, targets, page),
-                        _yes(f.default_expr is None),
+                        _RELAXED[f.relaxed] if f.relaxed else _yes(f.default_expr is None),
                         code(f.default_expr) if f.default_expr is not None else "",
                     ]
                     for f in d.fields

@@ -26,6 +26,7 @@ from pydantic import AwareDatetime, BaseModel, JsonValue
 from codegen.ir import MISSING, AsyncAPIDocument, OpenAPIDocument, Operation, Property, Schema
 from codegen.models import TypeOverrides
 from codegen.naming import field_name, pascal_case
+from codegen.response_fields import relaxation, required_when_received
 from tests._samples import field_override
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,7 +188,6 @@ def check_model(
         problems.append(f"{label}.{missing}: in the spec, missing from {cls.__name__}")
     for extra in sorted(set(by_wire) - {p.name for p in props}):
         problems.append(f"{label}.{extra}: in {cls.__name__}, not in the spec")
-    relaxed = optional.get(schema.location, frozenset()) if direction == "response" else frozenset()
     for prop in props:
         if prop.name not in by_wire:
             continue
@@ -195,7 +195,11 @@ def check_model(
         where = f"{label}.{prop.name}"
         if py_name != field_name(prop.name):
             problems.append(f"{where}: Python name {py_name!r}, expected {field_name(prop.name)!r}")
-        required = prop.required and prop.name not in relaxed
+        required = (
+            required_when_received(prop, schema.location, optional)
+            if direction == "response"
+            else prop.required
+        )
         if info.is_required() != required:
             said = "required" if required else "optional"
             problems.append(f"{where}: the spec says {said}, {cls.__name__} differs")
@@ -232,12 +236,17 @@ def _model_class(tp: Any) -> type[BaseModel] | None:
 
 
 def check_component(
-    label: str, obj: Any, schema: Schema, expect: Expectations, direction: Direction
+    label: str,
+    obj: Any,
+    schema: Schema,
+    expect: Expectations,
+    direction: Direction,
+    optional: Mapping[str, frozenset[str]],
 ) -> list[str]:
     if inspect.isclass(obj) and issubclass(obj, BaseModel):
         if schema.kind not in ("object", "all_of"):
             return [f"{label}: a model class for a {schema.kind} schema"]
-        return check_model(label, obj, schema, expect, direction)
+        return check_model(label, obj, schema, expect, direction, optional)
     got = describe_annotation(obj)[0]
     want = expect.schema(schema, "request")  # a named enum alias stays closed; fields widen it
     if schema.name in expect.overrides.components:
@@ -309,7 +318,9 @@ def check_openapi(spec: OpenAPIDocument, overrides: TypeOverrides) -> list[str]:
             problems.append(f"schema {name}: no generated model")
             continue
         direction: Direction = "response" if not name.endswith("Request") else "request"
-        problems += check_component(f"schema {name}", obj, schema, expect, direction)
+        problems += check_component(
+            f"schema {name}", obj, schema, expect, direction, departures.optional_fields
+        )
     return problems
 
 
@@ -458,6 +469,11 @@ def stale_departures(openapi: OpenAPIDocument, asyncapi: AsyncAPIDocument, share
             for name in entry["fields"]:
                 if name not in required:
                     problems.append(f"optional_response_fields {location} {name}: not a required field there")
+                    continue
+                prop = next(p for p in properties(schema, doc.schemas) if p.name == name)
+                why = relaxation(prop, location, {location: frozenset(entry["fields"])})
+                if why != "departure":
+                    problems.append(f"optional_response_fields {location} {name}: the {why} rule covers it")
     return problems
 
 

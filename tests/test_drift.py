@@ -99,6 +99,11 @@ def test_3_13_to_3_22_field_level_changes(bump_3_13: DriftReport) -> None:
         ("response field", "changed", "EventData.product_metadata", "now optional", True,
          "response-field-now-optional"),
         ("response field", "changed", "Series.tags", "now nullable", True, "response-nullable-added"),
+        # Required fields the SDK now decodes as optional: callers reading them must handle None.
+        ("response field", "changed", "Series.tags", "decoded as optional when received: now nullable", True,
+         "response-field-relaxed"),
+        ("response field", "changed", "Market.fractional_trading_enabled",
+         "decoded as optional when received: now deprecated", True, "response-field-relaxed"),
         ("enum", "removed", "Settlement.market_result", "enum drops 'void'", False, "response-enum-narrowed"),
         ("parameter", "removed", "GetQuotes query `market_ticker`", "was string, optional", True,
          "parameter-removed"),
@@ -131,10 +136,10 @@ def test_3_13_to_3_22_field_level_changes(bump_3_13: DriftReport) -> None:
 
 @needs_specs
 def test_3_13_to_3_22_summary(bump_3_13: DriftReport) -> None:
-    assert bump_3_13.counts() == (21, 126)
+    assert bump_3_13.counts() == (29, 126)
     text = bump_3_13.markdown()
     assert text.startswith("# Spec drift: Kalshi Trade API Manual Endpoints 3.13.0 -> 3.22.0\n")
-    assert "Summary: 21 breaking, 126 additive changes (OpenAPI: 21 breaking, 126 additive)." in text
+    assert "Summary: 29 breaking, 126 additive changes (OpenAPI: 29 breaking, 126 additive)." in text
     assert "\n## BREAKING\n" in text and "\n## Additive\n" in text
     assert bump_3_13.old["openapi"] == {
         "title": "Kalshi Trade API Manual Endpoints",
@@ -313,6 +318,26 @@ def test_response_field_becoming_optional_breaks(pinned_openapi: dict[str, Any])
     assert _rows(
         _openapi_after(pinned_openapi, lambda d: _schema(d, "Market")["required"].remove("ticker"))
     ) == {("response field", "changed", "Market.ticker", "now optional", True, "response-field-now-optional")}
+
+
+def test_required_response_field_deprecated_is_named_as_relaxed(pinned_openapi: dict[str, Any]) -> None:
+    def deprecate(doc: dict[str, Any]) -> None:
+        _schema(doc, "Market")["properties"]["ticker"]["deprecated"] = True
+        _schema(doc, "CreateOrderV2Request")["properties"]["ticker"]["deprecated"] = True
+
+    assert _rows(_openapi_after(pinned_openapi, deprecate)) == {
+        ("response field", "changed", "Market.ticker", "now deprecated", False, "deprecated"),
+        (
+            "response field",
+            "changed",
+            "Market.ticker",
+            "decoded as optional when received: now deprecated",
+            True,
+            "response-field-relaxed",
+        ),
+        # sent data: deprecation is only a notice, the request model keeps the field required
+        ("request field", "changed", "CreateOrderV2Request.ticker", "now deprecated", False, "deprecated"),
+    }
 
 
 def test_request_enum_value_removed_breaks(pinned_openapi: dict[str, Any]) -> None:

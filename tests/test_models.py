@@ -204,22 +204,44 @@ def _object_schemas() -> list[tuple[type[BaseModel], Schema]]:
 
 
 def test_fields_match_the_spec_names_and_required_flags() -> None:
-    relaxed = load_type_overrides(PROJECT.override_config, "asyncapi").optional_fields  # departures.yaml
+    # The policy, stated here on its own: response models relax a required field when the spec deprecates it,
+    # when it is nullable or x-omitempty, or when departures.yaml lists it; requests keep them all required.
+    relaxed = {
+        **load_type_overrides(PROJECT.override_config, "openapi").optional_fields,
+        **load_type_overrides(PROJECT.override_config, "asyncapi").optional_fields,
+    }
     pairs = _object_schemas()
     assert len(pairs) > 200
-    departures = set()
+    departures, by_rule = set(), set()
     for cls, schema in pairs:
         by_wire = {(info.alias or name): (name, info) for name, info in cls.model_fields.items()}
         assert set(by_wire) == {p.name for p in schema.properties}, cls
         for prop in schema.properties:
             _, info = by_wire[prop.name]
             expected = prop.required
-            if issubclass(cls, ResponseModel) and prop.name in relaxed.get(schema.location, ()):
-                expected = False
-                departures.add((schema.location, prop.name))
+            if issubclass(cls, ResponseModel) and prop.required:
+                omitempty = dict(prop.schema.extensions).get("x-omitempty") is True
+                if prop.schema.deprecated or prop.schema.nullable or omitempty:
+                    expected = False
+                    by_rule.add((cls.__name__, prop.name))
+                elif prop.name in relaxed.get(schema.location, ()):
+                    expected = False
+                    departures.add((schema.location, prop.name))
             assert info.is_required() == expected, f"{cls.__name__}.{prop.name}"
     # every listed departure took effect, and only those
     assert departures == {(loc, name) for loc, names in relaxed.items() for name in names}
+    assert {("Market", "fractional_trading_enabled"), ("EventData", "settlement_sources")} <= by_rule
+
+
+def test_request_models_keep_deprecated_and_nullable_fields_required() -> None:
+    # A request schema's required deprecated field stays required: only received data is tolerated.
+    for cls, schema in _object_schemas():
+        if not issubclass(cls, RequestModel):
+            continue
+        for prop in schema.properties:
+            if prop.required:
+                info = next(i for n, i in cls.model_fields.items() if (i.alias or n) == prop.name)
+                assert info.is_required(), f"{cls.__name__}.{prop.name}"
 
 
 def test_keywords_and_builtins_are_aliased() -> None:

@@ -350,7 +350,7 @@ SelfTradePreventionType: TypeAlias = Literal["taker_at_cross", "maker"]
 class Order(ResponseModel):
     """`#/components/schemas/Order`"""
 
-    action: Literal["buy", "sell"] | str
+    action: Literal["buy", "sell"] | str | None = None
     book_side: BookSide | str
     cancel_order_on_pause: StrictBool | None = None
     client_order_id: str
@@ -368,7 +368,7 @@ class Order(ResponseModel):
     outcome_side: Literal["yes", "no"] | str
     remaining_count_fp: Count
     self_trade_prevention_type: SelfTradePreventionType | str | None = None
-    side: Literal["yes", "no"] | str
+    side: Literal["yes", "no"] | str | None = None
     status: OrderStatus | str
     subaccount_number: StrictInt | None = None
     taker_fees_dollars: Dollars
@@ -794,12 +794,12 @@ class Market(ResponseModel):
     expiration_value: str
     fee_waiver_expiration_time: AwareDatetime | None = None
     floor_strike: StrictFloat | None = None
-    fractional_trading_enabled: StrictBool
+    fractional_trading_enabled: StrictBool | None = None
     functional_strike: str | None = None
     is_provisional: StrictBool | None = None
     last_price_dollars: Dollars
     latest_expiration_time: AwareDatetime
-    liquidity_dollars: Dollars
+    liquidity_dollars: Dollars | None = None
     market_type: Literal["binary", "scalar"] | str
     mve_collection_ticker: str | None = None
     mve_selected_legs: list[MveSelectedLeg] | None = None
@@ -1000,7 +1000,7 @@ class SettlementSource(ResponseModel):
 class EventData(ResponseModel):
     """`#/components/schemas/EventData`"""
 
-    available_on_brokers: StrictBool
+    available_on_brokers: StrictBool | None = None
     category: str | None = None
     collateral_return_type: str
     event_ticker: str
@@ -1012,7 +1012,7 @@ class EventData(ResponseModel):
     mutually_exclusive: StrictBool
     product_metadata: dict[str, JsonValue] | None = None
     series_ticker: str
-    settlement_sources: list[SettlementSource] | None
+    settlement_sources: list[SettlementSource] | None = None
     strike_date: AwareDatetime | None = None
     strike_period: str | None = None
     sub_title: str
@@ -1027,8 +1027,8 @@ class EventFeeChange(ResponseModel):
     """`#/components/schemas/EventFeeChange`"""
 
     event_ticker: str
-    fee_multiplier_override: StrictFloat | None
-    fee_type_override: FeeType | str | None
+    fee_multiplier_override: StrictFloat | None = None
+    fee_type_override: FeeType | str | None = None
     id_: str = Field(alias="id")
     scheduled_ts: AwareDatetime
     series_ticker: str
@@ -1067,7 +1067,7 @@ class ExchangeStatus(ResponseModel):
 class Fill(ResponseModel):
     """`#/components/schemas/Fill`"""
 
-    action: Literal["buy", "sell"] | str
+    action: Literal["buy", "sell"] | str | None = None
     book_side: BookSide | str
     count_fp: Count
     created_time: AwareDatetime | None = None
@@ -1078,7 +1078,7 @@ class Fill(ResponseModel):
     no_price_dollars: Dollars
     order_id: str
     outcome_side: Literal["yes", "no"] | str
-    side: Literal["yes", "no"] | str
+    side: Literal["yes", "no"] | str | None = None
     subaccount_number: StrictInt | None = None
     ticker: str
     trade_id: str
@@ -1403,12 +1403,12 @@ class GetLiveDatasResponse(ResponseModel):
 class PriceDistributionHistorical(ResponseModel):
     """`#/components/schemas/PriceDistributionHistorical`"""
 
-    close: Dollars | None
-    high: Dollars | None
-    low: Dollars | None
-    mean: Dollars | None
-    open_: Dollars | None = Field(alias="open")
-    previous: Dollars | None
+    close: Dollars | None = None
+    high: Dollars | None = None
+    low: Dollars | None = None
+    mean: Dollars | None = None
+    open_: Dollars | None = Field(None, alias="open")
+    previous: Dollars | None = None
 
 
 class MarketCandlestickHistorical(ResponseModel):
@@ -1621,7 +1621,7 @@ class MarketPosition(ResponseModel):
     market_exposure_dollars: Dollars
     position_fp: Count
     realized_pnl_dollars: Dollars
-    resting_orders_count: StrictInt
+    resting_orders_count: StrictInt | None = None
     ticker: str
     total_traded_dollars: Dollars
 
@@ -1741,8 +1741,8 @@ class Series(ResponseModel):
     frequency: str
     last_updated_ts: AwareDatetime | None = None
     product_metadata: dict[str, JsonValue] | None = None
-    settlement_sources: list[SettlementSource] | None
-    tags: list[str] | None
+    settlement_sources: list[SettlementSource] | None = None
+    tags: list[str] | None = None
     ticker: str
     title: str
     volume_fp: Count | None = None
@@ -1868,7 +1868,7 @@ class Trade(ResponseModel):
     no_price_dollars: Dollars
     taker_book_side: BookSide | str
     taker_outcome_side: Literal["yes", "no"] | str
-    taker_side: Literal["yes", "no"] | str
+    taker_side: Literal["yes", "no"] | str | None = None
     ticker: str
     trade_id: str
     yes_price_dollars: Dollars

@@ -203,12 +203,12 @@ class EventFeeUpdatePayloadMsg(ResponseModel):
     """`#/components/schemas/eventFeeUpdatePayload/properties/msg`"""
 
     event_ticker: str
-    fee_multiplier_override: StrictFloat | None
+    fee_multiplier_override: StrictFloat | None = None
     fee_type_override: (
         Literal["quadratic", "quadratic_with_maker_fees", "quadratic_with_combo_maker_fees", "flat"]
         | str
         | None
-    )
+    ) = None
 
 
 class EventFeeUpdatePayload(ResponseModel):
@@ -224,7 +224,7 @@ class EventLifecyclePayloadMsg(ResponseModel):
 
     collateral_return_type: Literal["MECNET", "DIRECNET", ""] | str
     event_ticker: str
-    exchange_index: StrictInt
+    exchange_index: StrictInt | None = None
     series_ticker: str
     strike_date: StrictInt | None = None
     strike_period: str | None = None
@@ -255,7 +255,7 @@ OrderAction: TypeAlias = Literal["buy", "sell"]
 class FillPayloadMsg(ResponseModel):
     """`#/components/schemas/fillPayload/properties/msg`"""
 
-    action: OrderAction | str
+    action: OrderAction | str | None = None
     book_side: BookSide | str | None = None
     client_order_id: str | None = None
     count_fp: Count
@@ -266,11 +266,11 @@ class FillPayloadMsg(ResponseModel):
     order_id: str
     outcome_side: MarketSide | str | None = None
     post_position_fp: Count
-    purchased_side: MarketSide | str
-    side: MarketSide | str
+    purchased_side: MarketSide | str | None = None
+    side: MarketSide | str | None = None
     subaccount: StrictInt | None = None
     trade_id: str
-    ts: StrictInt
+    ts: StrictInt | None = None
     ts_ms: StrictInt
     yes_price_dollars: Dollars
 
@@ -824,8 +824,8 @@ class TickerPayloadMsg(ResponseModel):
     market_ticker: MarketTicker
     open_interest_fp: Count
     price_dollars: Dollars
-    time: AwareDatetime
-    ts: StrictInt
+    time: AwareDatetime | None = None
+    ts: StrictInt | None = None
     ts_ms: StrictInt
     volume_fp: Count
     yes_ask_dollars: Dollars
@@ -846,14 +846,14 @@ class TradePayloadMsg(ResponseModel):
     """`#/components/schemas/tradePayload/properties/msg`"""
 
     count_fp: Count
-    is_block_trade: StrictBool
+    is_block_trade: StrictBool | None = None
     market_ticker: MarketTicker
     no_price_dollars: Dollars
     taker_book_side: BookSide | str | None = None
     taker_outcome_side: MarketSide | str | None = None
-    taker_side: MarketSide | str
+    taker_side: MarketSide | str | None = None
     trade_id: str
-    ts: StrictInt
+    ts: StrictInt | None = None
     ts_ms: StrictInt
     yes_price_dollars: Dollars
 
@@ -915,13 +915,13 @@ class UserOrderPayloadMsg(ResponseModel):
 
     book_side: BookSide | str | None = None
     client_order_id: str
-    created_time: AwareDatetime
+    created_time: AwareDatetime | None = None
     created_ts_ms: StrictInt
     expiration_time: AwareDatetime | None = None
     expiration_ts_ms: StrictInt | None = None
     fill_count_fp: Count
     initial_count_fp: Count
-    is_yes: StrictBool
+    is_yes: StrictBool | None = None
     last_update_time: AwareDatetime | None = None
     last_updated_ts_ms: StrictInt | None = None
     maker_fees_dollars: Dollars | None = None
@@ -931,7 +931,7 @@ class UserOrderPayloadMsg(ResponseModel):
     outcome_side: MarketSide | str | None = None
     remaining_count_fp: Count
     self_trade_prevention_type: Literal["taker_at_cross", "maker"] | str | None = None
-    side: MarketSide | str
+    side: MarketSide | str | None = None
     status: Literal["resting", "canceled", "executed"] | str
     subaccount_number: StrictInt | None = None
     taker_fees_dollars: Dollars | None = None
