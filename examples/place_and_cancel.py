@@ -21,8 +21,6 @@ from kalshi_api import KalshiClient, errors, models
 from kalshi_api_core.orders import place_order
 
 CENT = Decimal("0.01")
-# Exchange answers after which an order may or may not exist: look before placing it again.
-UNCERTAIN = (errors.TransportError, errors.ServerError, errors.RateLimitError)
 
 
 def passive_price(client: KalshiClient, ticker: str) -> Decimal:
@@ -36,9 +34,12 @@ def place(client: KalshiClient, request: models.CreateOrderV2Request) -> str:
     """Create the order and return its order_id, without ever placing it twice."""
     try:
         created = client.orders.create_v2(request=request)
-    except UNCERTAIN as err:
-        # The request may have reached the exchange. Its client_order_id finds it if it did; place_order
-        # looks first and sends the very same request again only if the order isn't there.
+    except errors.RequestError as err:
+        if not err.outcome_unknown:  # refused: nothing was placed
+            raise
+        # The request may have reached the exchange (no answer, 429, 5xx, an unreadable 2xx). Its
+        # client_order_id finds it if it did; place_order looks first and sends the very same request again
+        # only if the order isn't there.
         print(f"uncertain ({err}); reconciling client_order_id {err.client_order_id}")
         placed = place_order(client, request, reconcile_first=True, client_order_id=err.client_order_id)
         return placed.order_id

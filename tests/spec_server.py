@@ -91,6 +91,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     signature_ok: bool | None  # None: the operation is public
+    at: float = field(default_factory=time.monotonic)  # when the request arrived (time.monotonic)
 
 
 class _HTTPServer(ThreadingHTTPServer):

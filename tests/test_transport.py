@@ -85,8 +85,7 @@ def test_status_maps_to_typed_error_with_kalshi_fields(
     assert (e.method, e.path, e.request_id) == ("GET", "/trade-api/v2/portfolio/balance", "req-1")
     signature = server.calls("GetBalance")[0].headers["kalshi-access-signature"]
     assert signature not in str(e) and signature not in repr(e)
-    if status == 429:
-        assert isinstance(e, errors.RateLimitError) and e.retry_after == 7.0
+    assert e.retry_after == 7.0  # Retry-After is read for every status (429, 503, ...)
 
 
 def test_error_without_json_body_keeps_a_short_message(server: SpecServer, client: KalshiClient) -> None:
@@ -95,7 +94,7 @@ def test_error_without_json_body_keeps_a_short_message(server: SpecServer, clien
     )
     with pytest.raises(errors.BadRequestError) as err:
         client.exchange.status()
-    assert err.value.code is None and err.value.message == "<html>bad gateway page</html>"
+    assert err.value.code is None and err.value.message == "bad gateway page"  # its text, not its markup
 
 
 def test_bare_error_response_body_is_read_too(server: SpecServer, client: KalshiClient) -> None:
@@ -161,6 +160,36 @@ def test_retry_after_in_the_past_or_negative_means_now(server: SpecServer, clien
     )
     client.exchange.status()
     assert len(server.calls("GetExchangeStatus")) == 3
+
+
+def test_get_retries_never_wait_past_total_timeout(server: SpecServer) -> None:
+    server.script("GetExchangeStatus", Reply(503, headers={"Retry-After": "1"}))
+    budget = RetryPolicy(max_retries=3, retry_after_max=5.0, total_timeout=0.5)
+    with KalshiClient(base_url=server.base_url, retry=budget) as c:
+        with pytest.raises(errors.ServerError) as err:
+            c.exchange.status()
+    assert err.value.retry_after == 1.0 and len(server.calls("GetExchangeStatus")) == 1
+    server.reset()  # a budget that holds the wait: the same answer is waited out and retried
+    server.script("GetExchangeStatus", Reply(503, headers={"Retry-After": "1"}))
+    roomy = RetryPolicy(max_retries=3, retry_after_max=5.0, total_timeout=5.0)
+    with KalshiClient(base_url=server.base_url, retry=roomy) as c:
+        assert isinstance(c.exchange.status(), models.ExchangeStatus)
+    first, second = server.calls("GetExchangeStatus")
+    assert second.at - first.at >= 1.0
+
+
+def test_total_timeout_also_cuts_each_attempts_timeout(server: SpecServer) -> None:
+    server.script("GetExchangeStatus", Reply(200, delay=0.8))  # the client's own timeout is 10 s
+    with KalshiClient(base_url=server.base_url, retry=RetryPolicy(total_timeout=0.3)) as c:
+        with pytest.raises(errors.RequestTimeoutError):
+            c.exchange.status()
+    assert len(server.calls("GetExchangeStatus")) == 1
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("inf"), float("nan"), True, "5"])
+def test_total_timeout_must_be_a_positive_number_of_seconds(bad: Any) -> None:
+    with pytest.raises(errors.ConfigurationError, match="total_timeout"):
+        RetryPolicy(total_timeout=bad)
 
 
 def test_parse_retry_after() -> None:
@@ -397,8 +426,8 @@ def test_unknown_hosts_are_refused_unless_allowed(url: str) -> None:
 
 def test_every_spec_server_and_loopback_is_allowed() -> None:
     for url in SERVERS:
-        if url.startswith("https://"):
-            KalshiClient(base_url=url).close()
+        if url.startswith("https://"):  # with its own environment: a demo REST URL needs demo's WebSocket
+            KalshiClient(base_url=url, environment="demo" if ".kalshi.co/" in url else "production").close()
     for url in ("http://127.0.0.1:9/trade-api/v2", "http://localhost:9/x", "http://[::1]:9/x"):
         KalshiClient(base_url=url).close()
 

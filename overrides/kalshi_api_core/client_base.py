@@ -14,7 +14,7 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 
 from kalshi_api_core.auth import KalshiAuth, Password
-from kalshi_api_core.config import Environment, HostPolicy, urls_from_env
+from kalshi_api_core.config import Environment, HostPolicy, client_urls, urls_from_env
 from kalshi_api_core.config import environment as resolve_environment
 from kalshi_api_core.errors import ConfigurationError
 from kalshi_api_core.ratelimit import RateLimiter
@@ -66,7 +66,8 @@ class _ClientBase:
     ) -> None:
         """Credentials: ``auth=`` or ``key_id`` with ``private_key`` (PEM) or ``private_key_path``; without
         them only public operations work. ``environment`` picks REST and WebSocket URLs together;
-        ``base_url``/``ws_url`` must be a spec server or loopback unless listed in ``allowed_hosts``.
+        ``base_url``/``ws_url`` must be a spec server or loopback unless listed in ``allowed_hosts``, and
+        replacing one of them with a URL of the other Kalshi environment is refused (pass both to mix them).
         ``http_client`` is an httpx client to send through (a test seam); one that does not verify TLS
         certificates is refused unless ``allow_insecure_tls=True`` says so (and then a warning is logged).
         ``rate_limit=True`` paces requests with a ``RateLimiter`` of Kalshi's Basic tier; pass a
@@ -75,19 +76,19 @@ class _ClientBase:
         (``kalshi_api_core.recording``); ``replay_from=path`` answers every request from such a file and
         never touches the network."""
         self.auth = _auth(key_id, private_key, private_key_path, private_key_password, auth)
-        self.environment = resolve_environment(environment)
-        self.base_url = (base_url or self.environment.rest_url).rstrip("/")
-        self.ws_url = ws_url or self.environment.ws_url
+        chosen = resolve_environment(environment)
         self.host_policy = HostPolicy(self.known_servers, allowed_hosts)
-        self.host_policy.check(self.base_url)
-        self.host_policy.check(self.ws_url)
+        for url in (base_url or chosen.rest_url, ws_url or chosen.ws_url):
+            self.host_policy.check(url)
+        self.environment, self.base_url, self.ws_url = client_urls(chosen, base_url, ws_url)
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.limits = limits
         self.rate_limiter = _rate_limiter(rate_limit)
+        self.retry_policy = retry or RetryPolicy(max_retries=max_retries)  # GET retries; place_order's waits
         self._core = RequestCore(
             base_url=self.base_url,
             auth=self.auth,
-            retry=retry or RetryPolicy(max_retries=max_retries),
+            retry=self.retry_policy,
             headers=headers,
             json_loads=json_loads,
             user_agent=f"kalshi-api/{self.version}",

@@ -1,11 +1,16 @@
-"""Where a client may connect: environments (REST and WebSocket URLs together) and the host allow-list."""
+"""Where a client may connect: environments (REST and WebSocket URLs together) and the host allow-list.
+
+A client never talks REST to one Kalshi environment and WebSocket to the other by accident: a URL belongs to
+an environment by its host, and a pair that mixes production and demo is refused unless the caller gave both
+URLs (then it is a deliberate choice). Loopback and other allowed hosts belong to no Kalshi environment.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from kalshi_api_core.errors import ConfigurationError, HostNotAllowedError
@@ -18,18 +23,27 @@ class Environment:
     name: str
     rest_url: str
     ws_url: str
+    # more hosts of it among the spec's servers
+    other_hosts: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        return frozenset({_host(self.rest_url), _host(self.ws_url), *self.other_hosts})
 
 
 PRODUCTION = Environment(
     name="production",
     rest_url="https://external-api.kalshi.com/trade-api/v2",
     ws_url="wss://external-api-ws.kalshi.com/trade-api/ws/v2",
+    other_hosts=("api.elections.kalshi.com",),
 )
 DEMO = Environment(
     name="demo",
     rest_url="https://demo-api.kalshi.co/trade-api/v2",
     ws_url="wss://demo-api.kalshi.co/trade-api/ws/v2",
+    other_hosts=("external-api.demo.kalshi.co",),
 )
+KALSHI_ENVIRONMENTS = (PRODUCTION, DEMO)
 ENVIRONMENTS: Mapping[str, Environment] = {
     "production": PRODUCTION,
     "prod": PRODUCTION,
@@ -64,6 +78,60 @@ def urls_from_env(environ: Mapping[str, str]) -> tuple[str, str] | None:
         given, missing = (ENV_BASE_URL, ENV_WS_URL) if rest else (ENV_WS_URL, ENV_BASE_URL)
         raise ConfigurationError(f"{given} is set but {missing} is not: set both of them, or neither")
     return (rest, ws) if rest else None
+
+
+def environment_of(url: str) -> Environment | None:
+    """The Kalshi environment whose host ``url`` names; None for loopback and any other host."""
+    host = _host(url)
+    return next((env for env in KALSHI_ENVIRONMENTS if host in env.hosts), None)
+
+
+def _mixed(rest_url: str, ws_url: str) -> tuple[Environment, Environment] | None:
+    """The two Kalshi environments of a pair of URLs, when they are two different ones."""
+    rest_env, ws_env = environment_of(rest_url), environment_of(ws_url)
+    if rest_env is None or ws_env is None or rest_env == ws_env:
+        return None
+    return rest_env, ws_env
+
+
+def check_same_environment(rest_url: str, ws_url: str) -> None:
+    """Refuse REST and WebSocket URLs that lead to two different Kalshi environments."""
+    mixed = _mixed(rest_url, ws_url)
+    if mixed is not None:
+        rest, ws = (_without_userinfo(urlsplit(url)) for url in (rest_url, ws_url))
+        raise ConfigurationError(
+            f"REST URL {rest} is Kalshi {mixed[0].name} but WebSocket URL {ws} is Kalshi {mixed[1].name}: "
+            "pick one environment (environment=...), or pass both base_url and ws_url to mix them on purpose"
+        )
+
+
+def client_urls(
+    environment: Environment, base_url: str | None, ws_url: str | None
+) -> tuple[Environment, str, str]:
+    """A REST client's environment, REST URL and WebSocket URL. Each URL given replaces the environment's;
+    a mixed pair is refused unless both were given, and then the client's environment is a "custom" one
+    made of the two URLs (so its WebSocket client, built from that environment, accepts them as well)."""
+    rest = (base_url or environment.rest_url).rstrip("/")
+    ws = ws_url or environment.ws_url
+    if not (base_url and ws_url):
+        check_same_environment(rest, ws)
+    elif _mixed(rest, ws) is not None:
+        environment = Environment(name="custom", rest_url=rest, ws_url=ws)
+    return environment, rest, ws
+
+
+def websocket_url(environment: Environment, url: str | None) -> str:
+    """A WebSocket client's URL: ``url``, else the environment's; refused when ``url`` belongs to another
+    Kalshi environment than ``environment`` (the rule REST clients follow for their pair of URLs)."""
+    if not url:
+        return environment.ws_url
+    mixed = _mixed(environment.ws_url, url)
+    if mixed is not None:
+        raise ConfigurationError(
+            f"WebSocket URL {_without_userinfo(urlsplit(url))} is Kalshi {mixed[1].name} but the environment "
+            f"is {mixed[0].name}: pass environment={mixed[1].name!r} with it, or leave url out"
+        )
+    return url
 
 
 def is_loopback(host: str) -> bool:

@@ -2,6 +2,7 @@
 
 HTTP errors carry what Kalshi said (code, message, details), the method and path and, for order writes, the
 ``client_order_id`` so an uncertain outcome can be reconciled before retrying. They never carry headers.
+``outcome_unknown`` says whether the request may have taken effect (no answer, 429, 5xx, an unreadable 2xx).
 """
 
 from __future__ import annotations
@@ -81,40 +82,70 @@ class UnrecordedRequestError(RecordingError):
         super().__init__(f"no recorded response for {method} {target} in {source}: {why}")
 
 
-class RequestCostError(KalshiError, ValueError):
-    """A request that costs more rate-limit tokens than its bucket can ever hold: it could never be sent, so
-    the client's rate limiter refuses it at once instead of waiting forever. Raised before any I/O."""
+class _OrderIds:
+    """The client_order_ids of the order write an error came from (empty for other requests)."""
 
-    def __init__(self, operation: str, cost: float, bucket: str, capacity: float) -> None:
-        self.operation = operation
-        self.cost = cost
-        self.bucket = bucket
-        self.capacity = capacity
-        super().__init__(
-            f"{operation} costs {cost:g} tokens, more than the {bucket} bucket's capacity of {capacity:g}: "
-            "send a smaller batch, or give the rate limiter the account's real limits"
-        )
-
-
-class RequestError(KalshiError):
-    """A request that failed. ``client_order_ids`` names the orders an uncertain write may have placed."""
-
-    def __init__(self, message: str, *, method: str, path: str, client_order_ids: Sequence[str] = ()) -> None:
-        self.method = method
-        self.path = path
-        self.client_order_ids: tuple[str, ...] = tuple(client_order_ids)
-        super().__init__(message)
+    client_order_ids: tuple[str, ...] = ()
 
     @property
     def client_order_id(self) -> str | None:
         """The order's id when exactly one order write was in flight."""
         return self.client_order_ids[0] if len(self.client_order_ids) == 1 else None
 
+
+class RequestCostError(_OrderIds, KalshiError, ValueError):
+    """A request that costs more rate-limit tokens than its bucket can ever hold: it could never be sent, so
+    the client's rate limiter refuses it at once instead of waiting forever. Raised before any I/O; for an
+    order write it still names the ``client_order_ids`` the SDK gave the orders (none of them was sent)."""
+
+    def __init__(
+        self, operation: str, cost: float, bucket: str, capacity: float, client_order_ids: Sequence[str] = ()
+    ) -> None:
+        self.operation = operation
+        self.cost = cost
+        self.bucket = bucket
+        self.capacity = capacity
+        self.client_order_ids = tuple(client_order_ids)
+        super().__init__(
+            f"{operation} costs {cost:g} tokens, more than the {bucket} bucket's capacity of {capacity:g}: "
+            "send a smaller batch, or give the rate limiter the account's real limits"
+        )
+
+
+def may_have_taken_effect(status: int) -> bool:
+    """Whether a request answered with ``status`` may have been carried out: a 2xx whose body couldn't be
+    read, a 429 or a 5xx (a gateway may answer after the exchange acted). Other statuses are refusals."""
+    return 200 <= status < 300 or status == 429 or status >= 500
+
+
+class RequestError(_OrderIds, KalshiError):
+    """A request that failed. ``client_order_ids`` names the orders of an order write, so that an uncertain
+    outcome (``outcome_unknown``) can be reconciled by looking them up before anything is sent again."""
+
+    def __init__(self, message: str, *, method: str, path: str, client_order_ids: Sequence[str] = ()) -> None:
+        self.method = method
+        self.path = path
+        self.client_order_ids = tuple(client_order_ids)
+        super().__init__(message)
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """True when the request may have taken effect although it failed: reconcile before retrying."""
+        return True
+
+    @property
+    def brief(self) -> str:
+        """The message without the client_order_id note."""
+        return super().__str__()
+
     def __str__(self) -> str:
-        text = super().__str__()
+        text = self.brief
         if self.client_order_ids:
             ids = ", ".join(self.client_order_ids)
-            text += f" [outcome unknown for client_order_id {ids}: reconcile before retrying]"
+            if self.outcome_unknown:
+                text += f" [outcome unknown for client_order_id {ids}: reconcile before retrying]"
+            else:
+                text += f" [refused: client_order_id {ids}]"
         return text
 
 
@@ -135,7 +166,8 @@ class PoolTimeoutError(RequestTimeoutError):
 
 
 class APIError(RequestError):
-    """Kalshi answered with an error status."""
+    """Kalshi answered with an error status. ``retry_after``: the seconds its Retry-After header asked for
+    (capped by the client's ``RetryPolicy.retry_after_max``), when it sent one (429, 503, ...)."""
 
     def __init__(
         self,
@@ -148,12 +180,14 @@ class APIError(RequestError):
         details: Any = None,
         request_id: str | None = None,
         client_order_ids: Sequence[str] = (),
+        retry_after: float | None = None,
     ) -> None:
         self.status = status
         self.code = code
         self.message = message
         self.details = details
         self.request_id = request_id
+        self.retry_after = retry_after
         text = f"{method} {path} -> HTTP {status}"
         if code:
             text += f" [{code}]"
@@ -162,6 +196,10 @@ class APIError(RequestError):
         if request_id:
             text += f" (request id {request_id})"
         super().__init__(text, method=method, path=path, client_order_ids=client_order_ids)
+
+    @property
+    def outcome_unknown(self) -> bool:
+        return may_have_taken_effect(self.status)
 
 
 class BadRequestError(APIError):
@@ -187,29 +225,69 @@ class ConflictError(APIError):
 class RateLimitError(APIError):
     """429. ``retry_after`` is the server's requested wait in seconds, when it gave one."""
 
-    def __init__(self, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        self.retry_after = retry_after
-        super().__init__(**kwargs)
-
 
 class ServerError(APIError):
     """5xx."""
 
 
-class ResponseDecodeError(RequestError):
-    """A success response whose body doesn't match the spec's schema (or isn't JSON)."""
+class _UnreadableResponse(RequestError):
+    """A response arrived but its body can't be used: whether the request took effect follows its status."""
 
-    def __init__(self, message: str, *, status: int, method: str, path: str) -> None:
+    def __init__(
+        self, message: str, *, status: int, method: str, path: str, client_order_ids: Sequence[str] = ()
+    ) -> None:
         self.status = status
-        super().__init__(message, method=method, path=path)
+        super().__init__(message, method=method, path=path, client_order_ids=client_order_ids)
+
+    @property
+    def outcome_unknown(self) -> bool:
+        return may_have_taken_effect(self.status)
 
 
-class ResponseTooLargeError(RequestError):
+class ResponseDecodeError(_UnreadableResponse):
+    """A success response whose body doesn't match the spec's schema (or isn't JSON, or can't be decoded).
+    After an order create it means the order was most likely placed: look it up, don't send it again."""
+
+
+class ResponseTooLargeError(_UnreadableResponse):
     """A response body larger than the client's ``max_response_bytes``: refused, not buffered."""
 
-    def __init__(self, message: str, *, status: int, method: str, path: str) -> None:
-        self.status = status
-        super().__init__(message, method=method, path=path)
+
+class OrderStateUnknownError(RequestError):
+    """``place_order`` could not tell whether the order exists: a create may have reached the exchange and
+    no lookup confirmed it before the attempts or the ``total_timeout`` ran out. Look the order up by
+    ``client_order_id`` (or call ``place_order(..., reconcile_first=True, client_order_id=...)``) before
+    placing it again. ``creates`` counts the creates sent; ``create_error`` is the last create's error (also
+    the ``__cause__``) and ``lookup_error`` the last failed lookup's (a ``RequestError`` or a
+    ``PaginationError``), if any."""
+
+    def __init__(
+        self,
+        *,
+        client_order_id: str,
+        creates: int,
+        create_error: RequestError | None,
+        lookup_error: KalshiError | None,
+        reason: str,
+        method: str,
+        path: str,
+    ) -> None:
+        self.creates = creates
+        self.create_error = create_error
+        self.lookup_error = lookup_error
+        self.reason = reason
+        text = f"order with client_order_id {client_order_id} may or may not exist: {reason}; "
+        text += f"{creates} create(s) sent"
+        if create_error is not None:
+            text += f", the last ended in {type(create_error).__name__} ({create_error.brief})"
+        if lookup_error is not None:
+            lookup = lookup_error.brief if isinstance(lookup_error, RequestError) else str(lookup_error)
+            text += f"; the last lookup failed with {type(lookup_error).__name__} ({lookup})"
+        text += "; reconcile by client_order_id (look the order up) before placing it again"
+        super().__init__(text, method=method, path=path, client_order_ids=(client_order_id,))
+
+    def __str__(self) -> str:
+        return self.brief  # the message already says what to do with the id
 
 
 def error_class_for_status(status: int) -> type[APIError]:

@@ -7,15 +7,17 @@ live in ``RequestCore``; ``SyncTransport`` and ``AsyncTransport`` only do the I/
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import functools
 import json
 import logging
+import math
 import random
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -27,7 +29,10 @@ from pydantic import BaseModel, TypeAdapter
 
 from kalshi_api_core.auth import ACCESS_HEADER_PREFIX, KalshiAuth
 from kalshi_api_core.base_models import RESPONSE_PARSING
+from kalshi_api_core.deadline import current as current_deadline
+from kalshi_api_core.deadline import earliest, remaining
 from kalshi_api_core.decimals import to_wire
+from kalshi_api_core.error_body import parse_error_body
 from kalshi_api_core.errors import (
     APIError,
     AuthRequiredError,
@@ -35,7 +40,7 @@ from kalshi_api_core.errors import (
     HeaderNotAllowedError,
     NetworkError,
     PoolTimeoutError,
-    RateLimitError,
+    RequestCostError,
     RequestError,
     RequestTimeoutError,
     ResponseDecodeError,
@@ -103,13 +108,37 @@ class RetryPolicy:
     backoff_base: float = 0.5  # seconds; attempt n waits up to base * 2**n (full jitter)
     backoff_max: float = 8.0
     retry_after_max: float = 60.0  # never wait longer than this for a server's Retry-After
+    # seconds one call may take, retries included: no retry whose wait would end past it (None: no budget)
+    total_timeout: float | None = None
 
     def __post_init__(self) -> None:
         if self.max_retries < 0:
             raise ConfigurationError(f"max_retries must be >= 0, got {self.max_retries!r}")
+        check_budget("total_timeout", self.total_timeout)
 
     def backoff(self, attempt: int) -> float:
         return random.uniform(0, min(self.backoff_max, self.backoff_base * (2**attempt)))
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """The wait before retry ``attempt + 1``: the server's Retry-After (already capped at
+        ``retry_after_max``) plus a little jitter, so clients told the same wait don't return in step;
+        full-jitter exponential backoff when the server said nothing."""
+        if retry_after is None:
+            return self.backoff(attempt)
+        return retry_after + random.uniform(0, min(self.backoff_base, 0.1 * retry_after))
+
+
+def check_budget(name: str, value: float | None) -> None:
+    """A time budget is None or a finite number of seconds > 0."""
+    if value is None:
+        return
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ConfigurationError(f"{name} must be a number of seconds > 0 (or None), got {value!r}")
 
 
 def parse_retry_after(value: str | None, cap: float, now: float | None = None) -> float | None:
@@ -144,6 +173,7 @@ class Prepared:
     timeout: httpx.Timeout | None
     client_order_ids: tuple[str, ...] = ()
     items: int = 1  # orders in a batch: Kalshi's rate limits bill each one
+    deadline: float | None = None  # time.monotonic() instant the call must end by (RetryPolicy, place_order)
 
     @property
     def label(self) -> str:
@@ -279,7 +309,21 @@ class RequestCore:
             timeout=httpx.Timeout(timeout) if isinstance(timeout, int | float) else timeout,
             client_order_ids=order_ids,
             items=billed_items(body),
+            deadline=earliest(current_deadline(), self._budget_end()),
         )
+
+    def _budget_end(self) -> float | None:
+        budget = self.retry.total_timeout
+        return None if budget is None else time.monotonic() + budget
+
+    @contextlib.contextmanager
+    def naming_orders(self, prepared: Prepared) -> Iterator[None]:
+        """Errors raised in the block before the request is sent (the rate limiter's) name its orders too."""
+        try:
+            yield
+        except RequestCostError as exc:
+            exc.client_order_ids = prepared.client_order_ids
+            raise
 
     # --- retries ------------------------------------------------------------------------------------
 
@@ -291,7 +335,7 @@ class RequestCore:
             return None
         never_left = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
         if prepared.method in _IDEMPOTENT or never_left:
-            return self.retry.backoff(attempt)
+            return self._within_budget(prepared, self.retry.backoff(attempt))
         return None  # a write may have reached the exchange: only the caller can decide (reconcile first)
 
     def delay_after_response(
@@ -303,11 +347,18 @@ class RequestCore:
         if status != 429 and status < 500:
             return None
         retry_after = parse_retry_after(response.headers.get("Retry-After"), self.retry.retry_after_max)
-        return self.retry.backoff(attempt) if retry_after is None else retry_after
+        return self._within_budget(prepared, self.retry.delay(attempt, retry_after))
+
+    def _within_budget(self, prepared: Prepared, delay: float) -> float | None:
+        """``delay``, or None (give up now) when the wait would end past the call's deadline."""
+        left = remaining(prepared.deadline)
+        return None if left is not None and delay >= left else delay
 
     # --- one attempt ----------------------------------------------------------------------------------
 
-    def request_args(self, prepared: Prepared, signed: Mapping[str, str]) -> dict[str, Any]:
+    def request_args(
+        self, prepared: Prepared, signed: Mapping[str, str], client_timeout: httpx.Timeout | None = None
+    ) -> dict[str, Any]:
         """Arguments for httpx's build_request; the signature headers are fresh for every attempt."""
         return {
             "method": prepared.method,
@@ -315,8 +366,19 @@ class RequestCore:
             "params": prepared.query,
             "content": prepared.content,
             "headers": {**prepared.headers, **signed},
-            "timeout": prepared.timeout if prepared.timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            "timeout": self.attempt_timeout(prepared, client_timeout),
         }
+
+    def attempt_timeout(self, prepared: Prepared, client_timeout: httpx.Timeout | None) -> Any:
+        """The call's timeout (else the httpx client's), each part cut to what is left of its deadline."""
+        given = prepared.timeout if prepared.timeout is not None else client_timeout
+        left = remaining(prepared.deadline)
+        if left is None or given is None:
+            return given if given is not None else httpx.USE_CLIENT_DEFAULT
+        left = max(left, 0.001)  # a deadline just past still gets a (failing) attempt, not "no timeout"
+        parts = (given.connect, given.read, given.write, given.pool)
+        connect, read, write, pool = (left if part is None else min(part, left) for part in parts)
+        return httpx.Timeout(connect=connect, read=read, write=write, pool=pool)
 
     def retry_or_raise(
         self, prepared: Prepared, exc: httpx.TransportError, attempt: int, started: float
@@ -355,6 +417,19 @@ class RequestCore:
             status=response.status_code,
             method=prepared.method,
             path=prepared.sign_path,
+            client_order_ids=prepared.client_order_ids,
+        )
+
+    def undecodable(
+        self, prepared: Prepared, response: httpx.Response, exc: Exception
+    ) -> ResponseDecodeError:
+        """A body whose Content-Encoding (gzip, ...) can't be undone."""
+        return ResponseDecodeError(
+            f"{prepared.label}: the body can't be decoded ({type(exc).__name__}: {exc})",
+            status=response.status_code,
+            method=prepared.method,
+            path=prepared.sign_path,
+            client_order_ids=prepared.client_order_ids,
         )
 
     # --- outcomes -----------------------------------------------------------------------------------
@@ -385,6 +460,7 @@ class RequestCore:
                     status=response.status_code,
                     method=prepared.method,
                     path=prepared.sign_path,
+                    client_order_ids=prepared.client_order_ids,
                 )
             return operation.decode(None)
         try:
@@ -395,53 +471,29 @@ class RequestCore:
                 status=response.status_code,
                 method=prepared.method,
                 path=prepared.sign_path,
+                client_order_ids=prepared.client_order_ids,
             ) from exc
         return operation.decode(model)
 
     def api_error(self, prepared: Prepared, response: httpx.Response, content: bytes) -> APIError:
-        code, message, details = _error_fields(content)
-        kwargs: dict[str, Any] = {
-            "status": response.status_code,
-            "method": prepared.method,
-            "path": prepared.sign_path,
-            "code": code,
-            "message": message,
-            "details": details,
-            "request_id": response.headers.get("x-request-id"),
-            "client_order_ids": prepared.client_order_ids,
-        }
-        cls = error_class_for_status(response.status_code)
-        if cls is RateLimitError:
-            cap = self.retry.retry_after_max
-            return RateLimitError(
-                retry_after=parse_retry_after(response.headers.get("Retry-After"), cap), **kwargs
-            )
-        return cls(**kwargs)
+        body = parse_error_body(content, response.headers.get("Content-Type"))
+        cap = self.retry.retry_after_max
+        return error_class_for_status(response.status_code)(
+            status=response.status_code,
+            method=prepared.method,
+            path=prepared.sign_path,
+            code=body.code,
+            message=body.message,
+            details=body.details,
+            request_id=response.headers.get("x-request-id"),
+            client_order_ids=prepared.client_order_ids,
+            retry_after=parse_retry_after(response.headers.get("Retry-After"), cap),
+        )
 
     def log(self, prepared: Prepared, outcome: str, started: float, attempt: int) -> None:
         if logger.isEnabledFor(logging.DEBUG):
             elapsed = (time.perf_counter() - started) * 1000
             logger.debug("%s -> %s in %.1f ms (attempt %d)", prepared.label, outcome, elapsed, attempt + 1)
-
-
-def _error_fields(content: bytes) -> tuple[str | None, str | None, Any]:
-    """Kalshi's error code, message and details, from ``{"error": {...}}`` or a bare ErrorResponse."""
-    try:
-        data = json.loads(content) if content else None
-    except (ValueError, RecursionError):  # not JSON, or nested past what the parser will follow
-        text = content[:200].decode("utf-8", "replace").strip()
-        return None, text or None, None
-    if isinstance(data, dict) and isinstance(data.get("error"), dict):
-        data = data["error"]
-    if not isinstance(data, dict):
-        return None, None, None
-    code = data.get("code")
-    message = data.get("message")
-    return (
-        None if code is None else str(code),
-        None if message is None else str(message),
-        data.get("details"),
-    )
 
 
 class SyncTransport:
@@ -462,15 +514,20 @@ class SyncTransport:
         attempt = 0
         while True:
             if self.core.limiter is not None:
-                self.core.limiter.acquire(prepared.operation, prepared.items)
+                with self.core.naming_orders(prepared):
+                    self.core.limiter.acquire(prepared.operation, prepared.items)
             started = time.perf_counter()
             signed = self.core.auth.headers(prepared.method, prepared.sign_path) if self.core.auth else {}
-            request = self.client.build_request(**self.core.request_args(prepared, signed))
+            request = self.client.build_request(
+                **self.core.request_args(prepared, signed, self.client.timeout)
+            )
             try:
                 # never follow a redirect, whatever the httpx client says: it would carry the signature away
                 response = self.client.send(request, stream=True, follow_redirects=False)
                 try:
                     content = self._read(prepared, response)
+                except httpx.DecodingError as exc:
+                    raise self.core.undecodable(prepared, response, exc) from exc
                 finally:
                     response.close()
             except httpx.TransportError as exc:
@@ -531,16 +588,21 @@ class AsyncTransport:
         attempt = 0
         while True:
             if self.core.limiter is not None:
-                await self.core.limiter.aacquire(prepared.operation, prepared.items)
+                with self.core.naming_orders(prepared):
+                    await self.core.limiter.aacquire(prepared.operation, prepared.items)
             started = time.perf_counter()
             signed = (
                 await self.core.auth.aheaders(prepared.method, prepared.sign_path) if self.core.auth else {}
             )
-            request = self.client.build_request(**self.core.request_args(prepared, signed))
+            request = self.client.build_request(
+                **self.core.request_args(prepared, signed, self.client.timeout)
+            )
             try:
                 response = await self.client.send(request, stream=True, follow_redirects=False)
                 try:
                     content = await self._read(prepared, response)
+                except httpx.DecodingError as exc:
+                    raise self.core.undecodable(prepared, response, exc) from exc
                 finally:
                     await response.aclose()
             except httpx.TransportError as exc:
