@@ -29,6 +29,9 @@ class ChannelPlan:
     sequenced: bool
     overflow: str
     update_command: str | None
+    # (wire type, msg attributes) per message type whose repeats are dropped; wire field names for the docs
+    identity: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    identity_wire: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def item_type(self) -> str:
@@ -149,6 +152,7 @@ def plan_ws(spec: AsyncAPIDocument, plan: ModelPlan, config_path: Path) -> WsPla
             sequenced = sequenced or any(p.name == "seq" for p in _properties(payload, spec.schemas))
             if model not in data_models:
                 data_models.append(model)
+        identity = _identity(name, entry.get("identity"), dict(messages), plan, config_path, notes)
         channels.append(
             ChannelPlan(
                 name=name,
@@ -159,6 +163,8 @@ def plan_ws(spec: AsyncAPIDocument, plan: ModelPlan, config_path: Path) -> WsPla
                 sequenced=sequenced,
                 overflow=str(entry.get("overflow", "raise")),
                 update_command=entry.get("update"),
+                identity=tuple((wire, tuple(py for _, py in fields)) for wire, fields in identity),
+                identity_wire=tuple((wire, tuple(w for w, _ in fields)) for wire, fields in identity),
             )
         )
     for stale in sorted(set(config) - set(data_channels)):
@@ -185,6 +191,53 @@ def plan_ws(spec: AsyncAPIDocument, plan: ModelPlan, config_path: Path) -> WsPla
     if len({e.class_name for e in errors}) != len(errors):
         raise IRError("#/x-error-codes", "two error codes map to the same class name")
     return WsPlan(channels, updates, errors, data_models, sub_class, notes)
+
+
+def _identity(
+    channel: str,
+    raw: Any,
+    messages: Mapping[str, str],
+    plan: ModelPlan,
+    config_path: Path,
+    notes: list[str],
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """channels.yaml's identity of a channel checked against its payload models: per message type, the msg
+    fields as (wire name, Python attribute). A message type or field this spec lacks (an older or newer spec)
+    is a note, and that message type is then not de-duplicated: a partial identity could drop real messages.
+    """
+
+    def fail(problem: str) -> IRError:
+        return IRError(config_path.as_posix(), f"channels.yaml: {channel} identity: {problem}")
+
+    if raw is None:
+        return []
+    if isinstance(raw, list):
+        per_type = {wire: raw for wire in messages}
+    elif isinstance(raw, dict):
+        per_type = dict(raw)
+    else:
+        raise fail("must be a list of msg fields or a mapping message type -> list")
+    result = []
+    for wire, names in sorted(per_type.items()):
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise fail(f"{wire} needs a non-empty list of msg field names")
+        if wire not in messages:
+            notes.append(
+                f"channels.yaml: {channel} identity names message type {wire!r}, which this spec's {channel} "
+                "channel does not carry"
+            )
+            continue
+        msg = _fields(plan, messages[wire]).get("msg")
+        fields = _fields(plan, msg.type_expr) if msg is not None else {}
+        missing = [n for n in names if n not in fields]
+        if missing:
+            notes.append(
+                f"channels.yaml: {channel} identity field {missing[0]!r} is not in this spec's {wire} "
+                f"message ({messages[wire]}.msg): its repeats are not de-duplicated"
+            )
+            continue
+        result.append((wire, [(n, fields[n].name) for n in names]))
+    return result
 
 
 def _error_class(name: str) -> str:

@@ -624,3 +624,25 @@ def test_exit_closes_open_clients_and_pending_sends(key: rsa.RSAPrivateKey) -> N
         await ws.close()
 
     run(scenario())
+
+
+def test_refuse_ignore_and_corrupt_script_commands_and_frames(key: rsa.RSAPrivateKey) -> None:
+    async def main() -> None:
+        async with KalshiWsServer(key.public_key()) as server, dial(server, key) as ws:
+            server.refuse_next("subscribe", 17, channel="orderbook_delta")
+            server.ignore_next("subscribe", channel="fill")
+            await send(ws, 1, "subscribe", channels=["fill"])
+            await send(ws, 2, "subscribe", channels=["orderbook_delta"], market_ticker=TICKER)
+            assert await recv(ws) == {"id": 2, "type": "error", "msg": {"code": 17, "msg": "Internal error"}}
+            await silent(ws)  # command 1 was recorded and never answered
+            assert [c["id"] for c in server.clients[0].commands] == [1, 2] and server.subscriptions() == []
+            server.corrupt("orderbook_snapshot", lambda f: {**f, "msg": {"market_ticker": TICKER}}, times=1)
+            await send(ws, 3, "subscribe", channels=["orderbook_delta"], market_ticker=TICKER)
+            assert (await recv(ws))["type"] == "subscribed"
+            assert (await recv(ws))["msg"] == {"market_ticker": TICKER}  # what the fault made of it
+            await send(ws, 4, "update_subscription", sid=1, action="get_snapshot")
+            assert (await recv(ws))["type"] == "ok"
+            assert (await recv(ws))["msg"] == server.snapshot_msg(TICKER)  # once only
+            assert server.frames("orderbook_snapshot")[0]["msg"] == {"market_ticker": TICKER}
+
+    run(main())

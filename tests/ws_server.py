@@ -5,8 +5,8 @@ RSA-PSS signature of the HTTP upgrade, answers the spec's commands (subscribe, u
 update_subscription, list_subscriptions) with the spec's response shapes and error codes, and keeps a
 ground-truth order book per market from which it sends ``orderbook_snapshot`` and ``orderbook_delta`` frames.
 Tests publish data frames to the matching subscriptions, script faults (dropped sockets, sequence gaps,
-repeated frames, raw text, error frames, a slow server) and read back every command received and every
-frame sent, per connection.
+repeated frames, raw text, error frames, a slow server, commands refused or never answered, frames that no
+longer match the spec) and read back every command received and every frame sent, per connection.
 
 Every outgoing frame of a connection goes through one queue and one writer task, so frames reach the wire
 in the order they were produced and a subscription's ``seq`` numbers are increasing on the wire. Producing
@@ -138,6 +138,35 @@ class Subscription:
 
 
 @dataclass
+class CommandFault:
+    """The next ``times`` commands named ``cmd`` (of ``channel``, if given) are answered with error ``code``,
+    or with nothing at all when ``code`` is None."""
+
+    cmd: str
+    code: int | None
+    channel: str | None
+    times: int | None  # None: every matching command from now on
+
+    def matches(self, client: WsClient, command: dict[str, Any]) -> bool:
+        if command.get("cmd") != self.cmd:
+            return False
+        if self.channel is None:
+            return True
+        params = command.get("params") if isinstance(command.get("params"), dict) else {}
+        channels = params.get("channels") if isinstance(params.get("channels"), list) else []
+        sub = client.subscriptions.get(params.get("sid")) if _is_int(params.get("sid")) else None
+        return self.channel in channels or (sub is not None and sub.channel == self.channel)
+
+
+@dataclass
+class FrameFault:
+    """Data frames of one wire type go out through ``change`` (a server whose schema moved on)."""
+
+    change: Callable[[dict[str, Any]], dict[str, Any]]
+    times: int | None  # None: every such frame from now on
+
+
+@dataclass
 class Outgoing:
     text: str
     frame: Any  # the JSON value sent, or the raw text
@@ -211,6 +240,8 @@ class KalshiWsServer:
         self._skips: list[tuple[Target, int]] = []
         self._repeats: list[Target] = []
         self._holds: list[Target] = []
+        self._command_faults: list[CommandFault] = []
+        self._frame_faults: dict[str, FrameFault] = {}
         self._held: dict[tuple[int, int], list[Outgoing]] = {}  # frames waiting to go out after the next one
         self._market_ids: dict[str, str] = {}  # market id -> ticker
         self._server: Server | None = None
@@ -455,6 +486,27 @@ class KalshiWsServer:
         the one that follows it on the same subscription: two frames swapped."""
         self._holds.append(target)
 
+    def refuse_next(
+        self, cmd: str = "subscribe", code: int = 17, *, channel: str | None = None, times: int | None = 1
+    ) -> None:
+        """Answer the next ``times`` commands ``cmd`` (of ``channel``, if given) with error ``code``, doing
+        nothing else (17: the spec's internal error); ``times=None``: every one from now on."""
+        self._command_faults.append(CommandFault(cmd, code, channel, times))
+
+    def ignore_next(
+        self, cmd: str = "subscribe", *, channel: str | None = None, times: int | None = 1
+    ) -> None:
+        """Record the next ``times`` commands ``cmd`` (of ``channel``, if given) and never answer them: a
+        stalled server, or one whose connection drops with the command in flight."""
+        self._command_faults.append(CommandFault(cmd, None, channel, times))
+
+    def corrupt(
+        self, type_: str, change: Callable[[dict[str, Any]], dict[str, Any]], *, times: int | None = None
+    ) -> None:
+        """Send the next ``times`` data frames of wire type ``type_`` as ``change(frame)`` returns them (e.g.
+        without a required field); ``times=None``: every one from now on."""
+        self._frame_faults[type_] = FrameFault(change, times)
+
     def stall(self, seconds: float) -> None:
         """Wait ``seconds`` before writing each outgoing frame (0 turns it off)."""
         self.delay = seconds
@@ -580,6 +632,8 @@ class KalshiWsServer:
     def _emit(
         self, client: WsClient, frame: Any, *, data: bool = False, sub: Subscription | None = None
     ) -> list[Outgoing]:
+        if data and isinstance(frame, dict):
+            frame = self._corrupted(frame)
         copies = 2 if data and sub is not None and self._take_repeat(sub) else 1
         text = frame if isinstance(frame, str) else json.dumps(frame)
         loop = asyncio.get_running_loop()
@@ -596,6 +650,26 @@ class KalshiWsServer:
     async def _flush(items: list[Outgoing]) -> list[Any]:
         written = await asyncio.gather(*(item.future for item in items))
         return [item.frame for item, ok in zip(items, written, strict=True) if ok]
+
+    def _corrupted(self, frame: dict[str, Any]) -> dict[str, Any]:
+        fault = self._frame_faults.get(str(frame.get("type")))
+        if fault is None:
+            return frame
+        if fault.times is not None:
+            fault.times -= 1
+            if fault.times <= 0:
+                del self._frame_faults[str(frame.get("type"))]
+        return fault.change(json.loads(json.dumps(frame)))  # a copy: the caller's frame stays as it was
+
+    def _command_fault(self, client: WsClient, command: dict[str, Any]) -> CommandFault | None:
+        for index, fault in enumerate(self._command_faults):
+            if fault.matches(client, command):
+                if fault.times is not None:
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        del self._command_faults[index]
+                return fault
+        return None
 
     def _take_repeat(self, sub: Subscription) -> bool:
         return self._take(self._repeats, sub)
@@ -632,6 +706,11 @@ class KalshiWsServer:
         cid = command.get("id")
         if not isinstance(cid, int) or isinstance(cid, bool) or cid < 0:
             self._emit(client, self._error_frame(1, None))
+            return
+        fault = self._command_fault(client, command)
+        if fault is not None:
+            if fault.code is not None:
+                self._emit(client, self._error_frame(fault.code, cid))
             return
         handlers: dict[str, Callable[[WsClient, int, dict[str, Any]], None]] = {
             "subscribe": self._subscribe,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from kalshi_api._spec import SERVERS
 from kalshi_api_core.client_base import AsyncClientBase, SyncClientBase
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         StructuredTargetsResource,
     )
     from kalshi_api.ws.session import KalshiWebSocket
+    from kalshi_api_core.ws.policy import ReconnectPolicy, ResubscribePolicy
 
 __all__ = ["EXCLUDED_OPERATIONS", "RESOURCES", "SERVERS", "AsyncKalshiClient", "KalshiClient"]
 
@@ -173,8 +174,20 @@ class KalshiClient(SyncClientBase):
 
         return StructuredTargetsResource(self._transport)
 
-    def websocket(self, **options: Any) -> KalshiWebSocket:
-        """A WebSocket client with this client's credentials, environment and allowed hosts."""
+    def websocket(
+        self,
+        *,
+        reconnect: ReconnectPolicy | None = None,
+        resubscribe: ResubscribePolicy | None = None,
+        max_queue: int = 10_000,
+        command_timeout: float = 10.0,
+        open_timeout: float = 10.0,
+        ping_interval: float | None = 20.0,
+        max_frame_bytes: int = 16 * 1024 * 1024,
+        dedup_window: int = 100_000,
+    ) -> KalshiWebSocket:
+        """A WebSocket client with this client's credentials, environment and allowed hosts; the options are
+        ``KalshiWebSocket``'s, with the same names and defaults."""
         from kalshi_api.ws.session import KalshiWebSocket
 
         return KalshiWebSocket(
@@ -182,7 +195,14 @@ class KalshiClient(SyncClientBase):
             environment=self.environment,
             url=self.ws_url,
             allowed_hosts=self.host_policy.allowed_hosts,
-            **options,
+            reconnect=reconnect,
+            resubscribe=resubscribe,
+            max_queue=max_queue,
+            command_timeout=command_timeout,
+            open_timeout=open_timeout,
+            ping_interval=ping_interval,
+            max_frame_bytes=max_frame_bytes,
+            dedup_window=dedup_window,
         )
 
 
@@ -294,8 +314,20 @@ class AsyncKalshiClient(AsyncClientBase):
 
         return AsyncStructuredTargetsResource(self._transport)
 
-    def websocket(self, **options: Any) -> KalshiWebSocket:
-        """A WebSocket client with this client's credentials, environment and allowed hosts."""
+    def websocket(
+        self,
+        *,
+        reconnect: ReconnectPolicy | None = None,
+        resubscribe: ResubscribePolicy | None = None,
+        max_queue: int = 10_000,
+        command_timeout: float = 10.0,
+        open_timeout: float = 10.0,
+        ping_interval: float | None = 20.0,
+        max_frame_bytes: int = 16 * 1024 * 1024,
+        dedup_window: int = 100_000,
+    ) -> KalshiWebSocket:
+        """A WebSocket client with this client's credentials, environment and allowed hosts; the options are
+        ``KalshiWebSocket``'s, with the same names and defaults."""
         from kalshi_api.ws.session import KalshiWebSocket
 
         return KalshiWebSocket(
@@ -303,5 +335,12 @@ class AsyncKalshiClient(AsyncClientBase):
             environment=self.environment,
             url=self.ws_url,
             allowed_hosts=self.host_policy.allowed_hosts,
-            **options,
+            reconnect=reconnect,
+            resubscribe=resubscribe,
+            max_queue=max_queue,
+            command_timeout=command_timeout,
+            open_timeout=open_timeout,
+            ping_interval=ping_interval,
+            max_frame_bytes=max_frame_bytes,
+            dedup_window=dedup_window,
         )

@@ -9,21 +9,41 @@ from kalshi_api.ws import models
 from kalshi_api.ws.models import MESSAGE_PAYLOADS
 from kalshi_api.ws.protocol import CHANNELS, ERROR_CLASSES
 from kalshi_api.ws.session import KalshiWebSocket, KalshiWsSession
-from kalshi_api_core.ws.engine import CommandError, ConnectError, ConnectionLostError, ReconnectPolicy
-from kalshi_api_core.ws.subscription import Resync, Subscription, SubscriptionOverflowError
+from kalshi_api_core.ws.errors import (
+    CommandError,
+    CommandTimeoutError,
+    ConnectError,
+    ConnectionLostError,
+    FrameDecodeError,
+    ResubscribeError,
+    WebSocketError,
+)
+from kalshi_api_core.ws.policy import ReconnectPolicy, ResubscribePolicy
+from kalshi_api_core.ws.subscription import (
+    Resync,
+    Subscription,
+    SubscriptionClosedError,
+    SubscriptionOverflowError,
+)
 
 __all__ = [
     "CHANNELS",
     "ERROR_CLASSES",
     "MESSAGE_PAYLOADS",
     "CommandError",
+    "CommandTimeoutError",
     "ConnectError",
     "ConnectionLostError",
+    "FrameDecodeError",
     "KalshiWebSocket",
     "KalshiWsSession",
     "ReconnectPolicy",
+    "ResubscribeError",
+    "ResubscribePolicy",
     "Resync",
     "Subscription",
+    "SubscriptionClosedError",
     "SubscriptionOverflowError",
+    "WebSocketError",
     "models",
 ]

@@ -87,6 +87,7 @@ CHANNELS: dict[str, ChannelSpec] = {
         sequenced=True,
         overflow="raise",
         update_command="updateSubscriptionCommand",
+        identity={},
     ),
     "ticker": ChannelSpec(
         name="ticker",
@@ -105,6 +106,7 @@ CHANNELS: dict[str, ChannelSpec] = {
         sequenced=False,
         overflow="drop_oldest",
         update_command="updateSubscriptionCommand",
+        identity={},
     ),
     "trade": ChannelSpec(
         name="trade",
@@ -119,6 +121,7 @@ CHANNELS: dict[str, ChannelSpec] = {
         sequenced=False,
         overflow="drop_oldest",
         update_command=None,
+        identity={},
     ),
     "fill": ChannelSpec(
         name="fill",
@@ -133,6 +136,12 @@ CHANNELS: dict[str, ChannelSpec] = {
         sequenced=False,
         overflow="raise",
         update_command="updateSubscriptionCommand",
+        identity={
+            "fill": (
+                "trade_id",
+                "order_id",
+            ),
+        },
     ),
     "market_positions": ChannelSpec(
         name="market_positions",
@@ -147,6 +156,7 @@ CHANNELS: dict[str, ChannelSpec] = {
         sequenced=False,
         overflow="raise",
         update_command=None,
+        identity={},
     ),
     "market_lifecycle_v2": ChannelSpec(
         name="market_lifecycle_v2",
@@ -160,6 +170,7 @@ CHANNELS: dict[str, ChannelSpec] = {
         sequenced=False,
         overflow="raise",
         update_command=None,
+        identity={},
     ),
     "multivariate_market_lifecycle": ChannelSpec(
         name="multivariate_market_lifecycle",
@@ -172,6 +183,7 @@ CHANNELS: dict[str, ChannelSpec] = {
         sequenced=False,
         overflow="raise",
         update_command=None,
+        identity={},
     ),
     "communications": ChannelSpec(
         name="communications",
@@ -190,6 +202,16 @@ CHANNELS: dict[str, ChannelSpec] = {
         sequenced=False,
         overflow="raise",
         update_command=None,
+        identity={
+            "quote_accepted": ("quote_id",),
+            "quote_created": ("quote_id",),
+            "quote_executed": (
+                "quote_id",
+                "order_id",
+            ),
+            "rfq_created": ("id_",),
+            "rfq_deleted": ("id_",),
+        },
     ),
     "order_group_updates": ChannelSpec(
         name="order_group_updates",
@@ -201,6 +223,13 @@ CHANNELS: dict[str, ChannelSpec] = {
         sequenced=True,
         overflow="raise",
         update_command=None,
+        identity={
+            "order_group_updates": (
+                "order_group_id",
+                "event_type",
+                "ts_ms",
+            ),
+        },
     ),
     "user_orders": ChannelSpec(
         name="user_orders",
@@ -212,6 +241,16 @@ CHANNELS: dict[str, ChannelSpec] = {
         sequenced=False,
         overflow="raise",
         update_command="updateSubscriptionCommand",
+        identity={
+            "user_order": (
+                "order_id",
+                "status",
+                "fill_count_fp",
+                "remaining_count_fp",
+                "yes_price_dollars",
+                "last_updated_ts_ms",
+            ),
+        },
     ),
     "cfbenchmarks_value": ChannelSpec(
         name="cfbenchmarks_value",
@@ -224,6 +263,7 @@ CHANNELS: dict[str, ChannelSpec] = {
         sequenced=True,
         overflow="drop_oldest",
         update_command="cfbenchmarksUpdateSubscriptionCommand",
+        identity={},
     ),
     "pyth_value": ChannelSpec(
         name="pyth_value",
@@ -236,9 +276,11 @@ CHANNELS: dict[str, ChannelSpec] = {
         sequenced=True,
         overflow="drop_oldest",
         update_command="pythUpdateSubscriptionCommand",
+        identity={},
     ),
 }
-"""Every data channel: its message types and payload models, subscribe parameters, privacy, seq, overflow."""
+"""Every data channel: its message types and payload models, subscribe parameters, privacy, seq, overflow, and
+the msg attributes that identify a message (repeats of one are delivered once)."""
 
 DataFrame = Annotated[
     CfbenchmarksIndexListPayload

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel
@@ -20,3 +20,6 @@ class ChannelSpec:
     sequenced: bool  # frames carry a per-subscription seq that must increase by one
     overflow: Overflow  # default policy when a subscription's queue is full
     update_command: str | None = None  # the update_subscription variant the channel takes
+    # wire "type" -> the msg attributes that identify one message of it (a repeat has the same ones);
+    # types not listed are never de-duplicated
+    identity: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

@@ -10,9 +10,10 @@ from typing import Any, Generic, TypeVar
 
 from kalshi_api_core.errors import KalshiError
 from kalshi_api_core.ws.channels import ChannelSpec, Overflow
+from kalshi_api_core.ws.dedup import IdentityOf, RecentIdentities
 
 T = TypeVar("T")
-_RECENT = 4096
+DEDUP_WINDOW = 100_000  # identities remembered per subscription (see README "Streaming")
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,8 @@ class SubscriptionOverflowError(KalshiError):
 
 
 class SubscriptionClosedError(KalshiError):
-    """The subscription can't deliver any more: the session ended or could not reconnect."""
+    """The subscription can't deliver any more: the session ended, could not reconnect, or could not restore
+    this subscription."""
 
 
 class Subscription(Generic[T]):
@@ -44,7 +46,12 @@ class Subscription(Generic[T]):
     """
 
     def __init__(
-        self, spec: ChannelSpec, params: Mapping[str, Any], max_queue: int, overflow: Overflow
+        self,
+        spec: ChannelSpec,
+        params: Mapping[str, Any],
+        max_queue: int,
+        overflow: Overflow,
+        dedup_window: int = DEDUP_WINDOW,
     ) -> None:
         if max_queue < 1:
             raise ValueError(f"max_queue must be at least 1, got {max_queue!r}")
@@ -55,16 +62,18 @@ class Subscription(Generic[T]):
         self.overflow = overflow
         self.sid: int | None = None
         self.last_seq: int | None = None
+        self.undecodable = 0  # frames in a row this subscription's payload models rejected
         self.dropped = 0
         self.high_water = 0  # the longest the queue has been: never above max_queue
         self._queue: deque[T | Resync] = deque()
         self._wakeup = asyncio.Event()
         self._failure: BaseException | None = None
         self._closed = False
-        # Private channels without seq: the last messages' contents, so a repeated frame (or one the server
-        # resends around a reconnect) is delivered once. Bounded, so memory stays flat.
-        self._recent: deque[int] = deque(maxlen=_RECENT)
-        self._recent_set: set[int] = set()
+        # Channels whose messages have an identity (a fill's trade and order): the recent identities, so a
+        # message the server repeats or resends around a reconnect is delivered once. Kept across
+        # resubscribes, which is when resends happen.
+        self._identity = IdentityOf(spec.identity)
+        self._recent = RecentIdentities(dedup_window)
 
     def __repr__(self) -> str:
         return f"Subscription(channel={self.channel!r}, sid={self.sid!r}, queued={len(self._queue)})"
@@ -73,19 +82,25 @@ class Subscription(Generic[T]):
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def ended(self) -> bool:
+        """Closed, or failed: nothing more will be delivered."""
+        return self._closed or self._failure is not None
+
+    @property
+    def failure(self) -> BaseException | None:
+        """The error the stream ends with, once it failed."""
+        return self._failure
+
     def qsize(self) -> int:
         return len(self._queue)
 
-    def seen_before(self, frame: Any) -> bool:
-        """Whether a message with the same type and content was delivered recently (then it's a repeat)."""
-        key = hash((getattr(frame, "type_", None), frame.msg.model_dump_json()))
-        if key in self._recent_set:
-            return True
-        if len(self._recent) == self._recent.maxlen:
-            self._recent_set.discard(self._recent[0])
-        self._recent.append(key)
-        self._recent_set.add(key)
-        return False
+    def is_repeat(self, frame: Any) -> bool:
+        """Whether a message with the same identity was delivered before (within the dedup window)."""
+        if not self._identity:
+            return False
+        key = self._identity(frame)
+        return key is not None and self._recent.seen(key)
 
     def deliver(self, item: T | Resync) -> None:
         if self._closed or self._failure is not None:
