@@ -12,8 +12,9 @@ import yaml
 
 from codegen.ir import AsyncAPIDocument, IRError, Schema
 from codegen.models import ModelPlan
-from codegen.naming import pascal_case, snake_case
-from codegen.operations import Arg, _fields, _note, signature_type
+from codegen.naming import field_name, pascal_case, snake_case
+from codegen.operations import Arg, _note
+from codegen.signatures import SignatureTypes
 
 SUBSCRIBE_COMMAND = "subscribeCommand"
 RESERVED = frozenset({"self", "max_queue", "overflow", "subscription"})
@@ -97,31 +98,26 @@ def _properties(schema: Schema, schemas: Mapping[str, Schema]) -> list[Any]:
     return list(schema.properties)
 
 
-def _args(schema: Schema, class_name: str, plan: ModelPlan, skip: frozenset[str]) -> dict[str, Arg]:
-    fields = _fields(plan, class_name)
+def _args(schema: Schema, class_name: str, types: SignatureTypes, skip: frozenset[str]) -> dict[str, Arg]:
     args: dict[str, Arg] = {}
     for prop in schema.properties:
         if prop.name in skip:
             continue
-        fdef = fields[prop.name]
-        if fdef.name in RESERVED:
-            raise IRError(prop.schema.location, f"argument name {fdef.name!r} clashes with the SDK's own")
+        name = field_name(prop.name)
+        if name in RESERVED:
+            raise IRError(prop.schema.location, f"argument name {name!r} clashes with the SDK's own")
+        type_ = types.argument(prop, class_name)
         args[prop.name] = Arg(
-            fdef.name,
-            prop.name,
-            signature_type(fdef.type_expr),
-            prop.required,
-            _note(prop.schema, {}),
-            prop.schema,
+            name, prop.name, type_.text, prop.required, _note(prop.schema, {}), prop.schema, type_.imports
         )
     return args
 
 
-def plan_ws(spec: AsyncAPIDocument, plan: ModelPlan, config_path: Path) -> WsPlan:
+def plan_ws(spec: AsyncAPIDocument, plan: ModelPlan, config_path: Path, types: SignatureTypes) -> WsPlan:
     config = (yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}).get("channels") or {}
     private = {op.channel for op in spec.operations if "private" in op.tags}
     sub_params, sub_class = _params_schema(spec, SUBSCRIBE_COMMAND, plan)
-    subscribe_args = _args(sub_params, sub_class, plan, frozenset({"channels"}))
+    subscribe_args = _args(sub_params, sub_class, types, frozenset({"channels"}))
     channel_enum = sub_params.get_property("channels").schema.items
     data_channels = list(channel_enum.enum or ()) if channel_enum is not None else []
     by_key = {c.key: c for c in spec.channels}
@@ -178,7 +174,7 @@ def plan_ws(spec: AsyncAPIDocument, plan: ModelPlan, config_path: Path) -> WsPla
             ]
             continue
         params, class_name = _params_schema(spec, command, plan)
-        args = _args(params, class_name, plan, frozenset({"sid", "sids"}))
+        args = _args(params, class_name, types, frozenset({"sid", "sids"}))
         stem = command.removesuffix("Command").removesuffix("UpdateSubscription")
         method = (
             "update_subscription"
@@ -227,8 +223,8 @@ def _identity(
                 "channel does not carry"
             )
             continue
-        msg = _fields(plan, messages[wire]).get("msg")
-        fields = _fields(plan, msg.type_expr) if msg is not None else {}
+        msg = plan.fields_of(messages[wire]).get("msg")
+        fields = plan.fields_of(msg.type_expr) if msg is not None else {}
         missing = [n for n in names if n not in fields]
         if missing:
             notes.append(

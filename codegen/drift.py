@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from codegen import spec
+from codegen.directions import Direction, asyncapi_directions, openapi_directions, sent_messages
 from codegen.ir import (
     MISSING,
     AsyncAPIDocument,
@@ -38,7 +39,6 @@ from codegen.ir import (
     Schema,
 )
 from codegen.load import load_asyncapi, load_openapi
-from codegen.models import referenced_components
 from codegen.response_fields import relaxation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -539,18 +539,13 @@ def _summary(schema: Schema) -> str:
     return f"{_describe(schema)} with {count} field{'s' * (count != 1)}" if count else _describe(schema)
 
 
-def _side(name: str, request: set[str], response: set[str], unused: Side) -> Side:
-    if name in request and name in response:
-        return "both"
-    if name in request:
-        return "request"
-    if name in response:
-        return "response"
-    return unused
-
-
-def _reachable(roots: Iterable[Schema | None], schemas: Mapping[str, Schema]) -> set[str]:
-    return set().union(*(referenced_components(root, schemas) for root in roots))
+def _sides(*directions: Mapping[str, frozenset[Direction]]) -> dict[str, Side]:
+    """Who sends each component schema, in either version, by the rule of ``codegen.directions``."""
+    found: dict[str, set[Direction]] = {}
+    for table in directions:
+        for name, ways in table.items():
+            found.setdefault(name, set()).update(ways)
+    return {name: "both" if len(ways) == 2 else next(iter(ways)) for name, ways in found.items()}
 
 
 # --- OpenAPI --------------------------------------------------------------------------------------------
@@ -560,7 +555,7 @@ def diff_openapi(old: OpenAPIDocument, new: OpenAPIDocument) -> list[Change]:
     ctx = _Context("openapi", old.schemas, new.schemas)
     _diff_servers(ctx, old.servers, new.servers)
     _diff_operations(ctx, old.operations, new.operations)
-    _diff_components(ctx, old.schemas, new.schemas, _openapi_sides(old, new))
+    _diff_components(ctx, old.schemas, new.schemas, _sides(openapi_directions(old), openapi_directions(new)))
     return sorted(ctx.changes, key=Change.sort_key)
 
 
@@ -712,31 +707,6 @@ def _diff_response(ctx: _Context, op_id: str, old: Response, new: Response) -> N
     _diff_body(ctx, where, _primary(old.content), _primary(new.content))
 
 
-def _request_roots(op: Operation) -> Iterator[Schema | None]:
-    yield from (param.schema for param in op.parameters)
-    if op.request_body is not None:
-        yield from (body.schema for body in op.request_body.content)
-
-
-def _response_roots(op: Operation) -> Iterator[Schema | None]:
-    for response in op.responses:
-        yield from (body.schema for body in response.content)
-
-
-def _openapi_sides(*docs: OpenAPIDocument) -> dict[str, Side]:
-    """Who sends each component schema, in either version; unused ones go by their name, as in the SDK."""
-    request: set[str] = set()
-    response: set[str] = set()
-    for doc in docs:
-        request |= _reachable((r for op in doc.operations for r in _request_roots(op)), doc.schemas)
-        response |= _reachable((r for op in doc.operations for r in _response_roots(op)), doc.schemas)
-    names = {name for doc in docs for name in doc.schemas}
-    return {
-        name: _side(name, request, response, "request" if name.endswith("Request") else "response")
-        for name in names
-    }
-
-
 # --- AsyncAPI -------------------------------------------------------------------------------------------
 
 
@@ -744,9 +714,11 @@ def diff_asyncapi(old: AsyncAPIDocument, new: AsyncAPIDocument) -> list[Change]:
     ctx = _Context("asyncapi", old.schemas, new.schemas)
     _diff_servers(ctx, _ws_urls(old), _ws_urls(new))
     _diff_channels(ctx, old, new)
-    senders = _client_sent(old) | _client_sent(new)
+    senders = sent_messages(old) | sent_messages(new)
     _diff_messages(ctx, old, new, senders)
-    _diff_components(ctx, old.schemas, new.schemas, _asyncapi_sides(senders, old, new))
+    _diff_components(
+        ctx, old.schemas, new.schemas, _sides(asyncapi_directions(old), asyncapi_directions(new))
+    )
     _diff_error_codes(ctx, old, new)
     return sorted(ctx.changes, key=Change.sort_key)
 
@@ -785,11 +757,6 @@ def _diff_channel(ctx: _Context, label: str, before: Channel, after: Channel) ->
             ctx.add("channel", "added", label, f"now carries {key}", "channel-message-added")
 
 
-def _client_sent(doc: AsyncAPIDocument) -> set[str]:
-    """Keys of messages the client sends (AsyncAPI 3 names actions from the server's side: receive)."""
-    return {key for op in doc.operations if op.action == "receive" for key in op.messages}
-
-
 def _channels_of(doc: AsyncAPIDocument, message_key: str) -> str:
     return ", ".join(c.key for c in doc.channels if any(m.key == message_key for m in c.messages)) or "none"
 
@@ -812,19 +779,6 @@ def _diff_messages(ctx: _Context, old: AsyncAPIDocument, new: AsyncAPIDocument, 
             side: Side = "request" if key in senders else "response"
             where = _Where(f"message {key} payload", side, "message", _FIELD_AREAS[side])
             _diff_schema(ctx, where, "", message.payload, after.payload)
-
-
-def _asyncapi_sides(senders: set[str], *docs: AsyncAPIDocument) -> dict[str, Side]:
-    """Who sends each component schema: commands are requests, everything else the server sends."""
-    request: set[str] = set()
-    response: set[str] = set()
-    for doc in docs:
-        sent = [m.payload for key, m in doc.messages.items() if key in senders]
-        received = [m.payload for key, m in doc.messages.items() if key not in senders]
-        request |= _reachable(sent, doc.schemas)
-        response |= _reachable(received, doc.schemas)
-    names = {name for doc in docs for name in doc.schemas}
-    return {name: _side(name, request, response, "response") for name in names}
 
 
 def _diff_error_codes(ctx: _Context, old: AsyncAPIDocument, new: AsyncAPIDocument) -> None:

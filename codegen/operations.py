@@ -1,7 +1,7 @@
 """Plan the REST client: which resource and method each operation becomes, its arguments, and its result.
 
-Argument and result types come from the model plan (the same field types as the generated models), so a
-method's signature and the model that validates its arguments never disagree.
+Arguments are typed from the same schemas as the params and body models that validate them
+(``signatures``); results are the generated response models.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import Any
 import yaml
 
 from codegen.ir import IRError, Operation, Property, Schema
-from codegen.models import ClassDef, ModelPlan
-from codegen.naming import pascal_case, snake_case
+from codegen.models import ModelPlan
+from codegen.naming import field_name, pascal_case, snake_case
+from codegen.signatures import Import, SignatureTypes, TypeExpr
 
 # Names every generated method already uses for itself.
 RESERVED_ARGS = frozenset({"self", "request", "extra_headers", "timeout", "max_pages"})
@@ -70,6 +71,7 @@ class Arg:
     required: bool
     note: str  # structural docstring note: type, default, enum, limits
     schema: Schema  # the spec schema the argument was planned from (the reference lists its limits)
+    imports: frozenset[Import] = frozenset()  # what the type needs imported
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class MethodPlan:
     body_model: str | None  # a RequestModel class, or None
     body_alias: str | None  # a free-form JSON body type (sent as given, {} by default)
     result_type: str  # what the method returns
+    result_imports: frozenset[Import]
     response_model: str | None
     unwrap: str | None
     page_items: str | None
@@ -163,67 +166,24 @@ def _note(schema: Schema, schemas: Mapping[str, Schema]) -> str:
     return ", ".join(bits)
 
 
-_PLAIN = {"StrictInt": "int", "StrictBool": "bool", "StrictFloat": "float", "Dollars": "DecimalInput",
-          "Count": "DecimalInput"}  # fmt: skip
-
-
-def _strip_annotated(expr: str) -> str:
-    """``Annotated[X, Field(...)]`` -> ``X``: limits are checked by the params model, not the signature."""
-    start = expr.find("Annotated[")
-    while start != -1:
-        depth, i = 0, start + len("Annotated[")
-        first_end = None
-        while i < len(expr):
-            ch = expr[i]
-            if ch in "[(":
-                depth += 1
-            elif ch in "])":
-                if depth == 0:
-                    break
-                depth -= 1
-            elif ch == "," and depth == 0 and first_end is None:
-                first_end = i
-            i += 1
-        inner = expr[start + len("Annotated[") : first_end if first_end is not None else i]
-        expr = expr[:start] + inner + expr[i + 1 :]
-        start = expr.find("Annotated[")
-    return expr
-
-
-def signature_type(expr: str) -> str:
-    """A model field type as a method argument type: plain Python types (the params or body model does the
-    strict checking), decimals that also accept int/str, containers qualified (a resource may have a method
-    named ``list``), and no trailing ``| None`` (added per argument)."""
-    if expr.endswith(" | None"):
-        expr = expr[: -len(" | None")]
-    expr = _strip_annotated(expr)
-    expr = re.sub(r"\b(" + "|".join(_PLAIN) + r")\b", lambda m: _PLAIN[m.group(1)], expr)
-    return re.sub(r"(?<![\w.])(list|dict)\[", r"builtins.\1[", expr)
-
-
-def _fields(plan: ModelPlan, class_name: str) -> dict[str, Any]:
-    for definition in plan.definitions:
-        if definition.name == class_name and isinstance(definition, ClassDef):
-            return {f.wire_name: f for f in definition.fields}
-    raise KeyError(class_name)
-
-
 class _ClientPlanner:
-    def __init__(self, schemas: Mapping[str, Schema], plan: ModelPlan, config: OperationConfig) -> None:
+    def __init__(
+        self, schemas: Mapping[str, Schema], plan: ModelPlan, config: OperationConfig, types: SignatureTypes
+    ) -> None:
         self.schemas = schemas
         self.plan = plan
         self.config = config
+        self.types = types
 
     def args(self, props: Sequence[Property], class_name: str, op: Operation) -> tuple[Arg, ...]:
-        fields = _fields(self.plan, class_name)
         result = []
         for prop in props:
-            fdef = fields[prop.name]
-            if fdef.name in RESERVED_ARGS:
-                raise IRError(prop.schema.location, f"argument name {fdef.name!r} clashes with the SDK's own")
+            name = field_name(prop.name)  # the request model's field, passed by keyword
+            if name in RESERVED_ARGS:
+                raise IRError(prop.schema.location, f"argument name {name!r} clashes with the SDK's own")
             note = _note(prop.schema, self.schemas)
-            type_expr = signature_type(fdef.type_expr)
-            result.append(Arg(fdef.name, prop.name, type_expr, prop.required, note, prop.schema))
+            type_ = self.types.argument(prop, class_name)
+            result.append(Arg(name, prop.name, type_.text, prop.required, note, prop.schema, type_.imports))
         return tuple(result)
 
     def method(self, op: Operation) -> MethodPlan:
@@ -295,7 +255,7 @@ class _ClientPlanner:
 
     def result(self, op: Operation, has_cursor: bool) -> dict[str, Any]:
         empty: dict[str, Any] = {
-            "result_type": "None", "response_model": None, "unwrap": None,
+            "result_type": "None", "result_imports": frozenset(), "response_model": None, "unwrap": None,
             "page_items": None, "page_cursor": None, "page_item_type": None,
         }  # fmt: skip
         bodies = [
@@ -311,11 +271,11 @@ class _ClientPlanner:
             raise IRError(bodies[0][0].pointer, "success responses must share one component schema")
         ref = next(iter(models)) or ""
         model = self.plan.response_names[ref]
+        whole = {**empty, "result_type": model, "result_imports": self.types.model(model).imports}
         envelope = self.schemas[ref]
         if envelope.kind != "object":
-            return {**empty, "result_type": model, "response_model": model}
+            return {**whole, "response_model": model}
         props = {p.name: p for p in envelope.properties}
-        fields = _fields(self.plan, model)
         if has_cursor and ("cursor" in props or "next_cursor" in props):
             arrays = [p.name for p in envelope.properties if p.schema.kind == "array"]
             items = self.config.page_items.get(op.operation_id) or (arrays[0] if len(arrays) == 1 else None)
@@ -332,22 +292,30 @@ class _ClientPlanner:
             else:
                 raise IRError(item_schema.location, "page items must be objects")
             cursor = "cursor" if "cursor" in props else "next_cursor"
+            page = self.types.model(item_type).wrap("Page[{}]", ("kalshi_api_core.pagination", "Page"))
             return {
-                **empty, "result_type": f"Page[{item_type}]", "response_model": model,
-                "page_items": items, "page_cursor": cursor, "page_item_type": item_type,
+                **empty, "result_type": page.text, "result_imports": page.imports | whole["result_imports"],
+                "response_model": model, "page_items": items, "page_cursor": cursor,
+                "page_item_type": item_type,
             }  # fmt: skip
         only = envelope.properties[0] if len(envelope.properties) == 1 else None
         if only is not None and only.required and only.schema.kind == "ref" and not only.schema.nullable:
             if self.schemas[only.schema.ref or ""].kind == "object":
-                return {**empty, "result_type": fields[only.name].type_expr, "response_model": model,
-                        "unwrap": fields[only.name].name}  # fmt: skip
-        return {**empty, "result_type": model, "response_model": model}
+                inner: TypeExpr = self.types.model(self.plan.response_names[only.schema.ref or ""])
+                return {**empty, "result_type": inner.text, "response_model": model,
+                        "result_imports": inner.imports | whole["result_imports"],
+                        "unwrap": field_name(only.name)}  # fmt: skip
+        return {**whole, "response_model": model}
 
 
 def plan_client(
-    operations: Sequence[Operation], schemas: Mapping[str, Schema], plan: ModelPlan, config: OperationConfig
+    operations: Sequence[Operation],
+    schemas: Mapping[str, Schema],
+    plan: ModelPlan,
+    config: OperationConfig,
+    types: SignatureTypes,
 ) -> ClientPlan:
-    planner = _ClientPlanner(schemas, plan, config)
+    planner = _ClientPlanner(schemas, plan, config, types)
     resources: dict[str, ResourcePlan] = {}
     excluded: list[tuple[Operation, str]] = []
     for op in operations:

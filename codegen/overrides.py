@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from codegen.ir import IRError
-from codegen.models import TypeOverrides
+from codegen.model_schema import TypeOverrides
 
 
 def load_type_overrides(config_dir: Path, spec: str) -> TypeOverrides:

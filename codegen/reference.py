@@ -323,7 +323,12 @@ class _Reference:
         return _grouped(uses)
 
     def model_views(
-        self, plan: ModelPlan, targets: Mapping[str, Target], page: str, uses: Mapping[str, list[str]]
+        self,
+        plan: ModelPlan,
+        schemas: Mapping[str, Schema],
+        targets: Mapping[str, Target],
+        page: str,
+        uses: Mapping[str, list[str]],
     ) -> list[ModelView]:
         views = []
         for d in sorted(plan.definitions, key=lambda d: d.name):
@@ -336,6 +341,10 @@ class _Reference:
                         type_md(f.type_expr, targets, page),
                         _RELAXED[f.relaxed] if f.relaxed else _yes(f.default_expr is None),
                         code(f.default_expr) if f.default_expr is not None else "",
+                        # responses are decoded as sent: only what is sent is held to the spec's limits
+                        limits(f.schema, schemas)
+                        if f.schema is not None and d.base == "RequestModel"
+                        else "",
                     ]
                     for f in d.fields
                 ]
@@ -433,18 +442,18 @@ def reference_files(renderer: Renderer, sources: ReferenceSources) -> dict[str, 
             index=href(Target(INDEX, ""), page),
         )
     files[INDEX] = _index(renderer, sources, ref)
-    for plan, targets, page, info, title, module, uses in (
-        (sources.rest_models, ref.rest_targets, REST_MODELS, sources.rest_info, "REST models",
-         "kalshi_api.models", ref.rest_uses()),
-        (sources.ws_models, ref.ws_targets, WS_MODELS, sources.ws_info, "WebSocket payload models",
-         "kalshi_api.ws.models", ref.ws_uses()),
+    for plan, schemas, targets, page, info, title, module, uses in (
+        (sources.rest_models, sources.rest_schemas, ref.rest_targets, REST_MODELS, sources.rest_info,
+         "REST models", "kalshi_api.models", ref.rest_uses()),
+        (sources.ws_models, sources.ws_spec.schemas, ref.ws_targets, WS_MODELS, sources.ws_info,
+         "WebSocket payload models", "kalshi_api.ws.models", ref.ws_uses()),
     ):  # fmt: skip
         files[page] = renderer.render(
             "reference_models.md.j2",
             specs=[info],
             title=title,
             module=module,
-            models=ref.model_views(plan, targets, page, uses),
+            models=ref.model_views(plan, schemas, targets, page, uses),
             index=href(Target(INDEX, ""), page),
         )
     files[WEBSOCKET] = _websocket(renderer, sources, ref)

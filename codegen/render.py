@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -17,9 +16,16 @@ from typing import Any
 import jinja2
 
 from codegen.channels import WsPlan, plan_ws
+from codegen.directions import (
+    Direction,
+    asyncapi_directions,
+    message_direction,
+    openapi_directions,
+    sent_messages,
+)
 from codegen.ir import AsyncAPIDocument, OpenAPIDocument, Schema
 from codegen.load import load_asyncapi, load_openapi, read_yaml
-from codegen.models import AliasDef, Direction, ModelPlan, plan_models, referenced_components
+from codegen.models import ModelPlan, plan_models
 from codegen.naming import pascal_case
 from codegen.operations import (
     ClientPlan,
@@ -31,6 +37,7 @@ from codegen.operations import (
 )
 from codegen.overrides import load_type_overrides
 from codegen.reference import ReferenceSources, reference_files
+from codegen.signatures import Import, SignatureTypes, TypeExpr, imports_of
 
 
 @dataclass(frozen=True)
@@ -74,15 +81,6 @@ def _spec_info(project: Project, kind: str, spec_path: Path) -> SpecInfo:
     )
 
 
-def _imports(plan: ModelPlan, extra: Iterable[tuple[str, str]] = ()) -> list[tuple[str, list[str]]]:
-    modules: dict[str, set[str]] = {m: set(n) for m, n in plan.imports.items()}
-    for module, name in extra:
-        modules.setdefault(module, set()).add(name)
-    if any(isinstance(d, AliasDef) for d in plan.definitions):
-        modules.setdefault("typing", set()).add("TypeAlias")
-    return [(m, sorted(n)) for m, n in sorted(modules.items())]
-
-
 def openapi_plan(project: Project, spec: OpenAPIDocument) -> ModelPlan:
     """Models of every component schema, plus one ``<OperationId>Params`` model per operation with
     path or query parameters (the client validates arguments with it before sending)."""
@@ -92,58 +90,61 @@ def openapi_plan(project: Project, spec: OpenAPIDocument) -> ModelPlan:
         params = params_schema(op)
         if params is not None and config.exclusion(op) is None:
             extra.append((params_model_name(op), params, "request"))
-    requests: list[Schema | None] = []
-    responses: list[Schema | None] = []
-    for op in spec.operations:
-        if op.request_body is not None:
-            requests.extend(body.schema for body in op.request_body.content)
-        for response in op.responses:
-            responses.extend(body.schema for body in response.content)
-        responses.extend(p.schema for p in op.parameters)
-    # Components no operation uses (e.g. the V1 order writes) keep the direction their names announce.
-    used = set().union(*(referenced_components(s, spec.schemas) for s in requests + responses))
-    for name, schema in spec.schemas.items():
-        if name not in used and name.endswith("Request"):
-            requests.append(schema)
     overrides = load_type_overrides(project.override_config, "openapi")
-    return plan_models(spec.schemas, requests, responses, overrides, extra)
+    return plan_models(spec.schemas, openapi_directions(spec), overrides, extra)
 
 
 def asyncapi_plan(project: Project, spec: AsyncAPIDocument) -> tuple[ModelPlan, list[tuple[str, str]]]:
     """The WS payload models, and the registry (message key -> payload type name)."""
-    # Commands are what the client sends: the server's "receive" operations, and any message whose payload
-    # carries a `cmd` (the spec lists some command variants under no operation).
-    sent_by_client = {key for op in spec.operations if op.action == "receive" for key in op.messages}
-    sent_by_client |= {
-        key for key, message in spec.messages.items() if _is_command(message.payload, spec.schemas)
-    }
-    requests: list[Schema | None] = []
-    responses: list[Schema | None] = []
+    sent = sent_messages(spec)
     extra: list[tuple[str, Schema, Direction]] = []
     registry: list[tuple[str, str]] = []
     for key, message in spec.messages.items():
-        direction: Direction = "request" if key in sent_by_client else "response"
-        (requests if direction == "request" else responses).append(message.payload)
         if message.payload.kind == "ref":
             registry.append((key, message.payload.ref or ""))
         else:
             alias = pascal_case(key) + "Payload"
-            extra.append((alias, message.payload, direction))
+            extra.append((alias, message.payload, message_direction(spec, key, sent)))
             registry.append((key, alias))
     overrides = load_type_overrides(project.override_config, "asyncapi")
-    plan = plan_models(spec.schemas, requests, responses, overrides, extra)
+    plan = plan_models(spec.schemas, asyncapi_directions(spec), overrides, extra)
     resolved = []
     for key, target in registry:
         if target in spec.schemas:
-            direction = "request" if key in sent_by_client else "response"
-            target = plan.request_names[target] if direction == "request" else plan.response_names[target]
+            names = plan.request_names if key in sent else plan.response_names
+            target = names[target]
         resolved.append((key, target))
     return plan, resolved
 
 
-def _is_command(payload: Schema, schemas: dict[str, Schema]) -> bool:
-    target = schemas.get(payload.ref or "", payload) if payload.kind == "ref" else payload
-    return any(p.name == "cmd" for p in target.properties)
+def signature_types(
+    project: Project, spec: OpenAPIDocument | AsyncAPIDocument, plan: ModelPlan
+) -> SignatureTypes:
+    """Argument types for the methods over ``spec``'s models."""
+    kind, module = (
+        ("openapi", "kalshi_api.models")
+        if isinstance(spec, OpenAPIDocument)
+        else ("asyncapi", "kalshi_api.ws.models")
+    )
+    overrides = load_type_overrides(project.override_config, kind)
+    return SignatureTypes(spec.schemas, plan.request_names, overrides, module)
+
+
+def _import_lines(found: dict[str, set[str]]) -> list[tuple[str, list[str]]]:
+    """``from module import names`` lines (``("builtins", "")`` is the template's ``import builtins``)."""
+    return [(m, sorted(n - {""})) for m, n in sorted(found.items()) if n - {""}]
+
+
+def _merged(*found: dict[str, set[str]]) -> dict[str, set[str]]:
+    result: dict[str, set[str]] = {}
+    for imports in found:
+        for module, names in imports.items():
+            result.setdefault(module, set()).update(names)
+    return result
+
+
+def _uses_builtins(imports: Iterable[Import]) -> bool:
+    return ("builtins", "") in set(imports)
 
 
 class Renderer:
@@ -187,10 +188,8 @@ def render_package(project: Project) -> Rendered:
         "models.py.j2",
         specs=[rest_info],
         docstring=f"Models of every component schema of {openapi.title} {openapi.version}.",
-        imports=_imports(rest_plan),
-        definitions=rest_plan.definitions,
+        code=rest_plan.code,
         exports=sorted(d.name for d in rest_plan.definitions),
-        cyclic=rest_plan.cyclic,
         registry=None,
     )
     ws_plan, registry = asyncapi_plan(project, asyncapi)
@@ -198,21 +197,21 @@ def render_package(project: Project) -> Rendered:
         "models.py.j2",
         specs=[ws_info],
         docstring=f"Payload models of every message of {asyncapi.title} {asyncapi.version}.",
-        imports=_imports(ws_plan),
-        definitions=ws_plan.definitions,
+        code=ws_plan.code,
         exports=sorted([*(d.name for d in ws_plan.definitions), "MESSAGE_PAYLOADS"]),
-        cyclic=ws_plan.cyclic,
         registry={
             "name": "MESSAGE_PAYLOADS",
             "entries": registry,
             "doc": "The payload type of each message, by the message's key in the AsyncAPI components.",
         },
     )
-    ws = plan_ws(asyncapi, ws_plan, project.override_config / "channels.yaml")
-    files.update(_ws_files(renderer, ws, ws_plan, [ws_info]))
+    ws_types = signature_types(project, asyncapi, ws_plan)
+    ws = plan_ws(asyncapi, ws_plan, project.override_config / "channels.yaml", ws_types)
+    files.update(_ws_files(renderer, ws, ws_types, [ws_info]))
     config = OperationConfig.load(project.override_config)
-    client = plan_client(openapi.operations, openapi.schemas, rest_plan, config)
-    files.update(_client_files(renderer, client, rest_plan, [rest_info]))
+    rest_types = signature_types(project, openapi, rest_plan)
+    client = plan_client(openapi.operations, openapi.schemas, rest_plan, config, rest_types)
+    files.update(_client_files(renderer, client, rest_types, [rest_info]))
     files["kalshi_api/testing.py"] = _testing_file(renderer, client, [rest_info, ws_info])
     ws_servers = [f"{s.protocol}://{s.host}{s.pathname}" for s in asyncapi.servers]
     files["kalshi_api/_spec.py"] = renderer.render(
@@ -246,7 +245,7 @@ def render_package(project: Project) -> Rendered:
     ]
     notes += [f"no name in operations.yaml for {name}: used the fallback name" for name in client.fallbacks]
     notes += [f"operations.yaml names {name}, which this spec does not have" for name in client.unused_names]
-    notes += rest_plan.stale + ws_plan.stale + ws.notes
+    notes += rest_plan.stale + ws_plan.stale + rest_plan.notes + ws_plan.notes + ws.notes
     return Rendered(files, notes)
 
 
@@ -288,18 +287,11 @@ def write_package(project: Project, out_dir: Path) -> Rendered:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-_IDENT = re.compile(r"(?<![\w.])[A-Za-z_][A-Za-z0-9_]*(?!\w*\s*=)")
-_STRING = re.compile(r"'[^']*'|\"[^\"]*\"")
-_BUILTIN_NAMES = frozenset({"None", "builtins", "list", "dict", "str", "int", "float", "bool"})
-_RESOURCE_RUNTIME = {
-    "Operation": "kalshi_api_core.transport",
-    "Page": "kalshi_api_core.pagination",
-    "DecimalInput": "kalshi_api_core.resources",
-}
-
-
-def _resource_imports(resource: ResourcePlan, plan: ModelPlan) -> list[tuple[str, list[str]]]:
-    """Exactly the names a resource module uses, each from where it is defined."""
+def _resource_imports(
+    resource: ResourcePlan, types: SignatureTypes
+) -> tuple[list[tuple[str, list[str]]], bool]:
+    """Exactly the names a resource module uses, each from where it is defined; and whether it uses
+    ``builtins``."""
     paged = any(m.page_items for m in resource.methods)
     used: dict[str, set[str]] = {
         "kalshi_api_core.resources": {"SyncResource", "AsyncResource"},
@@ -307,19 +299,21 @@ def _resource_imports(resource: ResourcePlan, plan: ModelPlan) -> list[tuple[str
         "collections.abc": {"Mapping"},
         **({"kalshi_api_core.pagination": {"PageIterator", "AsyncPageIterator"}} if paged else {}),
     }
-    exprs: list[str] = []
+    found: list[Import] = []
     for m in resource.methods:
-        exprs += [m.result_type, *(a.type_expr for a in m.path_args + m.query_args + m.body_args)]
-        exprs += [n for n in (m.response_model, m.params_model, m.body_model, m.body_alias) if n]
+        found += m.result_imports
+        found += [i for a in m.path_args + m.query_args + m.body_args for i in a.imports]
+        models = [n for n in (m.response_model, m.params_model, m.body_model, m.body_alias) if n]
+        found += [i for n in models for i in types.model(n).imports]
         helpers = {"build_params": m.params_model, "build_body": m.body_model, "json_body": m.body_alias}
         used["kalshi_api_core.resources"] |= {name for name, needed in helpers.items() if needed}
-    return _used_names(exprs, plan, "kalshi_api.models", used)
+    return _import_lines(_merged(used, imports_of([TypeExpr("", frozenset(found))]))), _uses_builtins(found)
 
 
 def _client_files(
     renderer: Renderer,
     client: ClientPlan,
-    plan: ModelPlan,
+    types: SignatureTypes,
     specs: list[SpecInfo],
 ) -> dict[str, str]:
     files: dict[str, str] = {}
@@ -330,17 +324,14 @@ def _client_files(
             {"class_name": resource.async_class_name, "base": "AsyncResource", "is_async": True,
              "def_": "async def", "await_": "await ", "iterator": "AsyncPageIterator"},
         ]  # fmt: skip
+        imports, uses_builtins = _resource_imports(resource, types)
         files[f"kalshi_api/resources/{resource.attribute}.py"] = renderer.render(
             "resource.py.j2",
             specs=specs,
             resource=resource,
             variants=variants,
-            imports=_resource_imports(resource, plan),
-            uses_builtins=any(
-                "builtins." in a.type_expr
-                for m in resource.methods
-                for a in m.path_args + m.query_args + m.body_args
-            ),
+            imports=imports,
+            uses_builtins=uses_builtins,
         )
     files["kalshi_api/resources/__init__.py"] = renderer.render(
         "package_init.py.j2",
@@ -394,27 +385,7 @@ def _testing_file(renderer: Renderer, client: ClientPlan, specs: list[SpecInfo])
     )
 
 
-def _used_names(
-    exprs: list[str], plan: ModelPlan, models_module: str, fixed: dict[str, set[str]]
-) -> list[tuple[str, list[str]]]:
-    """Imports for the names a module's type expressions use, each from where it is defined."""
-    model_names = {d.name for d in plan.definitions}
-    known = {name: module for module, names in plan.imports.items() for name in names}
-    used = {module: set(names) for module, names in fixed.items()}
-    for expr in exprs:
-        for ident in _IDENT.findall(_STRING.sub("", expr)):
-            if ident in _BUILTIN_NAMES:
-                continue
-            module = (
-                models_module if ident in model_names else known.get(ident) or _RESOURCE_RUNTIME.get(ident)
-            )
-            if module is None:
-                raise ValueError(f"no import known for {ident!r}")
-            used.setdefault(module, set()).add(ident)
-    return [(m, sorted(n)) for m, n in sorted(used.items())]
-
-
-def _ws_files(renderer: Renderer, ws: WsPlan, plan: ModelPlan, specs: list[SpecInfo]) -> dict[str, str]:
+def _ws_files(renderer: Renderer, ws: WsPlan, types: SignatureTypes, specs: list[SpecInfo]) -> dict[str, str]:
     files = {
         "kalshi_api/ws/protocol.py": renderer.render(
             "ws_protocol.py.j2",
@@ -425,8 +396,9 @@ def _ws_files(renderer: Renderer, ws: WsPlan, plan: ModelPlan, specs: list[SpecI
         )
     }
     args = [a for c in ws.channels for a in c.params] + [a for u in ws.updates for a in u.params]
-    exprs = [a.type_expr for a in args] + [c.item_type for c in ws.channels]
-    exprs += [ws.subscribe_params, *(u.params_model for u in ws.updates)]
+    found = [i for a in args for i in a.imports]
+    models = [m for c in ws.channels for _, m in c.messages] + [ws.subscribe_params]
+    found += [i for n in models + [u.params_model for u in ws.updates] for i in types.model(n).imports]
     fixed = {
         "kalshi_api_core.errors": {"ConfigurationError"},
         "kalshi_api_core.resources": {"build_params"},
@@ -442,8 +414,8 @@ def _ws_files(renderer: Renderer, ws: WsPlan, plan: ModelPlan, specs: list[SpecI
         channels=ws.channels,
         updates=ws.updates,
         subscribe_params=ws.subscribe_params,
-        imports=_used_names(exprs, plan, "kalshi_api.ws.models", fixed),
-        uses_builtins=any("builtins." in a.type_expr for a in args),
+        imports=_import_lines(_merged(fixed, imports_of([TypeExpr("", frozenset(found))]))),
+        uses_builtins=_uses_builtins(found),
     )
     files["kalshi_api/ws/__init__.py"] = renderer.render(
         "package_init.py.j2",

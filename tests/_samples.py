@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from codegen.ir import MISSING, Property, Schema
-from codegen.models import TypeOverrides
+from codegen.model_schema import TypeOverrides
 
 OVERRIDE_SAMPLES: dict[str, Any] = {
     "Dollars": "0.5600",

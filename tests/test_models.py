@@ -70,7 +70,7 @@ WS_COMPONENTS = _components(WS_PLAN, ASYNCAPI.schemas)
 
 
 def test_every_component_schema_has_a_model() -> None:
-    assert len(OPENAPI.schemas) == 182
+    assert len(OPENAPI.schemas) == len(read_yaml(PROJECT.openapi)["components"]["schemas"])
     missing = [n for n in OPENAPI.schemas if REST_PLAN.response_names[n] not in models.__all__]
     assert missing == []
     for name in OPENAPI.schemas:

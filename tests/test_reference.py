@@ -15,7 +15,7 @@ import pytest
 from codegen.channels import plan_ws
 from codegen.load import load_asyncapi, load_openapi, read_yaml
 from codegen.operations import ClientPlan, MethodPlan, OperationConfig, plan_client
-from codegen.render import Project, asyncapi_plan, openapi_plan, write_package
+from codegen.render import Project, asyncapi_plan, openapi_plan, signature_types, write_package
 from kalshi_api import AsyncKalshiClient, KalshiClient
 from kalshi_api.ws import KalshiWsSession
 from kalshi_api_core.resources import AsyncResource, SyncResource
@@ -26,9 +26,18 @@ OPENAPI = load_openapi(read_yaml(PROJECT.openapi))
 ASYNCAPI = load_asyncapi(read_yaml(PROJECT.asyncapi))
 REST_PLAN = openapi_plan(PROJECT, OPENAPI)
 WS_MODELS, WS_REGISTRY = asyncapi_plan(PROJECT, ASYNCAPI)
-WS = plan_ws(ASYNCAPI, WS_MODELS, PROJECT.override_config / "channels.yaml")
+WS = plan_ws(
+    ASYNCAPI,
+    WS_MODELS,
+    PROJECT.override_config / "channels.yaml",
+    signature_types(PROJECT, ASYNCAPI, WS_MODELS),
+)
 CLIENT: ClientPlan = plan_client(
-    OPENAPI.operations, OPENAPI.schemas, REST_PLAN, OperationConfig.load(PROJECT.override_config)
+    OPENAPI.operations,
+    OPENAPI.schemas,
+    REST_PLAN,
+    OperationConfig.load(PROJECT.override_config),
+    signature_types(PROJECT, OPENAPI, REST_PLAN),
 )
 
 ANCHOR = re.compile(r'<a id="([^"]+)"></a>')

@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from codegen.directions import openapi_directions
 from codegen.load import load_openapi
 from codegen.models import ClassDef, FieldDef, ModelPlan, plan_models
 from codegen.overrides import load_type_overrides
@@ -47,9 +48,7 @@ def _spec() -> dict[str, Any]:
 def _plan(departures: dict[str, frozenset[str]]) -> ModelPlan:
     spec = load_openapi(_spec())
     overrides = dataclasses.replace(TYPES, components={}, optional_fields=departures)
-    bodies = [op.request_body.content[0].schema for op in spec.operations if op.request_body]
-    responses = [b.schema for op in spec.operations for r in op.responses for b in r.content]
-    return plan_models(spec.schemas, bodies, responses, overrides)
+    return plan_models(spec.schemas, openapi_directions(spec), overrides)
 
 
 def _fields(plan: ModelPlan, name: str) -> dict[str, FieldDef]:

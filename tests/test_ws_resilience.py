@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from codegen.channels import WsPlan, plan_ws
 from codegen.ir import IRError
 from codegen.load import load_asyncapi, read_yaml
-from codegen.render import Project, asyncapi_plan
+from codegen.render import Project, asyncapi_plan, signature_types
 from kalshi_api import AsyncKalshiClient, KalshiAuth, KalshiClient
 from kalshi_api.ws import (
     CHANNELS,
@@ -205,7 +205,7 @@ def _plan_with(tmp_path: Path, channel: str, identity: Any) -> WsPlan:
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     spec = load_asyncapi(read_yaml(project.asyncapi))
     plan, _ = asyncapi_plan(project, spec)
-    return plan_ws(spec, plan, path)
+    return plan_ws(spec, plan, path, signature_types(project, spec, plan))
 
 
 @pytest.mark.parametrize(

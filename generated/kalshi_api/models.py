@@ -20,6 +20,2317 @@ from kalshi_api_core import (
     StrictInt,
 )
 
+
+class AcceptBlockTradeProposalRequest(RequestModel):
+    """`#/components/schemas/AcceptBlockTradeProposalRequest`"""
+
+    subaccount: Annotated[StrictInt | None, Field(ge=0, le=63)] = None
+    subtrader_id: str | None = None
+
+
+class AcceptQuoteRequest(RequestModel):
+    """`#/components/schemas/AcceptQuoteRequest`"""
+
+    accepted_side: Literal["yes", "no"]
+
+
+class AccountApiUsageLevelVolumeGoal(ResponseModel):
+    """`#/components/schemas/AccountApiUsageLevelVolumeGoal`"""
+
+    earn_volume_goal_fp: Count
+    keep_volume_goal_fp: Count
+    level: str
+
+
+class AccountApiUsageLevelVolumeProgress(ResponseModel):
+    """`#/components/schemas/AccountApiUsageLevelVolumeProgress`"""
+
+    computed_ts: StrictInt
+    goals: list[AccountApiUsageLevelVolumeGoal]
+    trailing_30d_volume_fp: Count
+
+
+class AmendOrderV2Response(ResponseModel):
+    """`#/components/schemas/AmendOrderV2Response`"""
+
+    average_fee_paid: Dollars | None = None
+    average_fill_price: Dollars | None = None
+    client_order_id: str | None = None
+    fill_count: Count | None = None
+    order_id: str
+    remaining_count: Count | None = None
+    ts_ms: StrictInt
+
+
+class Announcement(ResponseModel):
+    """`#/components/schemas/Announcement`"""
+
+    delivery_time: AwareDatetime
+    message: str
+    status: Literal["active", "inactive"] | str
+    type_: Annotated[Literal["info", "warning", "error"] | str, Field(alias="type")]
+
+
+ApiKeyScope: TypeAlias = Literal[
+    "read",
+    "write",
+    "read::block_trade_accept",
+    "read::portfolio_balance",
+    "write::transfer",
+    "write::block_trade_accept",
+]
+
+
+class ApplySubaccountTransferRequest(RequestModel):
+    """`#/components/schemas/ApplySubaccountTransferRequest`"""
+
+    amount_cents: StrictInt
+    client_transfer_id: str
+    from_subaccount: StrictInt
+    to_subaccount: StrictInt
+
+
+ApplySubaccountTransferResponse: TypeAlias = dict[str, JsonValue]
+
+
+class AssociatedEvent(ResponseModel):
+    """`#/components/schemas/AssociatedEvent`"""
+
+    active_quoters: list[str]
+    is_yes_only: StrictBool
+    size_max: StrictInt | None = None
+    size_min: StrictInt | None = None
+    ticker: str
+
+
+class BidAskDistribution(ResponseModel):
+    """`#/components/schemas/BidAskDistribution`"""
+
+    close_dollars: Dollars
+    high_dollars: Dollars
+    low_dollars: Dollars
+    open_dollars: Dollars
+
+
+class BidAskDistributionHistorical(ResponseModel):
+    """`#/components/schemas/BidAskDistributionHistorical`"""
+
+    close: Dollars
+    high: Dollars
+    low: Dollars
+    open_: Annotated[Dollars, Field(alias="open")]
+
+
+class BlockTradeProposal(ResponseModel):
+    """`#/components/schemas/BlockTradeProposal`"""
+
+    buyer_accepted: StrictBool
+    buyer_accepted_ts: AwareDatetime | None = None
+    buyer_order_id: str | None = None
+    buyer_subtrader_id: str | None = None
+    buyer_user_id: str
+    centicount: StrictInt
+    created_ts: AwareDatetime
+    executed_ts: AwareDatetime | None = None
+    expiration_ts: AwareDatetime
+    id_: Annotated[str, Field(alias="id")]
+    maker_side: Literal["yes", "no"] | str
+    market_ticker: str
+    price_centi_cents: StrictInt
+    proposer_user_id: str
+    seller_accepted: StrictBool
+    seller_accepted_ts: AwareDatetime | None = None
+    seller_order_id: str | None = None
+    seller_subtrader_id: str | None = None
+    seller_user_id: str
+    status: str
+    updated_ts: AwareDatetime
+
+
+BookSide: TypeAlias = Literal["bid", "ask"]
+
+
+class BucketLimit(ResponseModel):
+    """`#/components/schemas/BucketLimit`"""
+
+    bucket_capacity: StrictInt
+    refill_rate: StrictInt
+
+
+class CancelOrderV2Response(ResponseModel):
+    """`#/components/schemas/CancelOrderV2Response`"""
+
+    client_order_id: str | None = None
+    order_id: str
+    reduced_by: Count
+    ts_ms: StrictInt
+
+
+class CreateApiKeyRequest(RequestModel):
+    """`#/components/schemas/CreateApiKeyRequest`"""
+
+    name: str
+    public_key: str
+    scopes: list[ApiKeyScope] | None = None
+
+
+class CreateApiKeyResponse(ResponseModel):
+    """`#/components/schemas/CreateApiKeyResponse`"""
+
+    api_key_id: str
+
+
+class CreateOrderV2Response(ResponseModel):
+    """`#/components/schemas/CreateOrderV2Response`"""
+
+    average_fee_paid: Dollars | None = None
+    average_fill_price: Dollars | None = None
+    client_order_id: str | None = None
+    fill_count: Count
+    order_id: str
+    remaining_count: Count
+    ts_ms: StrictInt
+
+
+class CreateQuoteRequest(RequestModel):
+    """`#/components/schemas/CreateQuoteRequest`"""
+
+    no_bid: Dollars
+    post_only: StrictBool | None = None
+    rest_remainder: StrictBool
+    rfq_id: str
+    subaccount: StrictInt | None = None
+    yes_bid: Dollars
+
+
+class CreateQuoteResponse(ResponseModel):
+    """`#/components/schemas/CreateQuoteResponse`"""
+
+    id_: Annotated[str, Field(alias="id")]
+
+
+class CreateRFQRequest(RequestModel):
+    """`#/components/schemas/CreateRFQRequest`"""
+
+    contracts: StrictInt | None = None
+    contracts_fp: Count | None = None
+    market_ticker: str
+    replace_existing: StrictBool | None = False
+    rest_remainder: StrictBool
+    subaccount: StrictInt | None = None
+    subtrader_id: str | None = None
+    target_cost_centi_cents: StrictInt | None = None
+    target_cost_dollars: Dollars | None = None
+
+
+class CreateRFQResponse(ResponseModel):
+    """`#/components/schemas/CreateRFQResponse`"""
+
+    id_: Annotated[str, Field(alias="id")]
+
+
+class CreateSubaccountResponse(ResponseModel):
+    """`#/components/schemas/CreateSubaccountResponse`"""
+
+    subaccount_number: StrictInt
+
+
+class DailySchedule(ResponseModel):
+    """`#/components/schemas/DailySchedule`"""
+
+    close_time: str
+    open_time: str
+
+
+class DecreaseOrderV2Response(ResponseModel):
+    """`#/components/schemas/DecreaseOrderV2Response`"""
+
+    client_order_id: str | None = None
+    order_id: str
+    remaining_count: Count
+    ts_ms: StrictInt
+
+
+class Deposit(ResponseModel):
+    """`#/components/schemas/Deposit`"""
+
+    amount_cents: StrictInt
+    created_ts: StrictInt
+    fee_cents: StrictInt
+    finalized_ts: StrictInt | None = None
+    id_: Annotated[str, Field(alias="id")]
+    status: Literal["pending", "applied", "failed", "returned"] | str
+    type_: Annotated[Literal["ach", "wire", "crypto", "debit", "apm"] | str, Field(alias="type")]
+
+
+EmptyResponse: TypeAlias = dict[str, JsonValue]
+
+
+class EndpointTokenCost(ResponseModel):
+    """`#/components/schemas/EndpointTokenCost`"""
+
+    cost: StrictInt
+    method: str
+    path: str
+
+
+class ErrorResponse(ResponseModel):
+    """`#/components/schemas/ErrorResponse`"""
+
+    code: str | None = None
+    details: str | None = None
+    message: str | None = None
+    service: str | None = None
+
+
+class EventPosition(ResponseModel):
+    """`#/components/schemas/EventPosition`"""
+
+    event_exposure_dollars: Dollars
+    event_ticker: str
+    fees_paid_dollars: Dollars
+    realized_pnl_dollars: Dollars
+    total_cost_dollars: Dollars
+    total_cost_shares_fp: Count
+
+
+ExchangeIndex: TypeAlias = StrictInt
+
+
+class ExchangeIndexStatus(ResponseModel):
+    """`#/components/schemas/ExchangeIndexStatus`"""
+
+    exchange_active: StrictBool
+    exchange_index: ExchangeIndex
+    intra_exchange_transfers_active: StrictBool
+    trading_active: StrictBool
+
+
+ExchangeInstance: TypeAlias = Literal["event_contract", "margined"]
+
+
+class ExchangeStatus(ResponseModel):
+    """`#/components/schemas/ExchangeStatus`"""
+
+    exchange_active: StrictBool
+    exchange_estimated_resume_time: AwareDatetime | None = None
+    exchange_index_statuses: list[ExchangeIndexStatus] | None = None
+    intra_exchange_transfers_active: StrictBool | None = None
+    trading_active: StrictBool
+
+
+FeeType: TypeAlias = Literal["quadratic", "quadratic_with_maker_fees", "flat"]
+
+
+class Fill(ResponseModel):
+    """`#/components/schemas/Fill`"""
+
+    action: Literal["buy", "sell"] | str | None = None
+    book_side: BookSide | str
+    count_fp: Count
+    created_time: AwareDatetime | None = None
+    fee_cost: Dollars
+    fill_id: str
+    is_taker: StrictBool
+    market_ticker: str
+    no_price_dollars: Dollars
+    order_id: str
+    outcome_side: Literal["yes", "no"] | str
+    side: Literal["yes", "no"] | str | None = None
+    subaccount_number: StrictInt | None = None
+    ticker: str
+    trade_id: str
+    ts: StrictInt | None = None
+    yes_price_dollars: Dollars
+
+
+FixedPointCount: TypeAlias = Count
+
+
+FixedPointDollars: TypeAlias = Dollars
+
+
+class GenerateApiKeyRequest(RequestModel):
+    """`#/components/schemas/GenerateApiKeyRequest`"""
+
+    name: str
+    scopes: list[ApiKeyScope] | None = None
+
+
+class GenerateApiKeyResponse(ResponseModel):
+    """`#/components/schemas/GenerateApiKeyResponse`"""
+
+    api_key_id: str
+    private_key: str
+
+
+class GetAccountApiUsageLevelVolumeProgressResponse(ResponseModel):
+    """`#/components/schemas/GetAccountApiUsageLevelVolumeProgressResponse`"""
+
+    volume_progress: list[AccountApiUsageLevelVolumeProgress]
+
+
+class GetAccountEndpointCostsResponse(ResponseModel):
+    """`#/components/schemas/GetAccountEndpointCostsResponse`"""
+
+    default_cost: StrictInt
+    endpoint_costs: list[EndpointTokenCost]
+
+
+class GetBlockTradeProposalsResponse(ResponseModel):
+    """`#/components/schemas/GetBlockTradeProposalsResponse`"""
+
+    block_trade_proposals: list[BlockTradeProposal]
+    cursor: str | None = None
+
+
+class GetCommunicationsIDResponse(ResponseModel):
+    """`#/components/schemas/GetCommunicationsIDResponse`"""
+
+    communications_id: str
+
+
+class GetDepositsResponse(ResponseModel):
+    """`#/components/schemas/GetDepositsResponse`"""
+
+    cursor: str | None = None
+    deposits: list[Deposit]
+
+
+class GetExchangeAnnouncementsResponse(ResponseModel):
+    """`#/components/schemas/GetExchangeAnnouncementsResponse`"""
+
+    announcements: list[Announcement]
+
+
+class GetFillsResponse(ResponseModel):
+    """`#/components/schemas/GetFillsResponse`"""
+
+    cursor: str
+    fills: list[Fill]
+
+
+class GetHistoricalCutoffResponse(ResponseModel):
+    """`#/components/schemas/GetHistoricalCutoffResponse`"""
+
+    market_settled_ts: AwareDatetime
+    orders_updated_ts: AwareDatetime
+    trades_created_ts: AwareDatetime
+
+
+class GetOrderGroupResponse(ResponseModel):
+    """`#/components/schemas/GetOrderGroupResponse`"""
+
+    contracts_limit_fp: Count | None = None
+    exchange_index: ExchangeIndex | None = None
+    is_auto_cancel_enabled: StrictBool
+    orders: list[str]
+
+
+class GetOrderQueuePositionResponse(ResponseModel):
+    """`#/components/schemas/GetOrderQueuePositionResponse`"""
+
+    queue_position_fp: Count
+
+
+class GetPortfolioRestingOrderTotalValueResponse(ResponseModel):
+    """`#/components/schemas/GetPortfolioRestingOrderTotalValueResponse`"""
+
+    total_resting_order_value: StrictInt
+
+
+class GetTagsForSeriesCategoriesResponse(ResponseModel):
+    """`#/components/schemas/GetTagsForSeriesCategoriesResponse`"""
+
+    tags_by_categories: dict[str, list[str]]
+
+
+class GetUserDataTimestampResponse(ResponseModel):
+    """`#/components/schemas/GetUserDataTimestampResponse`"""
+
+    as_of_time: AwareDatetime
+
+
+class IncentiveProgram(ResponseModel):
+    """`#/components/schemas/IncentiveProgram`"""
+
+    discount_factor_bps: StrictInt | None = None
+    end_date: AwareDatetime
+    id_: Annotated[str, Field(alias="id")]
+    incentive_description: str
+    incentive_type: Literal["liquidity", "volume"] | str
+    market_id: str
+    market_ticker: str
+    paid_out: StrictBool
+    period_reward: StrictInt
+    start_date: AwareDatetime
+    target_size_fp: Count | None = None
+
+
+class IndexedBalance(ResponseModel):
+    """`#/components/schemas/IndexedBalance`"""
+
+    balance: Dollars
+    exchange_index: ExchangeIndex
+
+
+class IntraExchangeInstanceTransferRequest(RequestModel):
+    """`#/components/schemas/IntraExchangeInstanceTransferRequest`"""
+
+    amount: StrictInt
+    destination: ExchangeInstance
+    destination_exchange_shard: StrictInt | None = 0
+    source: ExchangeInstance
+    source_exchange_shard: StrictInt | None = 0
+
+
+class IntraExchangeInstanceTransferResponse(ResponseModel):
+    """`#/components/schemas/IntraExchangeInstanceTransferResponse`"""
+
+    transfer_id: str
+
+
+class LiveData(ResponseModel):
+    """`#/components/schemas/LiveData`"""
+
+    details: dict[str, JsonValue]
+    milestone_id: str
+    type_: Annotated[str, Field(alias="type")]
+
+
+class LookupTickersForMarketInMultivariateEventCollectionResponse(ResponseModel):
+    """`#/components/schemas/LookupTickersForMarketInMultivariateEventCollectionResponse`"""
+
+    event_ticker: str
+    market_ticker: str
+
+
+class MaintenanceWindow(ResponseModel):
+    """`#/components/schemas/MaintenanceWindow`"""
+
+    end_datetime: AwareDatetime
+    start_datetime: AwareDatetime
+
+
+class MarketMetadata(ResponseModel):
+    """`#/components/schemas/MarketMetadata`"""
+
+    color_code: str
+    image_url: str
+    market_ticker: str
+
+
+class MarketPosition(ResponseModel):
+    """`#/components/schemas/MarketPosition`"""
+
+    fees_paid_dollars: Dollars
+    last_updated_ts: AwareDatetime
+    market_exposure_dollars: Dollars
+    position_fp: Count
+    realized_pnl_dollars: Dollars
+    resting_orders_count: StrictInt | None = None
+    ticker: str
+    total_traded_dollars: Dollars
+
+
+class Milestone(ResponseModel):
+    """`#/components/schemas/Milestone`"""
+
+    category: str
+    details: dict[str, JsonValue]
+    end_date: AwareDatetime | None = None
+    id_: Annotated[str, Field(alias="id")]
+    last_updated_ts: AwareDatetime
+    notification_message: str
+    primary_event_tickers: list[str]
+    related_event_tickers: list[str]
+    source_id: str | None = None
+    source_ids: dict[str, str] | None = None
+    start_date: AwareDatetime
+    title: str
+    type_: Annotated[str, Field(alias="type")]
+
+
+class MultivariateEventCollection(ResponseModel):
+    """`#/components/schemas/MultivariateEventCollection`"""
+
+    associated_event_tickers: list[str]
+    associated_events: list[AssociatedEvent]
+    close_date: AwareDatetime
+    collection_ticker: str
+    description: str
+    functional_description: str
+    is_all_yes: StrictBool
+    is_ordered: StrictBool
+    is_single_market_per_event: StrictBool
+    open_date: AwareDatetime
+    series_ticker: str
+    size_max: StrictInt
+    size_min: StrictInt
+    title: str
+
+
+class MveSelectedLeg(ResponseModel):
+    """`#/components/schemas/MveSelectedLeg`"""
+
+    event_ticker: str | None = None
+    market_ticker: str | None = None
+    side: str | None = None
+    yes_settlement_value_dollars: Dollars | None = None
+
+
+class OrderGroup(ResponseModel):
+    """`#/components/schemas/OrderGroup`"""
+
+    contracts_limit_fp: Count | None = None
+    exchange_index: ExchangeIndex | None = None
+    id_: Annotated[str, Field(alias="id")]
+    is_auto_cancel_enabled: StrictBool
+
+
+class OrderQueuePosition(ResponseModel):
+    """`#/components/schemas/OrderQueuePosition`"""
+
+    market_ticker: str
+    order_id: str
+    queue_position_fp: Count
+
+
+OrderStatus: TypeAlias = Literal["resting", "canceled", "executed"]
+
+
+class OrderbookCountFp(ResponseModel):
+    """`#/components/schemas/OrderbookCountFp`"""
+
+    no_dollars: list[PriceLevel]
+    yes_dollars: list[PriceLevel]
+
+
+class PercentilePoint(ResponseModel):
+    """`#/components/schemas/PercentilePoint`"""
+
+    formatted_forecast: str
+    numerical_forecast: StrictFloat
+    percentile: StrictInt
+    raw_numerical_forecast: StrictFloat
+
+
+class PlayByPlayPeriodsItem(ResponseModel):
+    """`#/components/schemas/PlayByPlay/properties/periods/items`"""
+
+    events: list[dict[str, JsonValue]] | None = None
+
+
+class PriceDistribution(ResponseModel):
+    """`#/components/schemas/PriceDistribution`"""
+
+    close_dollars: Dollars | None = None
+    high_dollars: Dollars | None = None
+    low_dollars: Dollars | None = None
+    max_dollars: Dollars | None = None
+    mean_dollars: Dollars | None = None
+    min_dollars: Dollars | None = None
+    open_dollars: Dollars | None = None
+    previous_dollars: Dollars | None = None
+
+
+class PriceDistributionHistorical(ResponseModel):
+    """`#/components/schemas/PriceDistributionHistorical`"""
+
+    close: Dollars | None = None
+    high: Dollars | None = None
+    low: Dollars | None = None
+    mean: Dollars | None = None
+    open_: Annotated[Dollars | None, Field(alias="open")] = None
+    previous: Dollars | None = None
+
+
+PriceLevelDollarsCountFp: TypeAlias = PriceLevel
+
+
+class PriceRange(ResponseModel):
+    """`#/components/schemas/PriceRange`"""
+
+    end: str
+    start: str
+    step: str
+
+
+class ProposeBlockTradeRequest(RequestModel):
+    """`#/components/schemas/ProposeBlockTradeRequest`"""
+
+    buyer_subaccount: Annotated[StrictInt | None, Field(ge=0, le=63)] = None
+    buyer_subtrader_id: str | None = None
+    buyer_user_id: str
+    centicount: Annotated[StrictInt, Field(ge=1)]
+    expiration_ts: AwareDatetime
+    maker_side: Literal["yes", "no"]
+    market_ticker: str
+    price_centi_cents: Annotated[StrictInt, Field(ge=1)]
+    seller_subaccount: Annotated[StrictInt | None, Field(ge=0, le=63)] = None
+    seller_subtrader_id: str | None = None
+    seller_user_id: str
+
+
+class ProposeBlockTradeResponse(ResponseModel):
+    """`#/components/schemas/ProposeBlockTradeResponse`"""
+
+    block_trade_proposal_id: str
+
+
+class Quote(ResponseModel):
+    """`#/components/schemas/Quote`"""
+
+    accepted_side: Literal["yes", "no"] | str | None = None
+    accepted_ts: AwareDatetime | None = None
+    cancellation_reason: str | None = None
+    cancelled_ts: AwareDatetime | None = None
+    confirmed_ts: AwareDatetime | None = None
+    contracts_fp: Count
+    created_ts: AwareDatetime
+    creator_id: str
+    creator_order_id: str | None = None
+    creator_subaccount: StrictInt | None = None
+    creator_user_id: str | None = None
+    executed_ts: AwareDatetime | None = None
+    id_: Annotated[str, Field(alias="id")]
+    market_ticker: str
+    no_bid_dollars: Dollars
+    no_contracts_fp: Count | None = None
+    post_only: StrictBool | None = None
+    rest_remainder: StrictBool | None = None
+    rfq_creator_id: str
+    rfq_creator_order_id: str | None = None
+    rfq_creator_subaccount: StrictInt | None = None
+    rfq_creator_user_id: str | None = None
+    rfq_id: str
+    rfq_target_cost_dollars: Dollars | None = None
+    status: Literal["open", "accepted", "confirmed", "executed", "cancelled"] | str
+    updated_ts: AwareDatetime
+    yes_bid_dollars: Dollars
+    yes_contracts_fp: Count | None = None
+
+
+class RFQ(ResponseModel):
+    """`#/components/schemas/RFQ`"""
+
+    cancellation_reason: str | None = None
+    cancelled_ts: AwareDatetime | None = None
+    contracts_fp: Count
+    created_ts: AwareDatetime
+    creator_id: str
+    creator_subaccount: StrictInt | None = None
+    creator_user_id: str | None = None
+    id_: Annotated[str, Field(alias="id")]
+    market_ticker: str
+    mve_collection_ticker: str | None = None
+    mve_selected_legs: list[MveSelectedLeg] | None = None
+    rest_remainder: StrictBool | None = None
+    status: Literal["open", "closed"] | str
+    target_cost_dollars: Dollars | None = None
+    updated_ts: AwareDatetime | None = None
+
+
+class ScopeList(ResponseModel):
+    """`#/components/schemas/ScopeList`"""
+
+    scopes: list[str]
+
+
+SelfTradePreventionType: TypeAlias = Literal["taker_at_cross", "maker"]
+
+
+class SeriesFeeChange(ResponseModel):
+    """`#/components/schemas/SeriesFeeChange`"""
+
+    fee_multiplier: StrictFloat
+    fee_type: FeeType | str
+    id_: Annotated[str, Field(alias="id")]
+    scheduled_ts: AwareDatetime
+    series_ticker: str
+
+
+class Settlement(ResponseModel):
+    """`#/components/schemas/Settlement`"""
+
+    event_ticker: str
+    fee_cost: Dollars
+    market_result: Literal["yes", "no", "scalar"] | str
+    no_count_fp: Count
+    no_total_cost_dollars: Dollars
+    revenue: StrictInt
+    settled_time: AwareDatetime
+    ticker: str
+    value: StrictInt | None = None
+    yes_count_fp: Count
+    yes_total_cost_dollars: Dollars
+
+
+class SettlementSource(ResponseModel):
+    """`#/components/schemas/SettlementSource`"""
+
+    name: str | None = None
+    url: str | None = None
+
+
+class SportFilterDetails(ResponseModel):
+    """`#/components/schemas/SportFilterDetails`"""
+
+    competitions: dict[str, ScopeList]
+    scopes: list[str]
+
+
+class StructuredTarget(ResponseModel):
+    """`#/components/schemas/StructuredTarget`"""
+
+    details: dict[str, JsonValue] | None = None
+    id_: Annotated[str | None, Field(alias="id")] = None
+    last_updated_ts: AwareDatetime | None = None
+    name: str | None = None
+    source_id: str | None = None
+    source_ids: dict[str, str] | None = None
+    type_: Annotated[str | None, Field(alias="type")] = None
+
+
+class SubaccountBalance(ResponseModel):
+    """`#/components/schemas/SubaccountBalance`"""
+
+    balance: Dollars
+    exchange_index: StrictInt
+    subaccount_number: StrictInt
+    updated_ts: StrictInt
+
+
+class SubaccountNettingConfig(ResponseModel):
+    """`#/components/schemas/SubaccountNettingConfig`"""
+
+    enabled: StrictBool
+    subaccount_number: StrictInt
+
+
+class SubaccountTransfer(ResponseModel):
+    """`#/components/schemas/SubaccountTransfer`"""
+
+    amount_cents: StrictInt
+    created_ts: StrictInt
+    from_subaccount: StrictInt
+    to_subaccount: StrictInt
+    transfer_id: str
+
+
+class TickerPair(ResponseModel):
+    """`#/components/schemas/TickerPair`"""
+
+    event_ticker: str
+    market_ticker: str
+    side: Literal["yes", "no"] | str
+
+
+class TickerPairInput(RequestModel):
+    """`#/components/schemas/TickerPair`"""
+
+    event_ticker: str
+    market_ticker: str
+    side: Literal["yes", "no"]
+
+
+class Trade(ResponseModel):
+    """`#/components/schemas/Trade`"""
+
+    count_fp: Count
+    created_time: AwareDatetime
+    is_block_trade: StrictBool
+    no_price_dollars: Dollars
+    taker_book_side: BookSide | str
+    taker_outcome_side: Literal["yes", "no"] | str
+    taker_side: Literal["yes", "no"] | str | None = None
+    ticker: str
+    trade_id: str
+    yes_price_dollars: Dollars
+
+
+class UpdateOrderGroupLimitRequest(RequestModel):
+    """`#/components/schemas/UpdateOrderGroupLimitRequest`"""
+
+    contracts_limit: Annotated[StrictInt | None, Field(ge=1)] = None
+    contracts_limit_fp: Count | None = None
+
+
+class UpdateSubaccountNettingRequest(RequestModel):
+    """`#/components/schemas/UpdateSubaccountNettingRequest`"""
+
+    enabled: StrictBool
+    subaccount_number: StrictInt
+
+
+UserFilter: TypeAlias = Literal["self"]
+
+
+class WeeklySchedule(ResponseModel):
+    """`#/components/schemas/WeeklySchedule`"""
+
+    end_time: AwareDatetime
+    friday: list[DailySchedule]
+    monday: list[DailySchedule]
+    saturday: list[DailySchedule]
+    start_time: AwareDatetime
+    sunday: list[DailySchedule]
+    thursday: list[DailySchedule]
+    tuesday: list[DailySchedule]
+    wednesday: list[DailySchedule]
+
+
+class Withdrawal(ResponseModel):
+    """`#/components/schemas/Withdrawal`"""
+
+    amount_cents: StrictInt
+    created_ts: StrictInt
+    fee_cents: StrictInt
+    finalized_ts: StrictInt | None = None
+    id_: Annotated[str, Field(alias="id")]
+    status: Literal["pending", "applied", "failed", "returned"] | str
+    type_: Annotated[Literal["ach", "wire", "crypto", "debit", "apm"] | str, Field(alias="type")]
+
+
+class DeleteApiKeyParams(RequestModel):
+    """`#/paths/~1api_keys~1{api_key}/delete/parameters`"""
+
+    api_key: Annotated[str, Field(min_length=1)]
+
+
+class GetBlockTradeProposalsParams(RequestModel):
+    """`#/paths/~1communications~1block-trade-proposals/get/parameters`"""
+
+    cursor: str | None = None
+    market_ticker: str | None = None
+    limit: Annotated[StrictInt | None, Field(ge=1, le=100)] = 100
+    status: str | None = None
+
+
+class AcceptBlockTradeProposalParams(RequestModel):
+    """`#/paths/~1communications~1block-trade-proposals~1{block_trade_proposal_id}~1accept/post/parameters`"""
+
+    block_trade_proposal_id: Annotated[str, Field(min_length=1)]
+
+
+class GetQuotesParams(RequestModel):
+    """`#/paths/~1communications~1quotes/get/parameters`"""
+
+    cursor: str | None = None
+    min_ts: StrictInt | None = None
+    max_ts: StrictInt | None = None
+    limit: Annotated[StrictInt | None, Field(ge=1, le=500)] = 500
+    status: str | None = None
+    quote_creator_user_id: str | None = None
+    user_filter: UserFilter | None = None
+    rfq_user_filter: UserFilter | None = None
+    rfq_creator_user_id: str | None = None
+    rfq_creator_subtrader_id: str | None = None
+    rfq_id: str | None = None
+
+
+class GetQuoteParams(RequestModel):
+    """`#/paths/~1communications~1quotes~1{quote_id}/get/parameters`"""
+
+    quote_id: Annotated[str, Field(min_length=1)]
+
+
+class DeleteQuoteParams(RequestModel):
+    """`#/paths/~1communications~1quotes~1{quote_id}/delete/parameters`"""
+
+    quote_id: Annotated[str, Field(min_length=1)]
+
+
+class AcceptQuoteParams(RequestModel):
+    """`#/paths/~1communications~1quotes~1{quote_id}~1accept/put/parameters`"""
+
+    quote_id: Annotated[str, Field(min_length=1)]
+
+
+class ConfirmQuoteParams(RequestModel):
+    """`#/paths/~1communications~1quotes~1{quote_id}~1confirm/put/parameters`"""
+
+    quote_id: Annotated[str, Field(min_length=1)]
+
+
+class GetRFQsParams(RequestModel):
+    """`#/paths/~1communications~1rfqs/get/parameters`"""
+
+    cursor: str | None = None
+    event_ticker: str | None = None
+    market_ticker: str | None = None
+    subaccount: StrictInt | None = None
+    limit: Annotated[StrictInt | None, Field(ge=1, le=100)] = 100
+    status: str | None = None
+    creator_user_id: str | None = None
+    user_filter: UserFilter | None = None
+
+
+class GetRFQParams(RequestModel):
+    """`#/paths/~1communications~1rfqs~1{rfq_id}/get/parameters`"""
+
+    rfq_id: Annotated[str, Field(min_length=1)]
+
+
+class DeleteRFQParams(RequestModel):
+    """`#/paths/~1communications~1rfqs~1{rfq_id}/delete/parameters`"""
+
+    rfq_id: Annotated[str, Field(min_length=1)]
+
+
+class DeleteRFQQuoteParams(RequestModel):
+    """`#/paths/~1communications~1rfqs~1{rfq_id}~1quotes~1{quote_id}/delete/parameters`"""
+
+    rfq_id: Annotated[str, Field(min_length=1)]
+    quote_id: Annotated[str, Field(min_length=1)]
+
+
+class AcceptRFQQuoteParams(RequestModel):
+    """`#/paths/~1communications~1rfqs~1{rfq_id}~1quotes~1{quote_id}~1accept/put/parameters`"""
+
+    rfq_id: Annotated[str, Field(min_length=1)]
+    quote_id: Annotated[str, Field(min_length=1)]
+
+
+class ConfirmRFQQuoteParams(RequestModel):
+    """`#/paths/~1communications~1rfqs~1{rfq_id}~1quotes~1{quote_id}~1confirm/put/parameters`"""
+
+    rfq_id: Annotated[str, Field(min_length=1)]
+    quote_id: Annotated[str, Field(min_length=1)]
+
+
+class GetEventsParams(RequestModel):
+    """`#/paths/~1events/get/parameters`"""
+
+    limit: Annotated[StrictInt | None, Field(ge=1, le=200)] = 200
+    cursor: str | None = None
+    with_nested_markets: StrictBool | None = False
+    with_milestones: StrictBool | None = False
+    status: Literal["unopened", "open", "closed", "settled"] | None = None
+    series_ticker: str | None = None
+    tickers: str | None = None
+    min_close_ts: StrictInt | None = None
+    min_updated_ts: StrictInt | None = None
+
+
+class GetEventFeeChangesParams(RequestModel):
+    """`#/paths/~1events~1fee_changes/get/parameters`"""
+
+    event_ticker: str | None = None
+    limit: Annotated[StrictInt | None, Field(ge=1, le=1000)] = 100
+    cursor: str | None = None
+
+
+class GetMultivariateEventsParams(RequestModel):
+    """`#/paths/~1events~1multivariate/get/parameters`"""
+
+    limit: Annotated[StrictInt | None, Field(ge=1, le=200)] = 100
+    cursor: str | None = None
+    series_ticker: str | None = None
+    collection_ticker: str | None = None
+    with_nested_markets: StrictBool | None = False
+
+
+class GetEventParams(RequestModel):
+    """`#/paths/~1events~1{event_ticker}/get/parameters`"""
+
+    event_ticker: Annotated[str, Field(min_length=1)]
+    with_nested_markets: StrictBool | None = False
+
+
+class GetEventMetadataParams(RequestModel):
+    """`#/paths/~1events~1{event_ticker}~1metadata/get/parameters`"""
+
+    event_ticker: Annotated[str, Field(min_length=1)]
+
+
+class GetFCMOrdersParams(RequestModel):
+    """`#/paths/~1fcm~1orders/get/parameters`"""
+
+    subtrader_id: str
+    cursor: str | None = None
+    event_ticker: str | None = None
+    ticker: str | None = None
+    min_ts: StrictInt | None = None
+    max_ts: StrictInt | None = None
+    status: Literal["resting", "canceled", "executed"] | None = None
+    limit: Annotated[StrictInt | None, Field(ge=1, le=1000)] = None
+
+
+class GetFCMPositionsParams(RequestModel):
+    """`#/paths/~1fcm~1positions/get/parameters`"""
+
+    subtrader_id: str
+    ticker: str | None = None
+    event_ticker: str | None = None
+    count_filter: str | None = None
+    settlement_status: Literal["all", "unsettled", "settled"] | None = None
+    limit: Annotated[StrictInt | None, Field(ge=1, le=1000)] = None
+    cursor: str | None = None
+
+
+class GetFillsHistoricalParams(RequestModel):
+    """`#/paths/~1historical~1fills/get/parameters`"""
+
+    ticker: str | None = None
+    max_ts: StrictInt | None = None
+    limit: Annotated[StrictInt | None, Field(ge=1, le=1000)] = 100
+    cursor: str | None = None
+
+
+class GetHistoricalMarketsParams(RequestModel):
+    """`#/paths/~1historical~1markets/get/parameters`"""
+
+    limit: Annotated[StrictInt | None, Field(ge=0, le=1000)] = 100
+    cursor: str | None = None
+    tickers: str | None = None
+    event_ticker: str | None = None
+    series_ticker: str | None = None
+    mve_filter: Literal["exclude"] | None = None
+
+
+class GetHistoricalMarketParams(RequestModel):
+    """`#/paths/~1historical~1markets~1{ticker}/get/parameters`"""
+
+    ticker: Annotated[str, Field(min_length=1)]
+
+
+class GetMarketCandlesticksHistoricalParams(RequestModel):
+    """`#/paths/~1historical~1markets~1{ticker}~1candlesticks/get/parameters`"""
+
+    ticker: Annotated[str, Field(min_length=1)]
+    start_ts: StrictInt
+    end_ts: StrictInt
+    period_interval: Literal[1, 60, 1440]
+
+
+class GetHistoricalOrdersParams(RequestModel):
+    """`#/paths/~1historical~1orders/get/parameters`"""
+
+    ticker: str | None = None
+    max_ts: StrictInt | None = None
+    limit: Annotated[StrictInt | None, Field(ge=1, le=1000)] = 100
+    cursor: str | None = None
+
+
+class GetTradesHistoricalParams(RequestModel):
+    """`#/paths/~1historical~1trades/get/parameters`"""
+
+    ticker: str | None = None
+    min_ts: StrictInt | None = None
+    max_ts: StrictInt | None = None
+    limit: Annotated[StrictInt | None, Field(ge=0, le=1000)] = 100
+    cursor: str | None = None
+    is_block_trade: StrictBool | None = None
+
+
+class GetIncentiveProgramsParams(RequestModel):
+    """`#/paths/~1incentive_programs/get/parameters`"""
+
+    status: Literal["all", "active", "upcoming", "closed", "paid_out"] | None = None
+    type_: Annotated[Literal["all", "liquidity", "volume"] | None, Field(alias="type")] = None
+    incentive_description: str | None = None
+    limit: Annotated[StrictInt | None, Field(ge=1, le=10000)] = None
+    cursor: str | None = None
+
+
+class GetLiveDatasParams(RequestModel):
+    """`#/paths/~1live_data~1batch/get/parameters`"""
+
+    milestone_ids: Annotated[list[str], Field(max_length=100)]
+    include_player_stats: StrictBool | None = False
+
+
+class GetLiveDataByMilestoneParams(RequestModel):
+    """`#/paths/~1live_data~1milestone~1{milestone_id}/get/parameters`"""
+
+    milestone_id: Annotated[str, Field(min_length=1)]
+    include_player_stats: StrictBool | None = False
+
+
+class GetGameStatsParams(RequestModel):
+    """`#/paths/~1live_data~1milestone~1{milestone_id}~1game_stats/get/parameters`"""
+
+    milestone_id: Annotated[str, Field(min_length=1)]
+
+
+class GetLiveDataParams(RequestModel):
+    """`#/paths/~1live_data~1{type}~1milestone~1{milestone_id}/get/parameters`"""
+
+    type_: Annotated[str, Field(alias="type", min_length=1)]
+    milestone_id: Annotated[str, Field(min_length=1)]
+    include_player_stats: StrictBool | None = False
+
+
+class GetMarketsParams(RequestModel):
+    """`#/paths/~1markets/get/parameters`"""
+
+    limit: Annotated[StrictInt | None, Field(ge=0, le=1000)] = 100
+    cursor: str | None = None
+    event_ticker: str | None = None
+    series_ticker: str | None = None
+    min_created_ts: StrictInt | None = None
+    max_created_ts: StrictInt | None = None
+    min_updated_ts: StrictInt | None = None
+    max_close_ts: StrictInt | None = None
+    min_close_ts: StrictInt | None = None
+    min_settled_ts: StrictInt | None = None
+    max_settled_ts: StrictInt | None = None
+    status: Literal["unopened", "open", "paused", "closed", "settled"] | None = None
+    tickers: str | None = None
+    mve_filter: Literal["only", "exclude"] | None = None
+
+
+class BatchGetMarketCandlesticksParams(RequestModel):
+    """`#/paths/~1markets~1candlesticks/get/parameters`"""
+
+    market_tickers: str
+    start_ts: StrictInt
+    end_ts: StrictInt
+    period_interval: Annotated[StrictInt, Field(ge=1)]
+    include_latest_before_start: StrictBool | None = False
+
+
+GetMarketOrderbooksParamsTickersItem: TypeAlias = Annotated[str, Field(max_length=200)]
+
+
+class GetTradesParams(RequestModel):
+    """`#/paths/~1markets~1trades/get/parameters`"""
+
+    limit: Annotated[StrictInt | None, Field(ge=0, le=1000)] = 100
+    cursor: str | None = None
+    ticker: str | None = None
+    min_ts: StrictInt | None = None
+    max_ts: StrictInt | None = None
+    is_block_trade: StrictBool | None = None
+
+
+class GetMarketParams(RequestModel):
+    """`#/paths/~1markets~1{ticker}/get/parameters`"""
+
+    ticker: Annotated[str, Field(min_length=1)]
+
+
+class GetMarketOrderbookParams(RequestModel):
+    """`#/paths/~1markets~1{ticker}~1orderbook/get/parameters`"""
+
+    ticker: Annotated[str, Field(min_length=1)]
+    depth: Annotated[StrictInt | None, Field(ge=0, le=100)] = 0
+
+
+class GetMilestonesParams(RequestModel):
+    """`#/paths/~1milestones/get/parameters`"""
+
+    limit: Annotated[StrictInt, Field(ge=1, le=500)]
+    minimum_start_date: AwareDatetime | None = None
+    category: str | None = None
+    competition: str | None = None
+    source_id: str | None = None
+    type_: Annotated[str | None, Field(alias="type")] = None
+    related_event_ticker: str | None = None
+    cursor: str | None = None
+    min_updated_ts: StrictInt | None = None
+
+
+class GetMilestoneParams(RequestModel):
+    """`#/paths/~1milestones~1{milestone_id}/get/parameters`"""
+
+    milestone_id: Annotated[str, Field(min_length=1)]
+
+
+class GetMultivariateEventCollectionsParams(RequestModel):
+    """`#/paths/~1multivariate_event_collections/get/parameters`"""
+
+    status: Literal["unopened", "open", "closed"] | None = None
+    associated_event_ticker: str | None = None
+    series_ticker: str | None = None
+    limit: Annotated[StrictInt | None, Field(ge=1, le=200)] = None
+    cursor: str | None = None
+
+
+class GetMultivariateEventCollectionParams(RequestModel):
+    """`#/paths/~1multivariate_event_collections~1{collection_ticker}/get/parameters`"""
+
+    collection_ticker: Annotated[str, Field(min_length=1)]
+
+
+class CreateMarketInMultivariateEventCollectionParams(RequestModel):
+    """`#/paths/~1multivariate_event_collections~1{collection_ticker}/post/parameters`"""
+
+    collection_ticker: Annotated[str, Field(min_length=1)]
+
+
+class GetMultivariateEventCollectionLookupHistoryParams(RequestModel):
+    """`#/paths/~1multivariate_event_collections~1{collection_ticker}~1lookup/get/parameters`"""
+
+    collection_ticker: Annotated[str, Field(min_length=1)]
+    lookback_seconds: Literal[10, 60, 300, 3600]
+
+
+class LookupTickersForMarketInMultivariateEventCollectionParams(RequestModel):
+    """`#/paths/~1multivariate_event_collections~1{collection_ticker}~1lookup/put/parameters`"""
+
+    collection_ticker: Annotated[str, Field(min_length=1)]
+
+
+class GetBalanceParams(RequestModel):
+    """`#/paths/~1portfolio~1balance/get/parameters`"""
+
+    subaccount: StrictInt | None = None
+
+
+class GetDepositsParams(RequestModel):
+    """`#/paths/~1portfolio~1deposits/get/parameters`"""
+
+    limit: Annotated[StrictInt | None, Field(ge=1, le=500)] = 100
+    cursor: str | None = None
+
+
+class CancelOrderV2Params(RequestModel):
+    """`#/paths/~1portfolio~1events~1orders~1{order_id}/delete/parameters`"""
+
+    order_id: Annotated[str, Field(min_length=1)]
+    subaccount: StrictInt | None = None
+    exchange_index: ExchangeIndex | None = None
+    market_ticker: str | None = None
+
+
+class AmendOrderV2Params(RequestModel):
+    """`#/paths/~1portfolio~1events~1orders~1{order_id}~1amend/post/parameters`"""
+
+    order_id: Annotated[str, Field(min_length=1)]
+    subaccount: StrictInt | None = None
+
+
+class DecreaseOrderV2Params(RequestModel):
+    """`#/paths/~1portfolio~1events~1orders~1{order_id}~1decrease/post/parameters`"""
+
+    order_id: Annotated[str, Field(min_length=1)]
+    subaccount: StrictInt | None = None
+
+
+class GetFillsParams(RequestModel):
+    """`#/paths/~1portfolio~1fills/get/parameters`"""
+
+    ticker: str | None = None
+    order_id: str | None = None
+    min_ts: StrictInt | None = None
+    max_ts: StrictInt | None = None
+    limit: Annotated[StrictInt | None, Field(ge=1, le=1000)] = 100
+    cursor: str | None = None
+    subaccount: StrictInt | None = None
+
+
+class GetOrderGroupsParams(RequestModel):
+    """`#/paths/~1portfolio~1order_groups/get/parameters`"""
+
+    subaccount: StrictInt | None = None
+
+
+class GetOrderGroupParams(RequestModel):
+    """`#/paths/~1portfolio~1order_groups~1{order_group_id}/get/parameters`"""
+
+    order_group_id: Annotated[str, Field(min_length=1)]
+    subaccount: StrictInt | None = None
+
+
+class DeleteOrderGroupParams(RequestModel):
+    """`#/paths/~1portfolio~1order_groups~1{order_group_id}/delete/parameters`"""
+
+    order_group_id: Annotated[str, Field(min_length=1)]
+    subaccount: StrictInt | None = None
+    exchange_index: ExchangeIndex | None = None
+
+
+class UpdateOrderGroupLimitParams(RequestModel):
+    """`#/paths/~1portfolio~1order_groups~1{order_group_id}~1limit/put/parameters`"""
+
+    order_group_id: Annotated[str, Field(min_length=1)]
+    exchange_index: ExchangeIndex | None = None
+
+
+class ResetOrderGroupParams(RequestModel):
+    """`#/paths/~1portfolio~1order_groups~1{order_group_id}~1reset/put/parameters`"""
+
+    order_group_id: Annotated[str, Field(min_length=1)]
+    subaccount: StrictInt | None = None
+    exchange_index: ExchangeIndex | None = None
+
+
+class TriggerOrderGroupParams(RequestModel):
+    """`#/paths/~1portfolio~1order_groups~1{order_group_id}~1trigger/put/parameters`"""
+
+    order_group_id: Annotated[str, Field(min_length=1)]
+    subaccount: StrictInt | None = None
+    exchange_index: ExchangeIndex | None = None
+
+
+class GetOrdersParams(RequestModel):
+    """`#/paths/~1portfolio~1orders/get/parameters`"""
+
+    ticker: str | None = None
+    event_ticker: str | None = None
+    min_ts: StrictInt | None = None
+    max_ts: StrictInt | None = None
+    status: str | None = None
+    limit: Annotated[StrictInt | None, Field(ge=1, le=1000)] = 100
+    cursor: str | None = None
+    subaccount: StrictInt | None = None
+
+
+class GetOrderQueuePositionsParams(RequestModel):
+    """`#/paths/~1portfolio~1orders~1queue_positions/get/parameters`"""
+
+    market_tickers: str | None = None
+    event_ticker: str | None = None
+    subaccount: StrictInt | None = None
+
+
+class GetOrderParams(RequestModel):
+    """`#/paths/~1portfolio~1orders~1{order_id}/get/parameters`"""
+
+    order_id: Annotated[str, Field(min_length=1)]
+
+
+class GetOrderQueuePositionParams(RequestModel):
+    """`#/paths/~1portfolio~1orders~1{order_id}~1queue_position/get/parameters`"""
+
+    order_id: Annotated[str, Field(min_length=1)]
+
+
+class GetPositionsParams(RequestModel):
+    """`#/paths/~1portfolio~1positions/get/parameters`"""
+
+    cursor: str | None = None
+    limit: Annotated[StrictInt | None, Field(ge=1, le=1000)] = 100
+    count_filter: str | None = None
+    ticker: str | None = None
+    event_ticker: str | None = None
+    subaccount: StrictInt | None = None
+
+
+class GetSettlementsParams(RequestModel):
+    """`#/paths/~1portfolio~1settlements/get/parameters`"""
+
+    limit: Annotated[StrictInt | None, Field(ge=1, le=1000)] = 100
+    cursor: str | None = None
+    ticker: str | None = None
+    event_ticker: str | None = None
+    min_ts: StrictInt | None = None
+    max_ts: StrictInt | None = None
+    subaccount: StrictInt | None = None
+
+
+class GetSubaccountTransfersParams(RequestModel):
+    """`#/paths/~1portfolio~1subaccounts~1transfers/get/parameters`"""
+
+    limit: Annotated[StrictInt | None, Field(ge=1, le=1000)] = 100
+    cursor: str | None = None
+
+
+class GetWithdrawalsParams(RequestModel):
+    """`#/paths/~1portfolio~1withdrawals/get/parameters`"""
+
+    limit: Annotated[StrictInt | None, Field(ge=1, le=500)] = 100
+    cursor: str | None = None
+
+
+class GetSeriesListParams(RequestModel):
+    """`#/paths/~1series/get/parameters`"""
+
+    category: str | None = None
+    tags: str | None = None
+    include_product_metadata: StrictBool | None = False
+    include_volume: StrictBool | None = False
+    min_updated_ts: StrictInt | None = None
+
+
+class GetSeriesFeeChangesParams(RequestModel):
+    """`#/paths/~1series~1fee_changes/get/parameters`"""
+
+    series_ticker: str | None = None
+    show_historical: StrictBool | None = False
+
+
+class GetSeriesParams(RequestModel):
+    """`#/paths/~1series~1{series_ticker}/get/parameters`"""
+
+    series_ticker: Annotated[str, Field(min_length=1)]
+    include_volume: StrictBool | None = False
+
+
+class GetMarketCandlesticksByEventParams(RequestModel):
+    """`#/paths/~1series~1{series_ticker}~1events~1{ticker}~1candlesticks/get/parameters`"""
+
+    ticker: Annotated[str, Field(min_length=1)]
+    series_ticker: Annotated[str, Field(min_length=1)]
+    start_ts: StrictInt
+    end_ts: StrictInt
+    period_interval: Literal[1, 60, 1440]
+
+
+GetEventForecastPercentilesHistoryParamsPercentilesItem: TypeAlias = Annotated[
+    StrictInt, Field(ge=0, le=9999)
+]
+
+
+class GetMarketCandlesticksParams(RequestModel):
+    """`#/paths/~1series~1{series_ticker}~1markets~1{ticker}~1candlesticks/get/parameters`"""
+
+    series_ticker: Annotated[str, Field(min_length=1)]
+    ticker: Annotated[str, Field(min_length=1)]
+    start_ts: StrictInt
+    end_ts: StrictInt
+    period_interval: Literal[1, 60, 1440]
+    include_latest_before_start: StrictBool | None = False
+
+
+class GetStructuredTargetsParams(RequestModel):
+    """`#/paths/~1structured_targets/get/parameters`"""
+
+    ids: Annotated[list[str] | None, Field(max_length=2000)] = None
+    type_: Annotated[str | None, Field(alias="type")] = None
+    competition: str | None = None
+    page_size: Annotated[StrictInt | None, Field(ge=1, le=2000)] = 100
+    cursor: str | None = None
+
+
+class GetStructuredTargetParams(RequestModel):
+    """`#/paths/~1structured_targets~1{structured_target_id}/get/parameters`"""
+
+    structured_target_id: Annotated[str, Field(min_length=1)]
+
+
+class AmendOrderRequest(RequestModel):
+    """`#/components/schemas/AmendOrderRequest`"""
+
+    action: Literal["buy", "sell"]
+    client_order_id: str | None = None
+    count: Annotated[StrictInt | None, Field(ge=1)] = None
+    count_fp: Count | None = None
+    exchange_index: ExchangeIndex | None = 0
+    no_price: Annotated[StrictInt | None, Field(ge=1, le=99)] = None
+    no_price_dollars: Dollars | None = None
+    side: Literal["yes", "no"]
+    subaccount: Annotated[StrictInt | None, Field(ge=0)] = 0
+    ticker: str
+    updated_client_order_id: str | None = None
+    yes_price: Annotated[StrictInt | None, Field(ge=1, le=99)] = None
+    yes_price_dollars: Dollars | None = None
+
+
+class AmendOrderV2Request(RequestModel):
+    """`#/components/schemas/AmendOrderV2Request`"""
+
+    client_order_id: str | None = None
+    count: Count
+    exchange_index: ExchangeIndex | None = 0
+    price: Dollars
+    side: BookSide
+    ticker: str
+    updated_client_order_id: str | None = None
+
+
+class ApiKey(ResponseModel):
+    """`#/components/schemas/ApiKey`"""
+
+    api_key_id: str
+    name: str
+    scopes: list[ApiKeyScope | str]
+
+
+class ApiUsageLevelGrant(ResponseModel):
+    """`#/components/schemas/ApiUsageLevelGrant`"""
+
+    exchange_instance: ExchangeInstance | str
+    expires_ts: StrictInt | None = None
+    level: str
+    source: str
+
+
+class BatchCancelOrdersRequestOrder(ResponseModel):
+    """`#/components/schemas/BatchCancelOrdersRequestOrder`"""
+
+    exchange_index: ExchangeIndex | None = 0
+    market_ticker: str | None = None
+    order_id: str
+    subaccount: StrictInt | None = 0
+
+
+class BatchCancelOrdersV2RequestOrdersItem(RequestModel):
+    """`#/components/schemas/BatchCancelOrdersV2Request/properties/orders/items`"""
+
+    exchange_index: ExchangeIndex | None = 0
+    market_ticker: str | None = None
+    order_id: str
+    subaccount: Annotated[StrictInt | None, Field(ge=0)] = 0
+
+
+class BatchCancelOrdersV2ResponseOrdersItem(ResponseModel):
+    """`#/components/schemas/BatchCancelOrdersV2Response/properties/orders/items`"""
+
+    client_order_id: str | None = None
+    error: ErrorResponse | None = None
+    order_id: str
+    reduced_by: Count
+    ts_ms: StrictInt | None = None
+
+
+class BatchCreateOrdersV2ResponseOrdersItem(ResponseModel):
+    """`#/components/schemas/BatchCreateOrdersV2Response/properties/orders/items`"""
+
+    average_fee_paid: Dollars | None = None
+    average_fill_price: Dollars | None = None
+    client_order_id: str | None = None
+    error: ErrorResponse | None = None
+    fill_count: Count | None = None
+    order_id: str | None = None
+    remaining_count: Count | None = None
+    ts_ms: StrictInt | None = None
+
+
+class CreateMarketInMultivariateEventCollectionRequest(RequestModel):
+    """`#/components/schemas/CreateMarketInMultivariateEventCollectionRequest`"""
+
+    selected_markets: list[TickerPairInput]
+    with_market_payload: StrictBool | None = None
+
+
+class CreateOrderGroupRequest(RequestModel):
+    """`#/components/schemas/CreateOrderGroupRequest`"""
+
+    contracts_limit: Annotated[StrictInt | None, Field(ge=1)] = None
+    contracts_limit_fp: Count | None = None
+    exchange_index: ExchangeIndex | None = 0
+    subaccount: Annotated[StrictInt | None, Field(ge=0)] = 0
+
+
+class CreateOrderGroupResponse(ResponseModel):
+    """`#/components/schemas/CreateOrderGroupResponse`"""
+
+    exchange_index: ExchangeIndex | None = None
+    order_group_id: str
+    subaccount: StrictInt
+
+
+class CreateOrderRequest(RequestModel):
+    """`#/components/schemas/CreateOrderRequest`"""
+
+    action: Literal["buy", "sell"]
+    buy_max_cost: StrictInt | None = None
+    cancel_order_on_pause: StrictBool | None = None
+    client_order_id: str | None = None
+    count: Annotated[StrictInt | None, Field(ge=1)] = None
+    count_fp: Count | None = None
+    exchange_index: ExchangeIndex | None = 0
+    expiration_ts: StrictInt | None = None
+    no_price: Annotated[StrictInt | None, Field(ge=1, le=99)] = None
+    no_price_dollars: Dollars | None = None
+    order_group_id: str | None = None
+    post_only: StrictBool | None = None
+    reduce_only: StrictBool | None = None
+    self_trade_prevention_type: SelfTradePreventionType | None = None
+    sell_position_floor: StrictInt | None = None
+    side: Literal["yes", "no"]
+    subaccount: Annotated[StrictInt | None, Field(ge=0)] = 0
+    ticker: str
+    time_in_force: Literal["fill_or_kill", "good_till_canceled", "immediate_or_cancel"] | None = None
+    yes_price: Annotated[StrictInt | None, Field(ge=1, le=99)] = None
+    yes_price_dollars: Dollars | None = None
+
+
+class CreateOrderV2Request(RequestModel):
+    """`#/components/schemas/CreateOrderV2Request`"""
+
+    cancel_order_on_pause: StrictBool | None = None
+    client_order_id: str | None = None
+    count: Count
+    exchange_index: ExchangeIndex | None = 0
+    expiration_time: StrictInt | None = None
+    order_group_id: str | None = None
+    post_only: StrictBool | None = None
+    price: Dollars
+    reduce_only: StrictBool | None = None
+    self_trade_prevention_type: SelfTradePreventionType
+    side: BookSide
+    subaccount: Annotated[StrictInt | None, Field(ge=0)] = 0
+    ticker: str
+    time_in_force: Literal["fill_or_kill", "good_till_canceled", "immediate_or_cancel"]
+
+
+class DecreaseOrderV2Request(RequestModel):
+    """`#/components/schemas/DecreaseOrderV2Request`"""
+
+    exchange_index: ExchangeIndex | None = 0
+    reduce_by: Count | None = None
+    reduce_to: Count | None = None
+
+
+class EventFeeChange(ResponseModel):
+    """`#/components/schemas/EventFeeChange`"""
+
+    event_ticker: str
+    fee_multiplier_override: StrictFloat | None = None
+    fee_type_override: FeeType | str | None = None
+    id_: Annotated[str, Field(alias="id")]
+    scheduled_ts: AwareDatetime
+    series_ticker: str
+
+
+class ForecastPercentilesPoint(ResponseModel):
+    """`#/components/schemas/ForecastPercentilesPoint`"""
+
+    end_period_ts: StrictInt
+    event_ticker: str
+    percentile_points: list[PercentilePoint]
+    period_interval: StrictInt
+
+
+class GetAccountApiLimitsResponse(ResponseModel):
+    """`#/components/schemas/GetAccountApiLimitsResponse`"""
+
+    grants: list[ApiUsageLevelGrant]
+    read: BucketLimit
+    usage_tier: str
+    write: BucketLimit
+
+
+class GetApiKeysResponse(ResponseModel):
+    """`#/components/schemas/GetApiKeysResponse`"""
+
+    api_keys: list[ApiKey]
+
+
+class GetBalanceResponse(ResponseModel):
+    """`#/components/schemas/GetBalanceResponse`"""
+
+    balance: StrictInt
+    balance_breakdown: list[IndexedBalance] | None = None
+    balance_dollars: Dollars
+    portfolio_value: StrictInt
+    updated_ts: StrictInt
+
+
+class GetEventFeeChangesResponse(ResponseModel):
+    """`#/components/schemas/GetEventFeeChangesResponse`"""
+
+    cursor: str
+    event_fee_changes: list[EventFeeChange]
+
+
+class GetEventForecastPercentilesHistoryResponse(ResponseModel):
+    """`#/components/schemas/GetEventForecastPercentilesHistoryResponse`"""
+
+    forecast_history: list[ForecastPercentilesPoint]
+
+
+class GetEventMetadataResponse(ResponseModel):
+    """`#/components/schemas/GetEventMetadataResponse`"""
+
+    competition: str | None = None
+    competition_scope: str | None = None
+    featured_image_url: str | None = None
+    image_url: str
+    market_details: list[MarketMetadata]
+    settlement_sources: list[SettlementSource]
+
+
+class GetFiltersBySportsResponse(ResponseModel):
+    """`#/components/schemas/GetFiltersBySportsResponse`"""
+
+    filters_by_sports: dict[str, SportFilterDetails]
+    sport_ordering: list[str]
+
+
+class GetIncentiveProgramsResponse(ResponseModel):
+    """`#/components/schemas/GetIncentiveProgramsResponse`"""
+
+    incentive_programs: list[IncentiveProgram]
+    next_cursor: str | None = None
+
+
+class GetLiveDataResponse(ResponseModel):
+    """`#/components/schemas/GetLiveDataResponse`"""
+
+    live_data: LiveData
+
+
+class GetLiveDatasResponse(ResponseModel):
+    """`#/components/schemas/GetLiveDatasResponse`"""
+
+    live_datas: list[LiveData]
+
+
+class GetMarketOrderbookResponse(ResponseModel):
+    """`#/components/schemas/GetMarketOrderbookResponse`"""
+
+    orderbook_fp: OrderbookCountFp
+
+
+class GetMilestoneResponse(ResponseModel):
+    """`#/components/schemas/GetMilestoneResponse`"""
+
+    milestone: Milestone
+
+
+class GetMilestonesResponse(ResponseModel):
+    """`#/components/schemas/GetMilestonesResponse`"""
+
+    cursor: str | None = None
+    milestones: list[Milestone]
+
+
+class GetMultivariateEventCollectionResponse(ResponseModel):
+    """`#/components/schemas/GetMultivariateEventCollectionResponse`"""
+
+    multivariate_contract: MultivariateEventCollection
+
+
+class GetMultivariateEventCollectionsResponse(ResponseModel):
+    """`#/components/schemas/GetMultivariateEventCollectionsResponse`"""
+
+    cursor: str | None = None
+    multivariate_contracts: list[MultivariateEventCollection]
+
+
+class GetOrderGroupsResponse(ResponseModel):
+    """`#/components/schemas/GetOrderGroupsResponse`"""
+
+    order_groups: list[OrderGroup] | None = None
+
+
+class GetOrderQueuePositionsResponse(ResponseModel):
+    """`#/components/schemas/GetOrderQueuePositionsResponse`"""
+
+    queue_positions: list[OrderQueuePosition]
+
+
+class GetPositionsResponse(ResponseModel):
+    """`#/components/schemas/GetPositionsResponse`"""
+
+    cursor: str | None = None
+    event_positions: list[EventPosition]
+    market_positions: list[MarketPosition]
+
+
+class GetQuoteResponse(ResponseModel):
+    """`#/components/schemas/GetQuoteResponse`"""
+
+    quote: Quote
+
+
+class GetQuotesResponse(ResponseModel):
+    """`#/components/schemas/GetQuotesResponse`"""
+
+    cursor: str | None = None
+    quotes: list[Quote]
+
+
+class GetRFQResponse(ResponseModel):
+    """`#/components/schemas/GetRFQResponse`"""
+
+    rfq: RFQ
+
+
+class GetRFQsResponse(ResponseModel):
+    """`#/components/schemas/GetRFQsResponse`"""
+
+    cursor: str | None = None
+    rfqs: list[RFQ]
+
+
+class GetSeriesFeeChangesResponse(ResponseModel):
+    """`#/components/schemas/GetSeriesFeeChangesResponse`"""
+
+    series_fee_change_arr: list[SeriesFeeChange]
+
+
+class GetSettlementsResponse(ResponseModel):
+    """`#/components/schemas/GetSettlementsResponse`"""
+
+    cursor: str | None = None
+    settlements: list[Settlement]
+
+
+class GetStructuredTargetResponse(ResponseModel):
+    """`#/components/schemas/GetStructuredTargetResponse`"""
+
+    structured_target: StructuredTarget | None = None
+
+
+class GetStructuredTargetsResponse(ResponseModel):
+    """`#/components/schemas/GetStructuredTargetsResponse`"""
+
+    cursor: str | None = None
+    structured_targets: list[StructuredTarget] | None = None
+
+
+class GetSubaccountBalancesResponse(ResponseModel):
+    """`#/components/schemas/GetSubaccountBalancesResponse`"""
+
+    subaccount_balances: list[SubaccountBalance]
+
+
+class GetSubaccountNettingResponse(ResponseModel):
+    """`#/components/schemas/GetSubaccountNettingResponse`"""
+
+    netting_configs: list[SubaccountNettingConfig]
+
+
+class GetSubaccountTransfersResponse(ResponseModel):
+    """`#/components/schemas/GetSubaccountTransfersResponse`"""
+
+    cursor: str | None = None
+    transfers: list[SubaccountTransfer]
+
+
+class GetTradesResponse(ResponseModel):
+    """`#/components/schemas/GetTradesResponse`"""
+
+    cursor: str
+    trades: list[Trade]
+
+
+class GetWithdrawalsResponse(ResponseModel):
+    """`#/components/schemas/GetWithdrawalsResponse`"""
+
+    cursor: str | None = None
+    withdrawals: list[Withdrawal]
+
+
+class LookupPoint(ResponseModel):
+    """`#/components/schemas/LookupPoint`"""
+
+    event_ticker: str
+    last_queried_ts: AwareDatetime
+    market_ticker: str
+    selected_markets: list[TickerPair]
+
+
+class LookupTickersForMarketInMultivariateEventCollectionRequest(RequestModel):
+    """`#/components/schemas/LookupTickersForMarketInMultivariateEventCollectionRequest`"""
+
+    selected_markets: list[TickerPairInput]
+
+
+class Market(ResponseModel):
+    """`#/components/schemas/Market`"""
+
+    can_close_early: StrictBool
+    cap_strike: StrictFloat | None = None
+    close_time: AwareDatetime
+    created_time: AwareDatetime
+    custom_strike: dict[str, JsonValue] | None = None
+    early_close_condition: str | None = None
+    event_ticker: str
+    exchange_index: ExchangeIndex | None = None
+    expected_expiration_time: AwareDatetime | None = None
+    expiration_time: AwareDatetime | None = None
+    expiration_value: str
+    fee_waiver_expiration_time: AwareDatetime | None = None
+    floor_strike: StrictFloat | None = None
+    fractional_trading_enabled: StrictBool | None = None
+    functional_strike: str | None = None
+    is_provisional: StrictBool | None = None
+    last_price_dollars: Dollars
+    latest_expiration_time: AwareDatetime
+    liquidity_dollars: Dollars | None = None
+    market_type: Literal["binary", "scalar"] | str
+    mve_collection_ticker: str | None = None
+    mve_selected_legs: list[MveSelectedLeg] | None = None
+    no_ask_dollars: Dollars
+    no_bid_dollars: Dollars
+    no_sub_title: str
+    notional_value_dollars: Dollars
+    occurrence_datetime: AwareDatetime | None = None
+    open_interest_fp: Count
+    open_time: AwareDatetime
+    previous_price_dollars: Dollars
+    previous_yes_ask_dollars: Dollars
+    previous_yes_bid_dollars: Dollars
+    price_level_structure: str
+    price_ranges: list[PriceRange]
+    primary_participant_key: str | None = None
+    response_price_units: Literal["usd_cent"] | str | None = None
+    result: Literal["yes", "no", "scalar", ""] | str
+    rules_primary: str
+    rules_secondary: str
+    settlement_timer_seconds: StrictInt
+    settlement_ts: AwareDatetime | None = None
+    settlement_value_dollars: Dollars | None = None
+    status: (
+        Literal[
+            "initialized", "inactive", "active", "closed", "determined", "disputed", "amended", "finalized"
+        ]
+        | str
+    )
+    strike_type: (
+        Literal[
+            "greater",
+            "greater_or_equal",
+            "less",
+            "less_or_equal",
+            "between",
+            "functional",
+            "custom",
+            "structured",
+        ]
+        | str
+        | None
+    ) = None
+    subtitle: str | None = None
+    ticker: str
+    title: str | None = None
+    updated_time: AwareDatetime
+    volume_24h_fp: Count
+    volume_fp: Count
+    yes_ask_dollars: Dollars
+    yes_ask_size_fp: Count
+    yes_bid_dollars: Dollars
+    yes_bid_size_fp: Count
+    yes_sub_title: str
+
+
+class MarketCandlestick(ResponseModel):
+    """`#/components/schemas/MarketCandlestick`"""
+
+    end_period_ts: StrictInt
+    open_interest_fp: Count
+    price: PriceDistribution
+    volume_fp: Count
+    yes_ask: BidAskDistribution
+    yes_bid: BidAskDistribution
+
+
+class MarketCandlestickHistorical(ResponseModel):
+    """`#/components/schemas/MarketCandlestickHistorical`"""
+
+    end_period_ts: StrictInt
+    open_interest: Count
+    price: PriceDistributionHistorical
+    volume: Count
+    yes_ask: BidAskDistributionHistorical
+    yes_bid: BidAskDistributionHistorical
+
+
+class MarketCandlesticksResponse(ResponseModel):
+    """`#/components/schemas/MarketCandlesticksResponse`"""
+
+    candlesticks: list[MarketCandlestick]
+    market_ticker: str
+
+
+class MarketOrderbookFp(ResponseModel):
+    """`#/components/schemas/MarketOrderbookFp`"""
+
+    orderbook_fp: OrderbookCountFp
+    ticker: str
+
+
+class Order(ResponseModel):
+    """`#/components/schemas/Order`"""
+
+    action: Literal["buy", "sell"] | str | None = None
+    book_side: BookSide | str
+    cancel_order_on_pause: StrictBool | None = None
+    client_order_id: str
+    created_time: AwareDatetime | None = None
+    exchange_index: ExchangeIndex | None = None
+    expiration_time: AwareDatetime | None = None
+    fill_count_fp: Count
+    initial_count_fp: Count
+    last_update_time: AwareDatetime | None = None
+    maker_fees_dollars: Dollars
+    maker_fill_cost_dollars: Dollars
+    no_price_dollars: Dollars
+    order_group_id: str | None = None
+    order_id: str
+    outcome_side: Literal["yes", "no"] | str
+    remaining_count_fp: Count
+    self_trade_prevention_type: SelfTradePreventionType | str | None = None
+    side: Literal["yes", "no"] | str | None = None
+    status: OrderStatus | str
+    subaccount_number: StrictInt | None = None
+    taker_fees_dollars: Dollars
+    taker_fill_cost_dollars: Dollars
+    ticker: str
+    type_: Annotated[Literal["limit", "market"] | str, Field(alias="type")]
+    user_id: str
+    yes_price_dollars: Dollars
+
+
+class PlayByPlay(ResponseModel):
+    """`#/components/schemas/PlayByPlay`"""
+
+    periods: list[PlayByPlayPeriodsItem] | None = None
+
+
+class Schedule(ResponseModel):
+    """`#/components/schemas/Schedule`"""
+
+    maintenance_windows: list[MaintenanceWindow]
+    standard_hours: list[WeeklySchedule]
+
+
+class Series(ResponseModel):
+    """`#/components/schemas/Series`"""
+
+    additional_prohibitions: list[str]
+    category: str
+    contract_terms_url: str
+    contract_url: str
+    fee_multiplier: StrictFloat
+    fee_type: FeeType | str
+    frequency: str
+    last_updated_ts: AwareDatetime | None = None
+    product_metadata: dict[str, JsonValue] | None = None
+    settlement_sources: list[SettlementSource] | None = None
+    tags: list[str] | None = None
+    ticker: str
+    title: str
+    volume_fp: Count | None = None
+
+
+class GetMarketOrderbooksParams(RequestModel):
+    """`#/paths/~1markets~1orderbooks/get/parameters`"""
+
+    tickers: Annotated[list[GetMarketOrderbooksParamsTickersItem], Field(max_length=100, min_length=1)]
+
+
+class GetEventForecastPercentilesHistoryParams(RequestModel):
+    """`#/paths/~1series~1{series_ticker}~1events~1{ticker}~1forecast_percentile_history/get/parameters`"""
+
+    ticker: Annotated[str, Field(min_length=1)]
+    series_ticker: Annotated[str, Field(min_length=1)]
+    percentiles: Annotated[
+        list[GetEventForecastPercentilesHistoryParamsPercentilesItem], Field(max_length=10)
+    ]
+    start_ts: StrictInt
+    end_ts: StrictInt
+    period_interval: Literal[0, 1, 60, 1440]
+
+
+class AmendOrderResponse(ResponseModel):
+    """`#/components/schemas/AmendOrderResponse`"""
+
+    old_order: Order
+    order: Order
+
+
+class BatchCancelOrdersIndividualResponse(ResponseModel):
+    """`#/components/schemas/BatchCancelOrdersIndividualResponse`"""
+
+    error: ErrorResponse | None = None
+    order: Order | None = None
+    order_id: str
+    reduced_by_fp: Count
+
+
+class BatchCancelOrdersRequest(RequestModel):
+    """`#/components/schemas/BatchCancelOrdersRequest`"""
+
+    ids: list[str] | None = None
+    orders: list[BatchCancelOrdersRequestOrder] | None = None
+
+
+class BatchCancelOrdersResponse(ResponseModel):
+    """`#/components/schemas/BatchCancelOrdersResponse`"""
+
+    orders: list[BatchCancelOrdersIndividualResponse]
+
+
+class BatchCancelOrdersV2Request(RequestModel):
+    """`#/components/schemas/BatchCancelOrdersV2Request`"""
+
+    orders: list[BatchCancelOrdersV2RequestOrdersItem]
+
+
+class BatchCancelOrdersV2Response(ResponseModel):
+    """`#/components/schemas/BatchCancelOrdersV2Response`"""
+
+    orders: list[BatchCancelOrdersV2ResponseOrdersItem]
+
+
+class BatchCreateOrdersIndividualResponse(ResponseModel):
+    """`#/components/schemas/BatchCreateOrdersIndividualResponse`"""
+
+    client_order_id: str | None = None
+    error: ErrorResponse | None = None
+    order: Order | None = None
+
+
+class BatchCreateOrdersRequest(RequestModel):
+    """`#/components/schemas/BatchCreateOrdersRequest`"""
+
+    orders: list[CreateOrderRequest]
+
+
+class BatchCreateOrdersResponse(ResponseModel):
+    """`#/components/schemas/BatchCreateOrdersResponse`"""
+
+    orders: list[BatchCreateOrdersIndividualResponse]
+
+
+class BatchCreateOrdersV2Request(RequestModel):
+    """`#/components/schemas/BatchCreateOrdersV2Request`"""
+
+    orders: list[CreateOrderV2Request]
+
+
+class BatchCreateOrdersV2Response(ResponseModel):
+    """`#/components/schemas/BatchCreateOrdersV2Response`"""
+
+    orders: list[BatchCreateOrdersV2ResponseOrdersItem]
+
+
+class BatchGetMarketCandlesticksResponse(ResponseModel):
+    """`#/components/schemas/BatchGetMarketCandlesticksResponse`"""
+
+    markets: list[MarketCandlesticksResponse]
+
+
+class CreateMarketInMultivariateEventCollectionResponse(ResponseModel):
+    """`#/components/schemas/CreateMarketInMultivariateEventCollectionResponse`"""
+
+    event_ticker: str
+    market: Market | None = None
+    market_ticker: str
+
+
+class CreateOrderResponse(ResponseModel):
+    """`#/components/schemas/CreateOrderResponse`"""
+
+    order: Order
+
+
+class EventData(ResponseModel):
+    """`#/components/schemas/EventData`"""
+
+    available_on_brokers: StrictBool | None = None
+    category: str | None = None
+    collateral_return_type: str
+    event_ticker: str
+    exchange_index: ExchangeIndex | None = None
+    fee_multiplier_override: StrictFloat | None = None
+    fee_type_override: str | None = None
+    last_updated_ts: AwareDatetime | None = None
+    markets: list[Market] | None = None
+    mutually_exclusive: StrictBool
+    product_metadata: dict[str, JsonValue] | None = None
+    series_ticker: str
+    settlement_sources: list[SettlementSource] | None = None
+    strike_date: AwareDatetime | None = None
+    strike_period: str | None = None
+    sub_title: str
+    title: str
+
+
+class GetEventCandlesticksResponse(ResponseModel):
+    """`#/components/schemas/GetEventCandlesticksResponse`"""
+
+    adjusted_end_ts: StrictInt
+    market_candlesticks: list[list[MarketCandlestick]]
+    market_tickers: list[str]
+
+
+class GetEventResponse(ResponseModel):
+    """`#/components/schemas/GetEventResponse`"""
+
+    event: EventData
+    markets: list[Market]
+
+
+class GetEventsResponse(ResponseModel):
+    """`#/components/schemas/GetEventsResponse`"""
+
+    cursor: str
+    events: list[EventData]
+    milestones: list[Milestone] | None = None
+
+
+class GetExchangeScheduleResponse(ResponseModel):
+    """`#/components/schemas/GetExchangeScheduleResponse`"""
+
+    schedule: Schedule
+
+
+class GetGameStatsResponse(ResponseModel):
+    """`#/components/schemas/GetGameStatsResponse`"""
+
+    pbp: PlayByPlay | None = None
+
+
+class GetMarketCandlesticksHistoricalResponse(ResponseModel):
+    """`#/components/schemas/GetMarketCandlesticksHistoricalResponse`"""
+
+    candlesticks: list[MarketCandlestickHistorical]
+    ticker: str
+
+
+class GetMarketCandlesticksResponse(ResponseModel):
+    """`#/components/schemas/GetMarketCandlesticksResponse`"""
+
+    candlesticks: list[MarketCandlestick]
+    ticker: str
+
+
+class GetMarketOrderbooksResponse(ResponseModel):
+    """`#/components/schemas/GetMarketOrderbooksResponse`"""
+
+    orderbooks: list[MarketOrderbookFp]
+
+
+class GetMarketResponse(ResponseModel):
+    """`#/components/schemas/GetMarketResponse`"""
+
+    market: Market
+
+
+class GetMarketsResponse(ResponseModel):
+    """`#/components/schemas/GetMarketsResponse`"""
+
+    cursor: str
+    markets: list[Market]
+
+
+class GetMultivariateEventCollectionLookupHistoryResponse(ResponseModel):
+    """`#/components/schemas/GetMultivariateEventCollectionLookupHistoryResponse`"""
+
+    lookup_points: list[LookupPoint]
+
+
+class GetMultivariateEventsResponse(ResponseModel):
+    """`#/components/schemas/GetMultivariateEventsResponse`"""
+
+    cursor: str
+    events: list[EventData]
+
+
+class GetOrderResponse(ResponseModel):
+    """`#/components/schemas/GetOrderResponse`"""
+
+    order: Order
+
+
+class GetOrdersResponse(ResponseModel):
+    """`#/components/schemas/GetOrdersResponse`"""
+
+    cursor: str
+    orders: list[Order]
+
+
+class GetSeriesListResponse(ResponseModel):
+    """`#/components/schemas/GetSeriesListResponse`"""
+
+    series: list[Series]
+
+
+class GetSeriesResponse(ResponseModel):
+    """`#/components/schemas/GetSeriesResponse`"""
+
+    series: Series
+
+
 __all__ = [
     "RFQ",
     "AcceptBlockTradeProposalParams",
@@ -124,6 +2435,7 @@ __all__ = [
     "GetEventFeeChangesParams",
     "GetEventFeeChangesResponse",
     "GetEventForecastPercentilesHistoryParams",
+    "GetEventForecastPercentilesHistoryParamsPercentilesItem",
     "GetEventForecastPercentilesHistoryResponse",
     "GetEventMetadataParams",
     "GetEventMetadataResponse",
@@ -160,6 +2472,7 @@ __all__ = [
     "GetMarketOrderbookParams",
     "GetMarketOrderbookResponse",
     "GetMarketOrderbooksParams",
+    "GetMarketOrderbooksParamsTickersItem",
     "GetMarketOrderbooksResponse",
     "GetMarketParams",
     "GetMarketResponse",
@@ -282,2316 +2595,3 @@ __all__ = [
     "WeeklySchedule",
     "Withdrawal",
 ]
-
-
-class AcceptBlockTradeProposalRequest(RequestModel):
-    """`#/components/schemas/AcceptBlockTradeProposalRequest`"""
-
-    subaccount: Annotated[StrictInt, Field(ge=0, le=63)] | None = None
-    subtrader_id: str | None = None
-
-
-class AcceptQuoteRequest(RequestModel):
-    """`#/components/schemas/AcceptQuoteRequest`"""
-
-    accepted_side: Literal["yes", "no"]
-
-
-class AccountApiUsageLevelVolumeGoal(ResponseModel):
-    """`#/components/schemas/AccountApiUsageLevelVolumeGoal`"""
-
-    earn_volume_goal_fp: Count
-    keep_volume_goal_fp: Count
-    level: str
-
-
-class AccountApiUsageLevelVolumeProgress(ResponseModel):
-    """`#/components/schemas/AccountApiUsageLevelVolumeProgress`"""
-
-    computed_ts: StrictInt
-    goals: list[AccountApiUsageLevelVolumeGoal]
-    trailing_30d_volume_fp: Count
-
-
-ExchangeIndex: TypeAlias = StrictInt
-"""`#/components/schemas/ExchangeIndex`"""
-
-
-class AmendOrderRequest(RequestModel):
-    """`#/components/schemas/AmendOrderRequest`"""
-
-    action: Literal["buy", "sell"]
-    client_order_id: str | None = None
-    count: Annotated[StrictInt, Field(ge=1)] | None = None
-    count_fp: Count | None = None
-    exchange_index: ExchangeIndex = 0
-    no_price: Annotated[StrictInt, Field(ge=1, le=99)] | None = None
-    no_price_dollars: Dollars | None = None
-    side: Literal["yes", "no"]
-    subaccount: Annotated[StrictInt, Field(ge=0)] = 0
-    ticker: str
-    updated_client_order_id: str | None = None
-    yes_price: Annotated[StrictInt, Field(ge=1, le=99)] | None = None
-    yes_price_dollars: Dollars | None = None
-
-
-BookSide: TypeAlias = Literal["bid", "ask"]
-"""`#/components/schemas/BookSide`"""
-
-
-OrderStatus: TypeAlias = Literal["resting", "canceled", "executed"]
-"""`#/components/schemas/OrderStatus`"""
-
-
-SelfTradePreventionType: TypeAlias = Literal["taker_at_cross", "maker"]
-"""`#/components/schemas/SelfTradePreventionType`"""
-
-
-class Order(ResponseModel):
-    """`#/components/schemas/Order`"""
-
-    action: Literal["buy", "sell"] | str | None = None
-    book_side: BookSide | str
-    cancel_order_on_pause: StrictBool | None = None
-    client_order_id: str
-    created_time: AwareDatetime | None = None
-    exchange_index: ExchangeIndex | None = None
-    expiration_time: AwareDatetime | None = None
-    fill_count_fp: Count
-    initial_count_fp: Count
-    last_update_time: AwareDatetime | None = None
-    maker_fees_dollars: Dollars
-    maker_fill_cost_dollars: Dollars
-    no_price_dollars: Dollars
-    order_group_id: str | None = None
-    order_id: str
-    outcome_side: Literal["yes", "no"] | str
-    remaining_count_fp: Count
-    self_trade_prevention_type: SelfTradePreventionType | str | None = None
-    side: Literal["yes", "no"] | str | None = None
-    status: OrderStatus | str
-    subaccount_number: StrictInt | None = None
-    taker_fees_dollars: Dollars
-    taker_fill_cost_dollars: Dollars
-    ticker: str
-    type_: Literal["limit", "market"] | str = Field(alias="type")
-    user_id: str
-    yes_price_dollars: Dollars
-
-
-class AmendOrderResponse(ResponseModel):
-    """`#/components/schemas/AmendOrderResponse`"""
-
-    old_order: Order
-    order: Order
-
-
-class AmendOrderV2Request(RequestModel):
-    """`#/components/schemas/AmendOrderV2Request`"""
-
-    client_order_id: str | None = None
-    count: Count
-    exchange_index: ExchangeIndex = 0
-    price: Dollars
-    side: BookSide
-    ticker: str
-    updated_client_order_id: str | None = None
-
-
-class AmendOrderV2Response(ResponseModel):
-    """`#/components/schemas/AmendOrderV2Response`"""
-
-    average_fee_paid: Dollars | None = None
-    average_fill_price: Dollars | None = None
-    client_order_id: str | None = None
-    fill_count: Count | None = None
-    order_id: str
-    remaining_count: Count | None = None
-    ts_ms: StrictInt
-
-
-class Announcement(ResponseModel):
-    """`#/components/schemas/Announcement`"""
-
-    delivery_time: AwareDatetime
-    message: str
-    status: Literal["active", "inactive"] | str
-    type_: Literal["info", "warning", "error"] | str = Field(alias="type")
-
-
-ApiKeyScope: TypeAlias = Literal[
-    "read",
-    "write",
-    "read::block_trade_accept",
-    "read::portfolio_balance",
-    "write::transfer",
-    "write::block_trade_accept",
-]
-"""`#/components/schemas/ApiKeyScope`"""
-
-
-class ApiKey(ResponseModel):
-    """`#/components/schemas/ApiKey`"""
-
-    api_key_id: str
-    name: str
-    scopes: list[ApiKeyScope | str]
-
-
-ExchangeInstance: TypeAlias = Literal["event_contract", "margined"]
-"""`#/components/schemas/ExchangeInstance`"""
-
-
-class ApiUsageLevelGrant(ResponseModel):
-    """`#/components/schemas/ApiUsageLevelGrant`"""
-
-    exchange_instance: ExchangeInstance | str
-    expires_ts: StrictInt | None = None
-    level: str
-    source: str
-
-
-class ApplySubaccountTransferRequest(RequestModel):
-    """`#/components/schemas/ApplySubaccountTransferRequest`"""
-
-    amount_cents: StrictInt
-    client_transfer_id: str
-    from_subaccount: StrictInt
-    to_subaccount: StrictInt
-
-
-ApplySubaccountTransferResponse: TypeAlias = dict[str, JsonValue]
-"""`#/components/schemas/ApplySubaccountTransferResponse`"""
-
-
-class AssociatedEvent(ResponseModel):
-    """`#/components/schemas/AssociatedEvent`"""
-
-    active_quoters: list[str]
-    is_yes_only: StrictBool
-    size_max: StrictInt | None = None
-    size_min: StrictInt | None = None
-    ticker: str
-
-
-class ErrorResponse(ResponseModel):
-    """`#/components/schemas/ErrorResponse`"""
-
-    code: str | None = None
-    details: str | None = None
-    message: str | None = None
-    service: str | None = None
-
-
-class BatchCancelOrdersIndividualResponse(ResponseModel):
-    """`#/components/schemas/BatchCancelOrdersIndividualResponse`"""
-
-    error: ErrorResponse | None = None
-    order: Order | None = None
-    order_id: str
-    reduced_by_fp: Count
-
-
-class BatchCancelOrdersRequestOrder(RequestModel):
-    """`#/components/schemas/BatchCancelOrdersRequestOrder`"""
-
-    exchange_index: ExchangeIndex = 0
-    market_ticker: str | None = None
-    order_id: str
-    subaccount: Annotated[StrictInt, Field(ge=0)] = 0
-
-
-class BatchCancelOrdersRequest(RequestModel):
-    """`#/components/schemas/BatchCancelOrdersRequest`"""
-
-    ids: list[str] | None = None
-    orders: list[BatchCancelOrdersRequestOrder] | None = None
-
-
-class BatchCancelOrdersResponse(ResponseModel):
-    """`#/components/schemas/BatchCancelOrdersResponse`"""
-
-    orders: list[BatchCancelOrdersIndividualResponse]
-
-
-class BatchCancelOrdersV2RequestOrdersItem(RequestModel):
-    """`#/components/schemas/BatchCancelOrdersV2Request/properties/orders/items`"""
-
-    exchange_index: ExchangeIndex = 0
-    market_ticker: str | None = None
-    order_id: str
-    subaccount: Annotated[StrictInt, Field(ge=0)] = 0
-
-
-class BatchCancelOrdersV2Request(RequestModel):
-    """`#/components/schemas/BatchCancelOrdersV2Request`"""
-
-    orders: list[BatchCancelOrdersV2RequestOrdersItem]
-
-
-class BatchCancelOrdersV2ResponseOrdersItem(ResponseModel):
-    """`#/components/schemas/BatchCancelOrdersV2Response/properties/orders/items`"""
-
-    client_order_id: str | None = None
-    error: ErrorResponse | None = None
-    order_id: str
-    reduced_by: Count
-    ts_ms: StrictInt | None = None
-
-
-class BatchCancelOrdersV2Response(ResponseModel):
-    """`#/components/schemas/BatchCancelOrdersV2Response`"""
-
-    orders: list[BatchCancelOrdersV2ResponseOrdersItem]
-
-
-class BatchCreateOrdersIndividualResponse(ResponseModel):
-    """`#/components/schemas/BatchCreateOrdersIndividualResponse`"""
-
-    client_order_id: str | None = None
-    error: ErrorResponse | None = None
-    order: Order | None = None
-
-
-class CreateOrderRequest(RequestModel):
-    """`#/components/schemas/CreateOrderRequest`"""
-
-    action: Literal["buy", "sell"]
-    buy_max_cost: StrictInt | None = None
-    cancel_order_on_pause: StrictBool | None = None
-    client_order_id: str | None = None
-    count: Annotated[StrictInt, Field(ge=1)] | None = None
-    count_fp: Count | None = None
-    exchange_index: ExchangeIndex = 0
-    expiration_ts: StrictInt | None = None
-    no_price: Annotated[StrictInt, Field(ge=1, le=99)] | None = None
-    no_price_dollars: Dollars | None = None
-    order_group_id: str | None = None
-    post_only: StrictBool | None = None
-    reduce_only: StrictBool | None = None
-    self_trade_prevention_type: SelfTradePreventionType | None = None
-    sell_position_floor: StrictInt | None = None
-    side: Literal["yes", "no"]
-    subaccount: Annotated[StrictInt, Field(ge=0)] = 0
-    ticker: str
-    time_in_force: Literal["fill_or_kill", "good_till_canceled", "immediate_or_cancel"] | None = None
-    yes_price: Annotated[StrictInt, Field(ge=1, le=99)] | None = None
-    yes_price_dollars: Dollars | None = None
-
-
-class BatchCreateOrdersRequest(RequestModel):
-    """`#/components/schemas/BatchCreateOrdersRequest`"""
-
-    orders: list[CreateOrderRequest]
-
-
-class BatchCreateOrdersResponse(ResponseModel):
-    """`#/components/schemas/BatchCreateOrdersResponse`"""
-
-    orders: list[BatchCreateOrdersIndividualResponse]
-
-
-class CreateOrderV2Request(RequestModel):
-    """`#/components/schemas/CreateOrderV2Request`"""
-
-    cancel_order_on_pause: StrictBool | None = None
-    client_order_id: str | None = None
-    count: Count
-    exchange_index: ExchangeIndex = 0
-    expiration_time: StrictInt | None = None
-    order_group_id: str | None = None
-    post_only: StrictBool | None = None
-    price: Dollars
-    reduce_only: StrictBool | None = None
-    self_trade_prevention_type: SelfTradePreventionType
-    side: BookSide
-    subaccount: Annotated[StrictInt, Field(ge=0)] = 0
-    ticker: str
-    time_in_force: Literal["fill_or_kill", "good_till_canceled", "immediate_or_cancel"]
-
-
-class BatchCreateOrdersV2Request(RequestModel):
-    """`#/components/schemas/BatchCreateOrdersV2Request`"""
-
-    orders: list[CreateOrderV2Request]
-
-
-class BatchCreateOrdersV2ResponseOrdersItem(ResponseModel):
-    """`#/components/schemas/BatchCreateOrdersV2Response/properties/orders/items`"""
-
-    average_fee_paid: Dollars | None = None
-    average_fill_price: Dollars | None = None
-    client_order_id: str | None = None
-    error: ErrorResponse | None = None
-    fill_count: Count | None = None
-    order_id: str | None = None
-    remaining_count: Count | None = None
-    ts_ms: StrictInt | None = None
-
-
-class BatchCreateOrdersV2Response(ResponseModel):
-    """`#/components/schemas/BatchCreateOrdersV2Response`"""
-
-    orders: list[BatchCreateOrdersV2ResponseOrdersItem]
-
-
-class BidAskDistribution(ResponseModel):
-    """`#/components/schemas/BidAskDistribution`"""
-
-    close_dollars: Dollars
-    high_dollars: Dollars
-    low_dollars: Dollars
-    open_dollars: Dollars
-
-
-class PriceDistribution(ResponseModel):
-    """`#/components/schemas/PriceDistribution`"""
-
-    close_dollars: Dollars | None = None
-    high_dollars: Dollars | None = None
-    low_dollars: Dollars | None = None
-    max_dollars: Dollars | None = None
-    mean_dollars: Dollars | None = None
-    min_dollars: Dollars | None = None
-    open_dollars: Dollars | None = None
-    previous_dollars: Dollars | None = None
-
-
-class MarketCandlestick(ResponseModel):
-    """`#/components/schemas/MarketCandlestick`"""
-
-    end_period_ts: StrictInt
-    open_interest_fp: Count
-    price: PriceDistribution
-    volume_fp: Count
-    yes_ask: BidAskDistribution
-    yes_bid: BidAskDistribution
-
-
-class MarketCandlesticksResponse(ResponseModel):
-    """`#/components/schemas/MarketCandlesticksResponse`"""
-
-    candlesticks: list[MarketCandlestick]
-    market_ticker: str
-
-
-class BatchGetMarketCandlesticksResponse(ResponseModel):
-    """`#/components/schemas/BatchGetMarketCandlesticksResponse`"""
-
-    markets: list[MarketCandlesticksResponse]
-
-
-class BidAskDistributionHistorical(ResponseModel):
-    """`#/components/schemas/BidAskDistributionHistorical`"""
-
-    close: Dollars
-    high: Dollars
-    low: Dollars
-    open_: Dollars = Field(alias="open")
-
-
-class BlockTradeProposal(ResponseModel):
-    """`#/components/schemas/BlockTradeProposal`"""
-
-    buyer_accepted: StrictBool
-    buyer_accepted_ts: AwareDatetime | None = None
-    buyer_order_id: str | None = None
-    buyer_subtrader_id: str | None = None
-    buyer_user_id: str
-    centicount: StrictInt
-    created_ts: AwareDatetime
-    executed_ts: AwareDatetime | None = None
-    expiration_ts: AwareDatetime
-    id_: str = Field(alias="id")
-    maker_side: Literal["yes", "no"] | str
-    market_ticker: str
-    price_centi_cents: StrictInt
-    proposer_user_id: str
-    seller_accepted: StrictBool
-    seller_accepted_ts: AwareDatetime | None = None
-    seller_order_id: str | None = None
-    seller_subtrader_id: str | None = None
-    seller_user_id: str
-    status: str
-    updated_ts: AwareDatetime
-
-
-class BucketLimit(ResponseModel):
-    """`#/components/schemas/BucketLimit`"""
-
-    bucket_capacity: StrictInt
-    refill_rate: StrictInt
-
-
-class CancelOrderV2Response(ResponseModel):
-    """`#/components/schemas/CancelOrderV2Response`"""
-
-    client_order_id: str | None = None
-    order_id: str
-    reduced_by: Count
-    ts_ms: StrictInt
-
-
-class CreateApiKeyRequest(RequestModel):
-    """`#/components/schemas/CreateApiKeyRequest`"""
-
-    name: str
-    public_key: str
-    scopes: list[ApiKeyScope] | None = None
-
-
-class CreateApiKeyResponse(ResponseModel):
-    """`#/components/schemas/CreateApiKeyResponse`"""
-
-    api_key_id: str
-
-
-class TickerPairInput(RequestModel):
-    """`#/components/schemas/TickerPair`"""
-
-    event_ticker: str
-    market_ticker: str
-    side: Literal["yes", "no"]
-
-
-class CreateMarketInMultivariateEventCollectionRequest(RequestModel):
-    """`#/components/schemas/CreateMarketInMultivariateEventCollectionRequest`"""
-
-    selected_markets: list[TickerPairInput]
-    with_market_payload: StrictBool | None = None
-
-
-class MveSelectedLeg(ResponseModel):
-    """`#/components/schemas/MveSelectedLeg`"""
-
-    event_ticker: str | None = None
-    market_ticker: str | None = None
-    side: str | None = None
-    yes_settlement_value_dollars: Dollars | None = None
-
-
-class PriceRange(ResponseModel):
-    """`#/components/schemas/PriceRange`"""
-
-    end: str
-    start: str
-    step: str
-
-
-class Market(ResponseModel):
-    """`#/components/schemas/Market`"""
-
-    can_close_early: StrictBool
-    cap_strike: StrictFloat | None = None
-    close_time: AwareDatetime
-    created_time: AwareDatetime
-    custom_strike: dict[str, JsonValue] | None = None
-    early_close_condition: str | None = None
-    event_ticker: str
-    exchange_index: ExchangeIndex | None = None
-    expected_expiration_time: AwareDatetime | None = None
-    expiration_time: AwareDatetime | None = None
-    expiration_value: str
-    fee_waiver_expiration_time: AwareDatetime | None = None
-    floor_strike: StrictFloat | None = None
-    fractional_trading_enabled: StrictBool | None = None
-    functional_strike: str | None = None
-    is_provisional: StrictBool | None = None
-    last_price_dollars: Dollars
-    latest_expiration_time: AwareDatetime
-    liquidity_dollars: Dollars | None = None
-    market_type: Literal["binary", "scalar"] | str
-    mve_collection_ticker: str | None = None
-    mve_selected_legs: list[MveSelectedLeg] | None = None
-    no_ask_dollars: Dollars
-    no_bid_dollars: Dollars
-    no_sub_title: str
-    notional_value_dollars: Dollars
-    occurrence_datetime: AwareDatetime | None = None
-    open_interest_fp: Count
-    open_time: AwareDatetime
-    previous_price_dollars: Dollars
-    previous_yes_ask_dollars: Dollars
-    previous_yes_bid_dollars: Dollars
-    price_level_structure: str
-    price_ranges: list[PriceRange]
-    primary_participant_key: str | None = None
-    response_price_units: Literal["usd_cent"] | str | None = None
-    result: Literal["yes", "no", "scalar", ""] | str
-    rules_primary: str
-    rules_secondary: str
-    settlement_timer_seconds: StrictInt
-    settlement_ts: AwareDatetime | None = None
-    settlement_value_dollars: Dollars | None = None
-    status: (
-        Literal[
-            "initialized", "inactive", "active", "closed", "determined", "disputed", "amended", "finalized"
-        ]
-        | str
-    )
-    strike_type: (
-        Literal[
-            "greater",
-            "greater_or_equal",
-            "less",
-            "less_or_equal",
-            "between",
-            "functional",
-            "custom",
-            "structured",
-        ]
-        | str
-        | None
-    ) = None
-    subtitle: str | None = None
-    ticker: str
-    title: str | None = None
-    updated_time: AwareDatetime
-    volume_24h_fp: Count
-    volume_fp: Count
-    yes_ask_dollars: Dollars
-    yes_ask_size_fp: Count
-    yes_bid_dollars: Dollars
-    yes_bid_size_fp: Count
-    yes_sub_title: str
-
-
-class CreateMarketInMultivariateEventCollectionResponse(ResponseModel):
-    """`#/components/schemas/CreateMarketInMultivariateEventCollectionResponse`"""
-
-    event_ticker: str
-    market: Market | None = None
-    market_ticker: str
-
-
-class CreateOrderGroupRequest(RequestModel):
-    """`#/components/schemas/CreateOrderGroupRequest`"""
-
-    contracts_limit: Annotated[StrictInt, Field(ge=1)] | None = None
-    contracts_limit_fp: Count | None = None
-    exchange_index: ExchangeIndex = 0
-    subaccount: Annotated[StrictInt, Field(ge=0)] = 0
-
-
-class CreateOrderGroupResponse(ResponseModel):
-    """`#/components/schemas/CreateOrderGroupResponse`"""
-
-    exchange_index: ExchangeIndex | None = None
-    order_group_id: str
-    subaccount: StrictInt
-
-
-class CreateOrderResponse(ResponseModel):
-    """`#/components/schemas/CreateOrderResponse`"""
-
-    order: Order
-
-
-class CreateOrderV2Response(ResponseModel):
-    """`#/components/schemas/CreateOrderV2Response`"""
-
-    average_fee_paid: Dollars | None = None
-    average_fill_price: Dollars | None = None
-    client_order_id: str | None = None
-    fill_count: Count
-    order_id: str
-    remaining_count: Count
-    ts_ms: StrictInt
-
-
-class CreateQuoteRequest(RequestModel):
-    """`#/components/schemas/CreateQuoteRequest`"""
-
-    no_bid: Dollars
-    post_only: StrictBool | None = None
-    rest_remainder: StrictBool
-    rfq_id: str
-    subaccount: StrictInt | None = None
-    yes_bid: Dollars
-
-
-class CreateQuoteResponse(ResponseModel):
-    """`#/components/schemas/CreateQuoteResponse`"""
-
-    id_: str = Field(alias="id")
-
-
-class CreateRFQRequest(RequestModel):
-    """`#/components/schemas/CreateRFQRequest`"""
-
-    contracts: StrictInt | None = None
-    contracts_fp: Count | None = None
-    market_ticker: str
-    replace_existing: StrictBool = False
-    rest_remainder: StrictBool
-    subaccount: StrictInt | None = None
-    subtrader_id: str | None = None
-    target_cost_centi_cents: StrictInt | None = None
-    target_cost_dollars: Dollars | None = None
-
-
-class CreateRFQResponse(ResponseModel):
-    """`#/components/schemas/CreateRFQResponse`"""
-
-    id_: str = Field(alias="id")
-
-
-class CreateSubaccountResponse(ResponseModel):
-    """`#/components/schemas/CreateSubaccountResponse`"""
-
-    subaccount_number: StrictInt
-
-
-class DailySchedule(ResponseModel):
-    """`#/components/schemas/DailySchedule`"""
-
-    close_time: str
-    open_time: str
-
-
-class DecreaseOrderV2Request(RequestModel):
-    """`#/components/schemas/DecreaseOrderV2Request`"""
-
-    exchange_index: ExchangeIndex = 0
-    reduce_by: Count | None = None
-    reduce_to: Count | None = None
-
-
-class DecreaseOrderV2Response(ResponseModel):
-    """`#/components/schemas/DecreaseOrderV2Response`"""
-
-    client_order_id: str | None = None
-    order_id: str
-    remaining_count: Count
-    ts_ms: StrictInt
-
-
-class Deposit(ResponseModel):
-    """`#/components/schemas/Deposit`"""
-
-    amount_cents: StrictInt
-    created_ts: StrictInt
-    fee_cents: StrictInt
-    finalized_ts: StrictInt | None = None
-    id_: str = Field(alias="id")
-    status: Literal["pending", "applied", "failed", "returned"] | str
-    type_: Literal["ach", "wire", "crypto", "debit", "apm"] | str = Field(alias="type")
-
-
-EmptyResponse: TypeAlias = dict[str, JsonValue]
-"""`#/components/schemas/EmptyResponse`"""
-
-
-class EndpointTokenCost(ResponseModel):
-    """`#/components/schemas/EndpointTokenCost`"""
-
-    cost: StrictInt
-    method: str
-    path: str
-
-
-class SettlementSource(ResponseModel):
-    """`#/components/schemas/SettlementSource`"""
-
-    name: str | None = None
-    url: str | None = None
-
-
-class EventData(ResponseModel):
-    """`#/components/schemas/EventData`"""
-
-    available_on_brokers: StrictBool | None = None
-    category: str | None = None
-    collateral_return_type: str
-    event_ticker: str
-    exchange_index: ExchangeIndex | None = None
-    fee_multiplier_override: StrictFloat | None = None
-    fee_type_override: str | None = None
-    last_updated_ts: AwareDatetime | None = None
-    markets: list[Market] | None = None
-    mutually_exclusive: StrictBool
-    product_metadata: dict[str, JsonValue] | None = None
-    series_ticker: str
-    settlement_sources: list[SettlementSource] | None = None
-    strike_date: AwareDatetime | None = None
-    strike_period: str | None = None
-    sub_title: str
-    title: str
-
-
-FeeType: TypeAlias = Literal["quadratic", "quadratic_with_maker_fees", "flat"]
-"""`#/components/schemas/FeeType`"""
-
-
-class EventFeeChange(ResponseModel):
-    """`#/components/schemas/EventFeeChange`"""
-
-    event_ticker: str
-    fee_multiplier_override: StrictFloat | None = None
-    fee_type_override: FeeType | str | None = None
-    id_: str = Field(alias="id")
-    scheduled_ts: AwareDatetime
-    series_ticker: str
-
-
-class EventPosition(ResponseModel):
-    """`#/components/schemas/EventPosition`"""
-
-    event_exposure_dollars: Dollars
-    event_ticker: str
-    fees_paid_dollars: Dollars
-    realized_pnl_dollars: Dollars
-    total_cost_dollars: Dollars
-    total_cost_shares_fp: Count
-
-
-class ExchangeIndexStatus(ResponseModel):
-    """`#/components/schemas/ExchangeIndexStatus`"""
-
-    exchange_active: StrictBool
-    exchange_index: ExchangeIndex
-    intra_exchange_transfers_active: StrictBool
-    trading_active: StrictBool
-
-
-class ExchangeStatus(ResponseModel):
-    """`#/components/schemas/ExchangeStatus`"""
-
-    exchange_active: StrictBool
-    exchange_estimated_resume_time: AwareDatetime | None = None
-    exchange_index_statuses: list[ExchangeIndexStatus] | None = None
-    intra_exchange_transfers_active: StrictBool | None = None
-    trading_active: StrictBool
-
-
-class Fill(ResponseModel):
-    """`#/components/schemas/Fill`"""
-
-    action: Literal["buy", "sell"] | str | None = None
-    book_side: BookSide | str
-    count_fp: Count
-    created_time: AwareDatetime | None = None
-    fee_cost: Dollars
-    fill_id: str
-    is_taker: StrictBool
-    market_ticker: str
-    no_price_dollars: Dollars
-    order_id: str
-    outcome_side: Literal["yes", "no"] | str
-    side: Literal["yes", "no"] | str | None = None
-    subaccount_number: StrictInt | None = None
-    ticker: str
-    trade_id: str
-    ts: StrictInt | None = None
-    yes_price_dollars: Dollars
-
-
-FixedPointCount: TypeAlias = Count
-"""`#/components/schemas/FixedPointCount`"""
-
-
-FixedPointDollars: TypeAlias = Dollars
-"""`#/components/schemas/FixedPointDollars`"""
-
-
-class PercentilePoint(ResponseModel):
-    """`#/components/schemas/PercentilePoint`"""
-
-    formatted_forecast: str
-    numerical_forecast: StrictFloat
-    percentile: StrictInt
-    raw_numerical_forecast: StrictFloat
-
-
-class ForecastPercentilesPoint(ResponseModel):
-    """`#/components/schemas/ForecastPercentilesPoint`"""
-
-    end_period_ts: StrictInt
-    event_ticker: str
-    percentile_points: list[PercentilePoint]
-    period_interval: StrictInt
-
-
-class GenerateApiKeyRequest(RequestModel):
-    """`#/components/schemas/GenerateApiKeyRequest`"""
-
-    name: str
-    scopes: list[ApiKeyScope] | None = None
-
-
-class GenerateApiKeyResponse(ResponseModel):
-    """`#/components/schemas/GenerateApiKeyResponse`"""
-
-    api_key_id: str
-    private_key: str
-
-
-class GetAccountApiLimitsResponse(ResponseModel):
-    """`#/components/schemas/GetAccountApiLimitsResponse`"""
-
-    grants: list[ApiUsageLevelGrant]
-    read: BucketLimit
-    usage_tier: str
-    write: BucketLimit
-
-
-class GetAccountApiUsageLevelVolumeProgressResponse(ResponseModel):
-    """`#/components/schemas/GetAccountApiUsageLevelVolumeProgressResponse`"""
-
-    volume_progress: list[AccountApiUsageLevelVolumeProgress]
-
-
-class GetAccountEndpointCostsResponse(ResponseModel):
-    """`#/components/schemas/GetAccountEndpointCostsResponse`"""
-
-    default_cost: StrictInt
-    endpoint_costs: list[EndpointTokenCost]
-
-
-class GetApiKeysResponse(ResponseModel):
-    """`#/components/schemas/GetApiKeysResponse`"""
-
-    api_keys: list[ApiKey]
-
-
-class IndexedBalance(ResponseModel):
-    """`#/components/schemas/IndexedBalance`"""
-
-    balance: Dollars
-    exchange_index: ExchangeIndex
-
-
-class GetBalanceResponse(ResponseModel):
-    """`#/components/schemas/GetBalanceResponse`"""
-
-    balance: StrictInt
-    balance_breakdown: list[IndexedBalance] | None = None
-    balance_dollars: Dollars
-    portfolio_value: StrictInt
-    updated_ts: StrictInt
-
-
-class GetBlockTradeProposalsResponse(ResponseModel):
-    """`#/components/schemas/GetBlockTradeProposalsResponse`"""
-
-    block_trade_proposals: list[BlockTradeProposal]
-    cursor: str | None = None
-
-
-class GetCommunicationsIDResponse(ResponseModel):
-    """`#/components/schemas/GetCommunicationsIDResponse`"""
-
-    communications_id: str
-
-
-class GetDepositsResponse(ResponseModel):
-    """`#/components/schemas/GetDepositsResponse`"""
-
-    cursor: str | None = None
-    deposits: list[Deposit]
-
-
-class GetEventCandlesticksResponse(ResponseModel):
-    """`#/components/schemas/GetEventCandlesticksResponse`"""
-
-    adjusted_end_ts: StrictInt
-    market_candlesticks: list[list[MarketCandlestick]]
-    market_tickers: list[str]
-
-
-class GetEventFeeChangesResponse(ResponseModel):
-    """`#/components/schemas/GetEventFeeChangesResponse`"""
-
-    cursor: str
-    event_fee_changes: list[EventFeeChange]
-
-
-class GetEventForecastPercentilesHistoryResponse(ResponseModel):
-    """`#/components/schemas/GetEventForecastPercentilesHistoryResponse`"""
-
-    forecast_history: list[ForecastPercentilesPoint]
-
-
-class MarketMetadata(ResponseModel):
-    """`#/components/schemas/MarketMetadata`"""
-
-    color_code: str
-    image_url: str
-    market_ticker: str
-
-
-class GetEventMetadataResponse(ResponseModel):
-    """`#/components/schemas/GetEventMetadataResponse`"""
-
-    competition: str | None = None
-    competition_scope: str | None = None
-    featured_image_url: str | None = None
-    image_url: str
-    market_details: list[MarketMetadata]
-    settlement_sources: list[SettlementSource]
-
-
-class GetEventResponse(ResponseModel):
-    """`#/components/schemas/GetEventResponse`"""
-
-    event: EventData
-    markets: list[Market]
-
-
-class Milestone(ResponseModel):
-    """`#/components/schemas/Milestone`"""
-
-    category: str
-    details: dict[str, JsonValue]
-    end_date: AwareDatetime | None = None
-    id_: str = Field(alias="id")
-    last_updated_ts: AwareDatetime
-    notification_message: str
-    primary_event_tickers: list[str]
-    related_event_tickers: list[str]
-    source_id: str | None = None
-    source_ids: dict[str, str] | None = None
-    start_date: AwareDatetime
-    title: str
-    type_: str = Field(alias="type")
-
-
-class GetEventsResponse(ResponseModel):
-    """`#/components/schemas/GetEventsResponse`"""
-
-    cursor: str
-    events: list[EventData]
-    milestones: list[Milestone] | None = None
-
-
-class GetExchangeAnnouncementsResponse(ResponseModel):
-    """`#/components/schemas/GetExchangeAnnouncementsResponse`"""
-
-    announcements: list[Announcement]
-
-
-class MaintenanceWindow(ResponseModel):
-    """`#/components/schemas/MaintenanceWindow`"""
-
-    end_datetime: AwareDatetime
-    start_datetime: AwareDatetime
-
-
-class WeeklySchedule(ResponseModel):
-    """`#/components/schemas/WeeklySchedule`"""
-
-    end_time: AwareDatetime
-    friday: list[DailySchedule]
-    monday: list[DailySchedule]
-    saturday: list[DailySchedule]
-    start_time: AwareDatetime
-    sunday: list[DailySchedule]
-    thursday: list[DailySchedule]
-    tuesday: list[DailySchedule]
-    wednesday: list[DailySchedule]
-
-
-class Schedule(ResponseModel):
-    """`#/components/schemas/Schedule`"""
-
-    maintenance_windows: list[MaintenanceWindow]
-    standard_hours: list[WeeklySchedule]
-
-
-class GetExchangeScheduleResponse(ResponseModel):
-    """`#/components/schemas/GetExchangeScheduleResponse`"""
-
-    schedule: Schedule
-
-
-class GetFillsResponse(ResponseModel):
-    """`#/components/schemas/GetFillsResponse`"""
-
-    cursor: str
-    fills: list[Fill]
-
-
-class ScopeList(ResponseModel):
-    """`#/components/schemas/ScopeList`"""
-
-    scopes: list[str]
-
-
-class SportFilterDetails(ResponseModel):
-    """`#/components/schemas/SportFilterDetails`"""
-
-    competitions: dict[str, ScopeList]
-    scopes: list[str]
-
-
-class GetFiltersBySportsResponse(ResponseModel):
-    """`#/components/schemas/GetFiltersBySportsResponse`"""
-
-    filters_by_sports: dict[str, SportFilterDetails]
-    sport_ordering: list[str]
-
-
-class PlayByPlayPeriodsItem(ResponseModel):
-    """`#/components/schemas/PlayByPlay/properties/periods/items`"""
-
-    events: list[dict[str, JsonValue]] | None = None
-
-
-class PlayByPlay(ResponseModel):
-    """`#/components/schemas/PlayByPlay`"""
-
-    periods: list[PlayByPlayPeriodsItem] | None = None
-
-
-class GetGameStatsResponse(ResponseModel):
-    """`#/components/schemas/GetGameStatsResponse`"""
-
-    pbp: PlayByPlay | None = None
-
-
-class GetHistoricalCutoffResponse(ResponseModel):
-    """`#/components/schemas/GetHistoricalCutoffResponse`"""
-
-    market_settled_ts: AwareDatetime
-    orders_updated_ts: AwareDatetime
-    trades_created_ts: AwareDatetime
-
-
-class IncentiveProgram(ResponseModel):
-    """`#/components/schemas/IncentiveProgram`"""
-
-    discount_factor_bps: StrictInt | None = None
-    end_date: AwareDatetime
-    id_: str = Field(alias="id")
-    incentive_description: str
-    incentive_type: Literal["liquidity", "volume"] | str
-    market_id: str
-    market_ticker: str
-    paid_out: StrictBool
-    period_reward: StrictInt
-    start_date: AwareDatetime
-    target_size_fp: Count | None = None
-
-
-class GetIncentiveProgramsResponse(ResponseModel):
-    """`#/components/schemas/GetIncentiveProgramsResponse`"""
-
-    incentive_programs: list[IncentiveProgram]
-    next_cursor: str | None = None
-
-
-class LiveData(ResponseModel):
-    """`#/components/schemas/LiveData`"""
-
-    details: dict[str, JsonValue]
-    milestone_id: str
-    type_: str = Field(alias="type")
-
-
-class GetLiveDataResponse(ResponseModel):
-    """`#/components/schemas/GetLiveDataResponse`"""
-
-    live_data: LiveData
-
-
-class GetLiveDatasResponse(ResponseModel):
-    """`#/components/schemas/GetLiveDatasResponse`"""
-
-    live_datas: list[LiveData]
-
-
-class PriceDistributionHistorical(ResponseModel):
-    """`#/components/schemas/PriceDistributionHistorical`"""
-
-    close: Dollars | None = None
-    high: Dollars | None = None
-    low: Dollars | None = None
-    mean: Dollars | None = None
-    open_: Dollars | None = Field(None, alias="open")
-    previous: Dollars | None = None
-
-
-class MarketCandlestickHistorical(ResponseModel):
-    """`#/components/schemas/MarketCandlestickHistorical`"""
-
-    end_period_ts: StrictInt
-    open_interest: Count
-    price: PriceDistributionHistorical
-    volume: Count
-    yes_ask: BidAskDistributionHistorical
-    yes_bid: BidAskDistributionHistorical
-
-
-class GetMarketCandlesticksHistoricalResponse(ResponseModel):
-    """`#/components/schemas/GetMarketCandlesticksHistoricalResponse`"""
-
-    candlesticks: list[MarketCandlestickHistorical]
-    ticker: str
-
-
-class GetMarketCandlesticksResponse(ResponseModel):
-    """`#/components/schemas/GetMarketCandlesticksResponse`"""
-
-    candlesticks: list[MarketCandlestick]
-    ticker: str
-
-
-class OrderbookCountFp(ResponseModel):
-    """`#/components/schemas/OrderbookCountFp`"""
-
-    no_dollars: list[PriceLevel]
-    yes_dollars: list[PriceLevel]
-
-
-class GetMarketOrderbookResponse(ResponseModel):
-    """`#/components/schemas/GetMarketOrderbookResponse`"""
-
-    orderbook_fp: OrderbookCountFp
-
-
-class MarketOrderbookFp(ResponseModel):
-    """`#/components/schemas/MarketOrderbookFp`"""
-
-    orderbook_fp: OrderbookCountFp
-    ticker: str
-
-
-class GetMarketOrderbooksResponse(ResponseModel):
-    """`#/components/schemas/GetMarketOrderbooksResponse`"""
-
-    orderbooks: list[MarketOrderbookFp]
-
-
-class GetMarketResponse(ResponseModel):
-    """`#/components/schemas/GetMarketResponse`"""
-
-    market: Market
-
-
-class GetMarketsResponse(ResponseModel):
-    """`#/components/schemas/GetMarketsResponse`"""
-
-    cursor: str
-    markets: list[Market]
-
-
-class GetMilestoneResponse(ResponseModel):
-    """`#/components/schemas/GetMilestoneResponse`"""
-
-    milestone: Milestone
-
-
-class GetMilestonesResponse(ResponseModel):
-    """`#/components/schemas/GetMilestonesResponse`"""
-
-    cursor: str | None = None
-    milestones: list[Milestone]
-
-
-class TickerPair(ResponseModel):
-    """`#/components/schemas/TickerPair`"""
-
-    event_ticker: str
-    market_ticker: str
-    side: Literal["yes", "no"] | str
-
-
-class LookupPoint(ResponseModel):
-    """`#/components/schemas/LookupPoint`"""
-
-    event_ticker: str
-    last_queried_ts: AwareDatetime
-    market_ticker: str
-    selected_markets: list[TickerPair]
-
-
-class GetMultivariateEventCollectionLookupHistoryResponse(ResponseModel):
-    """`#/components/schemas/GetMultivariateEventCollectionLookupHistoryResponse`"""
-
-    lookup_points: list[LookupPoint]
-
-
-class MultivariateEventCollection(ResponseModel):
-    """`#/components/schemas/MultivariateEventCollection`"""
-
-    associated_event_tickers: list[str]
-    associated_events: list[AssociatedEvent]
-    close_date: AwareDatetime
-    collection_ticker: str
-    description: str
-    functional_description: str
-    is_all_yes: StrictBool
-    is_ordered: StrictBool
-    is_single_market_per_event: StrictBool
-    open_date: AwareDatetime
-    series_ticker: str
-    size_max: StrictInt
-    size_min: StrictInt
-    title: str
-
-
-class GetMultivariateEventCollectionResponse(ResponseModel):
-    """`#/components/schemas/GetMultivariateEventCollectionResponse`"""
-
-    multivariate_contract: MultivariateEventCollection
-
-
-class GetMultivariateEventCollectionsResponse(ResponseModel):
-    """`#/components/schemas/GetMultivariateEventCollectionsResponse`"""
-
-    cursor: str | None = None
-    multivariate_contracts: list[MultivariateEventCollection]
-
-
-class GetMultivariateEventsResponse(ResponseModel):
-    """`#/components/schemas/GetMultivariateEventsResponse`"""
-
-    cursor: str
-    events: list[EventData]
-
-
-class GetOrderGroupResponse(ResponseModel):
-    """`#/components/schemas/GetOrderGroupResponse`"""
-
-    contracts_limit_fp: Count | None = None
-    exchange_index: ExchangeIndex | None = None
-    is_auto_cancel_enabled: StrictBool
-    orders: list[str]
-
-
-class OrderGroup(ResponseModel):
-    """`#/components/schemas/OrderGroup`"""
-
-    contracts_limit_fp: Count | None = None
-    exchange_index: ExchangeIndex | None = None
-    id_: str = Field(alias="id")
-    is_auto_cancel_enabled: StrictBool
-
-
-class GetOrderGroupsResponse(ResponseModel):
-    """`#/components/schemas/GetOrderGroupsResponse`"""
-
-    order_groups: list[OrderGroup] | None = None
-
-
-class GetOrderQueuePositionResponse(ResponseModel):
-    """`#/components/schemas/GetOrderQueuePositionResponse`"""
-
-    queue_position_fp: Count
-
-
-class OrderQueuePosition(ResponseModel):
-    """`#/components/schemas/OrderQueuePosition`"""
-
-    market_ticker: str
-    order_id: str
-    queue_position_fp: Count
-
-
-class GetOrderQueuePositionsResponse(ResponseModel):
-    """`#/components/schemas/GetOrderQueuePositionsResponse`"""
-
-    queue_positions: list[OrderQueuePosition]
-
-
-class GetOrderResponse(ResponseModel):
-    """`#/components/schemas/GetOrderResponse`"""
-
-    order: Order
-
-
-class GetOrdersResponse(ResponseModel):
-    """`#/components/schemas/GetOrdersResponse`"""
-
-    cursor: str
-    orders: list[Order]
-
-
-class GetPortfolioRestingOrderTotalValueResponse(ResponseModel):
-    """`#/components/schemas/GetPortfolioRestingOrderTotalValueResponse`"""
-
-    total_resting_order_value: StrictInt
-
-
-class MarketPosition(ResponseModel):
-    """`#/components/schemas/MarketPosition`"""
-
-    fees_paid_dollars: Dollars
-    last_updated_ts: AwareDatetime
-    market_exposure_dollars: Dollars
-    position_fp: Count
-    realized_pnl_dollars: Dollars
-    resting_orders_count: StrictInt | None = None
-    ticker: str
-    total_traded_dollars: Dollars
-
-
-class GetPositionsResponse(ResponseModel):
-    """`#/components/schemas/GetPositionsResponse`"""
-
-    cursor: str | None = None
-    event_positions: list[EventPosition]
-    market_positions: list[MarketPosition]
-
-
-class Quote(ResponseModel):
-    """`#/components/schemas/Quote`"""
-
-    accepted_side: Literal["yes", "no"] | str | None = None
-    accepted_ts: AwareDatetime | None = None
-    cancellation_reason: str | None = None
-    cancelled_ts: AwareDatetime | None = None
-    confirmed_ts: AwareDatetime | None = None
-    contracts_fp: Count
-    created_ts: AwareDatetime
-    creator_id: str
-    creator_order_id: str | None = None
-    creator_subaccount: StrictInt | None = None
-    creator_user_id: str | None = None
-    executed_ts: AwareDatetime | None = None
-    id_: str = Field(alias="id")
-    market_ticker: str
-    no_bid_dollars: Dollars
-    no_contracts_fp: Count | None = None
-    post_only: StrictBool | None = None
-    rest_remainder: StrictBool | None = None
-    rfq_creator_id: str
-    rfq_creator_order_id: str | None = None
-    rfq_creator_subaccount: StrictInt | None = None
-    rfq_creator_user_id: str | None = None
-    rfq_id: str
-    rfq_target_cost_dollars: Dollars | None = None
-    status: Literal["open", "accepted", "confirmed", "executed", "cancelled"] | str
-    updated_ts: AwareDatetime
-    yes_bid_dollars: Dollars
-    yes_contracts_fp: Count | None = None
-
-
-class GetQuoteResponse(ResponseModel):
-    """`#/components/schemas/GetQuoteResponse`"""
-
-    quote: Quote
-
-
-class GetQuotesResponse(ResponseModel):
-    """`#/components/schemas/GetQuotesResponse`"""
-
-    cursor: str | None = None
-    quotes: list[Quote]
-
-
-class RFQ(ResponseModel):
-    """`#/components/schemas/RFQ`"""
-
-    cancellation_reason: str | None = None
-    cancelled_ts: AwareDatetime | None = None
-    contracts_fp: Count
-    created_ts: AwareDatetime
-    creator_id: str
-    creator_subaccount: StrictInt | None = None
-    creator_user_id: str | None = None
-    id_: str = Field(alias="id")
-    market_ticker: str
-    mve_collection_ticker: str | None = None
-    mve_selected_legs: list[MveSelectedLeg] | None = None
-    rest_remainder: StrictBool | None = None
-    status: Literal["open", "closed"] | str
-    target_cost_dollars: Dollars | None = None
-    updated_ts: AwareDatetime | None = None
-
-
-class GetRFQResponse(ResponseModel):
-    """`#/components/schemas/GetRFQResponse`"""
-
-    rfq: RFQ
-
-
-class GetRFQsResponse(ResponseModel):
-    """`#/components/schemas/GetRFQsResponse`"""
-
-    cursor: str | None = None
-    rfqs: list[RFQ]
-
-
-class SeriesFeeChange(ResponseModel):
-    """`#/components/schemas/SeriesFeeChange`"""
-
-    fee_multiplier: StrictFloat
-    fee_type: FeeType | str
-    id_: str = Field(alias="id")
-    scheduled_ts: AwareDatetime
-    series_ticker: str
-
-
-class GetSeriesFeeChangesResponse(ResponseModel):
-    """`#/components/schemas/GetSeriesFeeChangesResponse`"""
-
-    series_fee_change_arr: list[SeriesFeeChange]
-
-
-class Series(ResponseModel):
-    """`#/components/schemas/Series`"""
-
-    additional_prohibitions: list[str]
-    category: str
-    contract_terms_url: str
-    contract_url: str
-    fee_multiplier: StrictFloat
-    fee_type: FeeType | str
-    frequency: str
-    last_updated_ts: AwareDatetime | None = None
-    product_metadata: dict[str, JsonValue] | None = None
-    settlement_sources: list[SettlementSource] | None = None
-    tags: list[str] | None = None
-    ticker: str
-    title: str
-    volume_fp: Count | None = None
-
-
-class GetSeriesListResponse(ResponseModel):
-    """`#/components/schemas/GetSeriesListResponse`"""
-
-    series: list[Series]
-
-
-class GetSeriesResponse(ResponseModel):
-    """`#/components/schemas/GetSeriesResponse`"""
-
-    series: Series
-
-
-class Settlement(ResponseModel):
-    """`#/components/schemas/Settlement`"""
-
-    event_ticker: str
-    fee_cost: Dollars
-    market_result: Literal["yes", "no", "scalar"] | str
-    no_count_fp: Count
-    no_total_cost_dollars: Dollars
-    revenue: StrictInt
-    settled_time: AwareDatetime
-    ticker: str
-    value: StrictInt | None = None
-    yes_count_fp: Count
-    yes_total_cost_dollars: Dollars
-
-
-class GetSettlementsResponse(ResponseModel):
-    """`#/components/schemas/GetSettlementsResponse`"""
-
-    cursor: str | None = None
-    settlements: list[Settlement]
-
-
-class StructuredTarget(ResponseModel):
-    """`#/components/schemas/StructuredTarget`"""
-
-    details: dict[str, JsonValue] | None = None
-    id_: str | None = Field(None, alias="id")
-    last_updated_ts: AwareDatetime | None = None
-    name: str | None = None
-    source_id: str | None = None
-    source_ids: dict[str, str] | None = None
-    type_: str | None = Field(None, alias="type")
-
-
-class GetStructuredTargetResponse(ResponseModel):
-    """`#/components/schemas/GetStructuredTargetResponse`"""
-
-    structured_target: StructuredTarget | None = None
-
-
-class GetStructuredTargetsResponse(ResponseModel):
-    """`#/components/schemas/GetStructuredTargetsResponse`"""
-
-    cursor: str | None = None
-    structured_targets: list[StructuredTarget] | None = None
-
-
-class SubaccountBalance(ResponseModel):
-    """`#/components/schemas/SubaccountBalance`"""
-
-    balance: Dollars
-    exchange_index: StrictInt
-    subaccount_number: StrictInt
-    updated_ts: StrictInt
-
-
-class GetSubaccountBalancesResponse(ResponseModel):
-    """`#/components/schemas/GetSubaccountBalancesResponse`"""
-
-    subaccount_balances: list[SubaccountBalance]
-
-
-class SubaccountNettingConfig(ResponseModel):
-    """`#/components/schemas/SubaccountNettingConfig`"""
-
-    enabled: StrictBool
-    subaccount_number: StrictInt
-
-
-class GetSubaccountNettingResponse(ResponseModel):
-    """`#/components/schemas/GetSubaccountNettingResponse`"""
-
-    netting_configs: list[SubaccountNettingConfig]
-
-
-class SubaccountTransfer(ResponseModel):
-    """`#/components/schemas/SubaccountTransfer`"""
-
-    amount_cents: StrictInt
-    created_ts: StrictInt
-    from_subaccount: StrictInt
-    to_subaccount: StrictInt
-    transfer_id: str
-
-
-class GetSubaccountTransfersResponse(ResponseModel):
-    """`#/components/schemas/GetSubaccountTransfersResponse`"""
-
-    cursor: str | None = None
-    transfers: list[SubaccountTransfer]
-
-
-class GetTagsForSeriesCategoriesResponse(ResponseModel):
-    """`#/components/schemas/GetTagsForSeriesCategoriesResponse`"""
-
-    tags_by_categories: dict[str, list[str]]
-
-
-class Trade(ResponseModel):
-    """`#/components/schemas/Trade`"""
-
-    count_fp: Count
-    created_time: AwareDatetime
-    is_block_trade: StrictBool
-    no_price_dollars: Dollars
-    taker_book_side: BookSide | str
-    taker_outcome_side: Literal["yes", "no"] | str
-    taker_side: Literal["yes", "no"] | str | None = None
-    ticker: str
-    trade_id: str
-    yes_price_dollars: Dollars
-
-
-class GetTradesResponse(ResponseModel):
-    """`#/components/schemas/GetTradesResponse`"""
-
-    cursor: str
-    trades: list[Trade]
-
-
-class GetUserDataTimestampResponse(ResponseModel):
-    """`#/components/schemas/GetUserDataTimestampResponse`"""
-
-    as_of_time: AwareDatetime
-
-
-class Withdrawal(ResponseModel):
-    """`#/components/schemas/Withdrawal`"""
-
-    amount_cents: StrictInt
-    created_ts: StrictInt
-    fee_cents: StrictInt
-    finalized_ts: StrictInt | None = None
-    id_: str = Field(alias="id")
-    status: Literal["pending", "applied", "failed", "returned"] | str
-    type_: Literal["ach", "wire", "crypto", "debit", "apm"] | str = Field(alias="type")
-
-
-class GetWithdrawalsResponse(ResponseModel):
-    """`#/components/schemas/GetWithdrawalsResponse`"""
-
-    cursor: str | None = None
-    withdrawals: list[Withdrawal]
-
-
-class IntraExchangeInstanceTransferRequest(RequestModel):
-    """`#/components/schemas/IntraExchangeInstanceTransferRequest`"""
-
-    amount: StrictInt
-    destination: ExchangeInstance
-    destination_exchange_shard: StrictInt = 0
-    source: ExchangeInstance
-    source_exchange_shard: StrictInt = 0
-
-
-class IntraExchangeInstanceTransferResponse(ResponseModel):
-    """`#/components/schemas/IntraExchangeInstanceTransferResponse`"""
-
-    transfer_id: str
-
-
-class LookupTickersForMarketInMultivariateEventCollectionRequest(RequestModel):
-    """`#/components/schemas/LookupTickersForMarketInMultivariateEventCollectionRequest`"""
-
-    selected_markets: list[TickerPairInput]
-
-
-class LookupTickersForMarketInMultivariateEventCollectionResponse(ResponseModel):
-    """`#/components/schemas/LookupTickersForMarketInMultivariateEventCollectionResponse`"""
-
-    event_ticker: str
-    market_ticker: str
-
-
-PriceLevelDollarsCountFp: TypeAlias = PriceLevel
-"""`#/components/schemas/PriceLevelDollarsCountFp`"""
-
-
-class ProposeBlockTradeRequest(RequestModel):
-    """`#/components/schemas/ProposeBlockTradeRequest`"""
-
-    buyer_subaccount: Annotated[StrictInt, Field(ge=0, le=63)] | None = None
-    buyer_subtrader_id: str | None = None
-    buyer_user_id: str
-    centicount: Annotated[StrictInt, Field(ge=1)]
-    expiration_ts: AwareDatetime
-    maker_side: Literal["yes", "no"]
-    market_ticker: str
-    price_centi_cents: Annotated[StrictInt, Field(ge=1)]
-    seller_subaccount: Annotated[StrictInt, Field(ge=0, le=63)] | None = None
-    seller_subtrader_id: str | None = None
-    seller_user_id: str
-
-
-class ProposeBlockTradeResponse(ResponseModel):
-    """`#/components/schemas/ProposeBlockTradeResponse`"""
-
-    block_trade_proposal_id: str
-
-
-class UpdateOrderGroupLimitRequest(RequestModel):
-    """`#/components/schemas/UpdateOrderGroupLimitRequest`"""
-
-    contracts_limit: Annotated[StrictInt, Field(ge=1)] | None = None
-    contracts_limit_fp: Count | None = None
-
-
-class UpdateSubaccountNettingRequest(RequestModel):
-    """`#/components/schemas/UpdateSubaccountNettingRequest`"""
-
-    enabled: StrictBool
-    subaccount_number: StrictInt
-
-
-UserFilter: TypeAlias = Literal["self"]
-"""`#/components/schemas/UserFilter`"""
-
-
-class DeleteApiKeyParams(RequestModel):
-    """`#/paths/~1api_keys~1{api_key}/delete/parameters`"""
-
-    api_key: Annotated[str, Field(min_length=1)]
-
-
-class GetBlockTradeProposalsParams(RequestModel):
-    """`#/paths/~1communications~1block-trade-proposals/get/parameters`"""
-
-    cursor: str | None = None
-    market_ticker: str | None = None
-    limit: Annotated[StrictInt, Field(ge=1, le=100)] = 100
-    status: str | None = None
-
-
-class AcceptBlockTradeProposalParams(RequestModel):
-    """`#/paths/~1communications~1block-trade-proposals~1{block_trade_proposal_id}~1accept/post/parameters`"""
-
-    block_trade_proposal_id: Annotated[str, Field(min_length=1)]
-
-
-class GetQuotesParams(RequestModel):
-    """`#/paths/~1communications~1quotes/get/parameters`"""
-
-    cursor: str | None = None
-    min_ts: StrictInt | None = None
-    max_ts: StrictInt | None = None
-    limit: Annotated[StrictInt, Field(ge=1, le=500)] = 500
-    status: str | None = None
-    quote_creator_user_id: str | None = None
-    user_filter: UserFilter | None = None
-    rfq_user_filter: UserFilter | None = None
-    rfq_creator_user_id: str | None = None
-    rfq_creator_subtrader_id: str | None = None
-    rfq_id: str | None = None
-
-
-class GetQuoteParams(RequestModel):
-    """`#/paths/~1communications~1quotes~1{quote_id}/get/parameters`"""
-
-    quote_id: Annotated[str, Field(min_length=1)]
-
-
-class DeleteQuoteParams(RequestModel):
-    """`#/paths/~1communications~1quotes~1{quote_id}/delete/parameters`"""
-
-    quote_id: Annotated[str, Field(min_length=1)]
-
-
-class AcceptQuoteParams(RequestModel):
-    """`#/paths/~1communications~1quotes~1{quote_id}~1accept/put/parameters`"""
-
-    quote_id: Annotated[str, Field(min_length=1)]
-
-
-class ConfirmQuoteParams(RequestModel):
-    """`#/paths/~1communications~1quotes~1{quote_id}~1confirm/put/parameters`"""
-
-    quote_id: Annotated[str, Field(min_length=1)]
-
-
-class GetRFQsParams(RequestModel):
-    """`#/paths/~1communications~1rfqs/get/parameters`"""
-
-    cursor: str | None = None
-    event_ticker: str | None = None
-    market_ticker: str | None = None
-    subaccount: StrictInt | None = None
-    limit: Annotated[StrictInt, Field(ge=1, le=100)] = 100
-    status: str | None = None
-    creator_user_id: str | None = None
-    user_filter: UserFilter | None = None
-
-
-class GetRFQParams(RequestModel):
-    """`#/paths/~1communications~1rfqs~1{rfq_id}/get/parameters`"""
-
-    rfq_id: Annotated[str, Field(min_length=1)]
-
-
-class DeleteRFQParams(RequestModel):
-    """`#/paths/~1communications~1rfqs~1{rfq_id}/delete/parameters`"""
-
-    rfq_id: Annotated[str, Field(min_length=1)]
-
-
-class DeleteRFQQuoteParams(RequestModel):
-    """`#/paths/~1communications~1rfqs~1{rfq_id}~1quotes~1{quote_id}/delete/parameters`"""
-
-    rfq_id: Annotated[str, Field(min_length=1)]
-    quote_id: Annotated[str, Field(min_length=1)]
-
-
-class AcceptRFQQuoteParams(RequestModel):
-    """`#/paths/~1communications~1rfqs~1{rfq_id}~1quotes~1{quote_id}~1accept/put/parameters`"""
-
-    rfq_id: Annotated[str, Field(min_length=1)]
-    quote_id: Annotated[str, Field(min_length=1)]
-
-
-class ConfirmRFQQuoteParams(RequestModel):
-    """`#/paths/~1communications~1rfqs~1{rfq_id}~1quotes~1{quote_id}~1confirm/put/parameters`"""
-
-    rfq_id: Annotated[str, Field(min_length=1)]
-    quote_id: Annotated[str, Field(min_length=1)]
-
-
-class GetEventsParams(RequestModel):
-    """`#/paths/~1events/get/parameters`"""
-
-    limit: Annotated[StrictInt, Field(ge=1, le=200)] = 200
-    cursor: str | None = None
-    with_nested_markets: StrictBool = False
-    with_milestones: StrictBool = False
-    status: Literal["unopened", "open", "closed", "settled"] | None = None
-    series_ticker: str | None = None
-    tickers: str | None = None
-    min_close_ts: StrictInt | None = None
-    min_updated_ts: StrictInt | None = None
-
-
-class GetEventFeeChangesParams(RequestModel):
-    """`#/paths/~1events~1fee_changes/get/parameters`"""
-
-    event_ticker: str | None = None
-    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
-    cursor: str | None = None
-
-
-class GetMultivariateEventsParams(RequestModel):
-    """`#/paths/~1events~1multivariate/get/parameters`"""
-
-    limit: Annotated[StrictInt, Field(ge=1, le=200)] = 100
-    cursor: str | None = None
-    series_ticker: str | None = None
-    collection_ticker: str | None = None
-    with_nested_markets: StrictBool = False
-
-
-class GetEventParams(RequestModel):
-    """`#/paths/~1events~1{event_ticker}/get/parameters`"""
-
-    event_ticker: Annotated[str, Field(min_length=1)]
-    with_nested_markets: StrictBool = False
-
-
-class GetEventMetadataParams(RequestModel):
-    """`#/paths/~1events~1{event_ticker}~1metadata/get/parameters`"""
-
-    event_ticker: Annotated[str, Field(min_length=1)]
-
-
-class GetFCMOrdersParams(RequestModel):
-    """`#/paths/~1fcm~1orders/get/parameters`"""
-
-    subtrader_id: str
-    cursor: str | None = None
-    event_ticker: str | None = None
-    ticker: str | None = None
-    min_ts: StrictInt | None = None
-    max_ts: StrictInt | None = None
-    status: Literal["resting", "canceled", "executed"] | None = None
-    limit: Annotated[StrictInt, Field(ge=1, le=1000)] | None = None
-
-
-class GetFCMPositionsParams(RequestModel):
-    """`#/paths/~1fcm~1positions/get/parameters`"""
-
-    subtrader_id: str
-    ticker: str | None = None
-    event_ticker: str | None = None
-    count_filter: str | None = None
-    settlement_status: Literal["all", "unsettled", "settled"] | None = None
-    limit: Annotated[StrictInt, Field(ge=1, le=1000)] | None = None
-    cursor: str | None = None
-
-
-class GetFillsHistoricalParams(RequestModel):
-    """`#/paths/~1historical~1fills/get/parameters`"""
-
-    ticker: str | None = None
-    max_ts: StrictInt | None = None
-    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
-    cursor: str | None = None
-
-
-class GetHistoricalMarketsParams(RequestModel):
-    """`#/paths/~1historical~1markets/get/parameters`"""
-
-    limit: Annotated[StrictInt, Field(ge=0, le=1000)] = 100
-    cursor: str | None = None
-    tickers: str | None = None
-    event_ticker: str | None = None
-    series_ticker: str | None = None
-    mve_filter: Literal["exclude"] | None = None
-
-
-class GetHistoricalMarketParams(RequestModel):
-    """`#/paths/~1historical~1markets~1{ticker}/get/parameters`"""
-
-    ticker: Annotated[str, Field(min_length=1)]
-
-
-class GetMarketCandlesticksHistoricalParams(RequestModel):
-    """`#/paths/~1historical~1markets~1{ticker}~1candlesticks/get/parameters`"""
-
-    ticker: Annotated[str, Field(min_length=1)]
-    start_ts: StrictInt
-    end_ts: StrictInt
-    period_interval: Literal[1, 60, 1440]
-
-
-class GetHistoricalOrdersParams(RequestModel):
-    """`#/paths/~1historical~1orders/get/parameters`"""
-
-    ticker: str | None = None
-    max_ts: StrictInt | None = None
-    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
-    cursor: str | None = None
-
-
-class GetTradesHistoricalParams(RequestModel):
-    """`#/paths/~1historical~1trades/get/parameters`"""
-
-    ticker: str | None = None
-    min_ts: StrictInt | None = None
-    max_ts: StrictInt | None = None
-    limit: Annotated[StrictInt, Field(ge=0, le=1000)] = 100
-    cursor: str | None = None
-    is_block_trade: StrictBool | None = None
-
-
-class GetIncentiveProgramsParams(RequestModel):
-    """`#/paths/~1incentive_programs/get/parameters`"""
-
-    status: Literal["all", "active", "upcoming", "closed", "paid_out"] | None = None
-    type_: Literal["all", "liquidity", "volume"] | None = Field(None, alias="type")
-    incentive_description: str | None = None
-    limit: Annotated[StrictInt, Field(ge=1, le=10000)] | None = None
-    cursor: str | None = None
-
-
-class GetLiveDatasParams(RequestModel):
-    """`#/paths/~1live_data~1batch/get/parameters`"""
-
-    milestone_ids: Annotated[list[str], Field(max_length=100)]
-    include_player_stats: StrictBool = False
-
-
-class GetLiveDataByMilestoneParams(RequestModel):
-    """`#/paths/~1live_data~1milestone~1{milestone_id}/get/parameters`"""
-
-    milestone_id: Annotated[str, Field(min_length=1)]
-    include_player_stats: StrictBool = False
-
-
-class GetGameStatsParams(RequestModel):
-    """`#/paths/~1live_data~1milestone~1{milestone_id}~1game_stats/get/parameters`"""
-
-    milestone_id: Annotated[str, Field(min_length=1)]
-
-
-class GetLiveDataParams(RequestModel):
-    """`#/paths/~1live_data~1{type}~1milestone~1{milestone_id}/get/parameters`"""
-
-    type_: Annotated[str, Field(min_length=1)] = Field(alias="type")
-    milestone_id: Annotated[str, Field(min_length=1)]
-    include_player_stats: StrictBool = False
-
-
-class GetMarketsParams(RequestModel):
-    """`#/paths/~1markets/get/parameters`"""
-
-    limit: Annotated[StrictInt, Field(ge=0, le=1000)] = 100
-    cursor: str | None = None
-    event_ticker: str | None = None
-    series_ticker: str | None = None
-    min_created_ts: StrictInt | None = None
-    max_created_ts: StrictInt | None = None
-    min_updated_ts: StrictInt | None = None
-    max_close_ts: StrictInt | None = None
-    min_close_ts: StrictInt | None = None
-    min_settled_ts: StrictInt | None = None
-    max_settled_ts: StrictInt | None = None
-    status: Literal["unopened", "open", "paused", "closed", "settled"] | None = None
-    tickers: str | None = None
-    mve_filter: Literal["only", "exclude"] | None = None
-
-
-class BatchGetMarketCandlesticksParams(RequestModel):
-    """`#/paths/~1markets~1candlesticks/get/parameters`"""
-
-    market_tickers: str
-    start_ts: StrictInt
-    end_ts: StrictInt
-    period_interval: Annotated[StrictInt, Field(ge=1)]
-    include_latest_before_start: StrictBool = False
-
-
-class GetMarketOrderbooksParams(RequestModel):
-    """`#/paths/~1markets~1orderbooks/get/parameters`"""
-
-    tickers: Annotated[list[Annotated[str, Field(max_length=200)]], Field(min_length=1, max_length=100)]
-
-
-class GetTradesParams(RequestModel):
-    """`#/paths/~1markets~1trades/get/parameters`"""
-
-    limit: Annotated[StrictInt, Field(ge=0, le=1000)] = 100
-    cursor: str | None = None
-    ticker: str | None = None
-    min_ts: StrictInt | None = None
-    max_ts: StrictInt | None = None
-    is_block_trade: StrictBool | None = None
-
-
-class GetMarketParams(RequestModel):
-    """`#/paths/~1markets~1{ticker}/get/parameters`"""
-
-    ticker: Annotated[str, Field(min_length=1)]
-
-
-class GetMarketOrderbookParams(RequestModel):
-    """`#/paths/~1markets~1{ticker}~1orderbook/get/parameters`"""
-
-    ticker: Annotated[str, Field(min_length=1)]
-    depth: Annotated[StrictInt, Field(ge=0, le=100)] = 0
-
-
-class GetMilestonesParams(RequestModel):
-    """`#/paths/~1milestones/get/parameters`"""
-
-    limit: Annotated[StrictInt, Field(ge=1, le=500)]
-    minimum_start_date: AwareDatetime | None = None
-    category: str | None = None
-    competition: str | None = None
-    source_id: str | None = None
-    type_: str | None = Field(None, alias="type")
-    related_event_ticker: str | None = None
-    cursor: str | None = None
-    min_updated_ts: StrictInt | None = None
-
-
-class GetMilestoneParams(RequestModel):
-    """`#/paths/~1milestones~1{milestone_id}/get/parameters`"""
-
-    milestone_id: Annotated[str, Field(min_length=1)]
-
-
-class GetMultivariateEventCollectionsParams(RequestModel):
-    """`#/paths/~1multivariate_event_collections/get/parameters`"""
-
-    status: Literal["unopened", "open", "closed"] | None = None
-    associated_event_ticker: str | None = None
-    series_ticker: str | None = None
-    limit: Annotated[StrictInt, Field(ge=1, le=200)] | None = None
-    cursor: str | None = None
-
-
-class GetMultivariateEventCollectionParams(RequestModel):
-    """`#/paths/~1multivariate_event_collections~1{collection_ticker}/get/parameters`"""
-
-    collection_ticker: Annotated[str, Field(min_length=1)]
-
-
-class CreateMarketInMultivariateEventCollectionParams(RequestModel):
-    """`#/paths/~1multivariate_event_collections~1{collection_ticker}/post/parameters`"""
-
-    collection_ticker: Annotated[str, Field(min_length=1)]
-
-
-class GetMultivariateEventCollectionLookupHistoryParams(RequestModel):
-    """`#/paths/~1multivariate_event_collections~1{collection_ticker}~1lookup/get/parameters`"""
-
-    collection_ticker: Annotated[str, Field(min_length=1)]
-    lookback_seconds: Literal[10, 60, 300, 3600]
-
-
-class LookupTickersForMarketInMultivariateEventCollectionParams(RequestModel):
-    """`#/paths/~1multivariate_event_collections~1{collection_ticker}~1lookup/put/parameters`"""
-
-    collection_ticker: Annotated[str, Field(min_length=1)]
-
-
-class GetBalanceParams(RequestModel):
-    """`#/paths/~1portfolio~1balance/get/parameters`"""
-
-    subaccount: StrictInt | None = None
-
-
-class GetDepositsParams(RequestModel):
-    """`#/paths/~1portfolio~1deposits/get/parameters`"""
-
-    limit: Annotated[StrictInt, Field(ge=1, le=500)] = 100
-    cursor: str | None = None
-
-
-class CancelOrderV2Params(RequestModel):
-    """`#/paths/~1portfolio~1events~1orders~1{order_id}/delete/parameters`"""
-
-    order_id: Annotated[str, Field(min_length=1)]
-    subaccount: StrictInt | None = None
-    exchange_index: ExchangeIndex | None = None
-    market_ticker: str | None = None
-
-
-class AmendOrderV2Params(RequestModel):
-    """`#/paths/~1portfolio~1events~1orders~1{order_id}~1amend/post/parameters`"""
-
-    order_id: Annotated[str, Field(min_length=1)]
-    subaccount: StrictInt | None = None
-
-
-class DecreaseOrderV2Params(RequestModel):
-    """`#/paths/~1portfolio~1events~1orders~1{order_id}~1decrease/post/parameters`"""
-
-    order_id: Annotated[str, Field(min_length=1)]
-    subaccount: StrictInt | None = None
-
-
-class GetFillsParams(RequestModel):
-    """`#/paths/~1portfolio~1fills/get/parameters`"""
-
-    ticker: str | None = None
-    order_id: str | None = None
-    min_ts: StrictInt | None = None
-    max_ts: StrictInt | None = None
-    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
-    cursor: str | None = None
-    subaccount: StrictInt | None = None
-
-
-class GetOrderGroupsParams(RequestModel):
-    """`#/paths/~1portfolio~1order_groups/get/parameters`"""
-
-    subaccount: StrictInt | None = None
-
-
-class GetOrderGroupParams(RequestModel):
-    """`#/paths/~1portfolio~1order_groups~1{order_group_id}/get/parameters`"""
-
-    order_group_id: Annotated[str, Field(min_length=1)]
-    subaccount: StrictInt | None = None
-
-
-class DeleteOrderGroupParams(RequestModel):
-    """`#/paths/~1portfolio~1order_groups~1{order_group_id}/delete/parameters`"""
-
-    order_group_id: Annotated[str, Field(min_length=1)]
-    subaccount: StrictInt | None = None
-    exchange_index: ExchangeIndex | None = None
-
-
-class UpdateOrderGroupLimitParams(RequestModel):
-    """`#/paths/~1portfolio~1order_groups~1{order_group_id}~1limit/put/parameters`"""
-
-    order_group_id: Annotated[str, Field(min_length=1)]
-    exchange_index: ExchangeIndex | None = None
-
-
-class ResetOrderGroupParams(RequestModel):
-    """`#/paths/~1portfolio~1order_groups~1{order_group_id}~1reset/put/parameters`"""
-
-    order_group_id: Annotated[str, Field(min_length=1)]
-    subaccount: StrictInt | None = None
-    exchange_index: ExchangeIndex | None = None
-
-
-class TriggerOrderGroupParams(RequestModel):
-    """`#/paths/~1portfolio~1order_groups~1{order_group_id}~1trigger/put/parameters`"""
-
-    order_group_id: Annotated[str, Field(min_length=1)]
-    subaccount: StrictInt | None = None
-    exchange_index: ExchangeIndex | None = None
-
-
-class GetOrdersParams(RequestModel):
-    """`#/paths/~1portfolio~1orders/get/parameters`"""
-
-    ticker: str | None = None
-    event_ticker: str | None = None
-    min_ts: StrictInt | None = None
-    max_ts: StrictInt | None = None
-    status: str | None = None
-    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
-    cursor: str | None = None
-    subaccount: StrictInt | None = None
-
-
-class GetOrderQueuePositionsParams(RequestModel):
-    """`#/paths/~1portfolio~1orders~1queue_positions/get/parameters`"""
-
-    market_tickers: str | None = None
-    event_ticker: str | None = None
-    subaccount: StrictInt | None = None
-
-
-class GetOrderParams(RequestModel):
-    """`#/paths/~1portfolio~1orders~1{order_id}/get/parameters`"""
-
-    order_id: Annotated[str, Field(min_length=1)]
-
-
-class GetOrderQueuePositionParams(RequestModel):
-    """`#/paths/~1portfolio~1orders~1{order_id}~1queue_position/get/parameters`"""
-
-    order_id: Annotated[str, Field(min_length=1)]
-
-
-class GetPositionsParams(RequestModel):
-    """`#/paths/~1portfolio~1positions/get/parameters`"""
-
-    cursor: str | None = None
-    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
-    count_filter: str | None = None
-    ticker: str | None = None
-    event_ticker: str | None = None
-    subaccount: StrictInt | None = None
-
-
-class GetSettlementsParams(RequestModel):
-    """`#/paths/~1portfolio~1settlements/get/parameters`"""
-
-    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
-    cursor: str | None = None
-    ticker: str | None = None
-    event_ticker: str | None = None
-    min_ts: StrictInt | None = None
-    max_ts: StrictInt | None = None
-    subaccount: StrictInt | None = None
-
-
-class GetSubaccountTransfersParams(RequestModel):
-    """`#/paths/~1portfolio~1subaccounts~1transfers/get/parameters`"""
-
-    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
-    cursor: str | None = None
-
-
-class GetWithdrawalsParams(RequestModel):
-    """`#/paths/~1portfolio~1withdrawals/get/parameters`"""
-
-    limit: Annotated[StrictInt, Field(ge=1, le=500)] = 100
-    cursor: str | None = None
-
-
-class GetSeriesListParams(RequestModel):
-    """`#/paths/~1series/get/parameters`"""
-
-    category: str | None = None
-    tags: str | None = None
-    include_product_metadata: StrictBool = False
-    include_volume: StrictBool = False
-    min_updated_ts: StrictInt | None = None
-
-
-class GetSeriesFeeChangesParams(RequestModel):
-    """`#/paths/~1series~1fee_changes/get/parameters`"""
-
-    series_ticker: str | None = None
-    show_historical: StrictBool = False
-
-
-class GetSeriesParams(RequestModel):
-    """`#/paths/~1series~1{series_ticker}/get/parameters`"""
-
-    series_ticker: Annotated[str, Field(min_length=1)]
-    include_volume: StrictBool = False
-
-
-class GetMarketCandlesticksByEventParams(RequestModel):
-    """`#/paths/~1series~1{series_ticker}~1events~1{ticker}~1candlesticks/get/parameters`"""
-
-    ticker: Annotated[str, Field(min_length=1)]
-    series_ticker: Annotated[str, Field(min_length=1)]
-    start_ts: StrictInt
-    end_ts: StrictInt
-    period_interval: Literal[1, 60, 1440]
-
-
-class GetEventForecastPercentilesHistoryParams(RequestModel):
-    """`#/paths/~1series~1{series_ticker}~1events~1{ticker}~1forecast_percentile_history/get/parameters`"""
-
-    ticker: Annotated[str, Field(min_length=1)]
-    series_ticker: Annotated[str, Field(min_length=1)]
-    percentiles: Annotated[list[Annotated[StrictInt, Field(ge=0, le=9999)]], Field(max_length=10)]
-    start_ts: StrictInt
-    end_ts: StrictInt
-    period_interval: Literal[0, 1, 60, 1440]
-
-
-class GetMarketCandlesticksParams(RequestModel):
-    """`#/paths/~1series~1{series_ticker}~1markets~1{ticker}~1candlesticks/get/parameters`"""
-
-    series_ticker: Annotated[str, Field(min_length=1)]
-    ticker: Annotated[str, Field(min_length=1)]
-    start_ts: StrictInt
-    end_ts: StrictInt
-    period_interval: Literal[1, 60, 1440]
-    include_latest_before_start: StrictBool = False
-
-
-class GetStructuredTargetsParams(RequestModel):
-    """`#/paths/~1structured_targets/get/parameters`"""
-
-    ids: Annotated[list[str], Field(max_length=2000)] | None = None
-    type_: str | None = Field(None, alias="type")
-    competition: str | None = None
-    page_size: Annotated[StrictInt, Field(ge=1, le=2000)] = 100
-    cursor: str | None = None
-
-
-class GetStructuredTargetParams(RequestModel):
-    """`#/paths/~1structured_targets~1{structured_target_id}/get/parameters`"""
-
-    structured_target_id: Annotated[str, Field(min_length=1)]

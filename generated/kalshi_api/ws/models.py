@@ -20,6 +20,854 @@ from kalshi_api_core import (
     StrictInt,
 )
 
+BookSide: TypeAlias = Literal["bid", "ask"]
+
+
+class CfbenchmarksAvgData(ResponseModel):
+    """`#/components/schemas/cfbenchmarksAvgData`"""
+
+    value: str
+    window_end_ts_exclusive: StrictInt
+    window_size: StrictInt
+    window_start_ts_ms: StrictInt
+
+
+class CfbenchmarksIndexListPayloadMsg(ResponseModel):
+    """`#/components/schemas/cfbenchmarksIndexListPayload/properties/msg`"""
+
+    index_ids: list[str]
+
+
+class CfbenchmarksValuePayloadMsg(ResponseModel):
+    """`#/components/schemas/cfbenchmarksValuePayload/properties/msg`"""
+
+    avg_60s_data: CfbenchmarksAvgData
+    data: str
+    index_id: str
+    last_60s_windowed_average_15min: CfbenchmarksAvgData | None = None
+    received_at: StrictInt
+
+
+CommandId: TypeAlias = StrictInt
+
+
+class ErrorResponsePayloadMsg(ResponseModel):
+    """`#/components/schemas/errorResponsePayload/properties/msg`"""
+
+    code: StrictInt
+    market_id: str | None = None
+    market_ticker: str | None = None
+    msg: str
+
+
+class EventFeeUpdatePayloadMsg(ResponseModel):
+    """`#/components/schemas/eventFeeUpdatePayload/properties/msg`"""
+
+    event_ticker: str
+    fee_multiplier_override: StrictFloat | None = None
+    fee_type_override: (
+        Literal["quadratic", "quadratic_with_maker_fees", "quadratic_with_combo_maker_fees", "flat"]
+        | str
+        | None
+    ) = None
+
+
+class EventLifecyclePayloadMsg(ResponseModel):
+    """`#/components/schemas/eventLifecyclePayload/properties/msg`"""
+
+    collateral_return_type: Literal["MECNET", "DIRECNET", ""] | str
+    event_ticker: str
+    exchange_index: StrictInt | None = None
+    series_ticker: str
+    strike_date: StrictInt | None = None
+    strike_period: str | None = None
+    subtitle: str
+    title: str
+
+
+class ListSubscriptionsCommandPayload(RequestModel):
+    """`#/components/schemas/listSubscriptionsCommandPayload`"""
+
+    cmd: Literal["list_subscriptions"]
+    id_: Annotated[CommandId, Field(alias="id")]
+
+
+MarketId: TypeAlias = str
+
+
+class MarketLifecycleV2PayloadMsgAdditionalMetadata(ResponseModel):
+    """`#/components/schemas/marketLifecycleV2Payload/properties/msg/properties/additional_metadata`"""
+
+    can_close_early: StrictBool | None = None
+    cap_strike: StrictFloat | None = None
+    custom_strike: dict[str, JsonValue] | None = None
+    event_ticker: str | None = None
+    expected_expiration_ts: StrictInt | None = None
+    floor_strike: StrictFloat | None = None
+    name: str | None = None
+    no_sub_title: str | None = None
+    rules_primary: str | None = None
+    rules_secondary: str | None = None
+    strike_type: str | None = None
+    title: str | None = None
+    yes_sub_title: str | None = None
+
+
+class MarketLifecycleV2PayloadMsgPriceRangesItem(ResponseModel):
+    """`#/components/schemas/marketLifecycleV2Payload/properties/msg/properties/price_ranges/items`"""
+
+    end: str
+    start: str
+    step: str
+
+
+MarketSide: TypeAlias = Literal["yes", "no"]
+
+
+MarketTicker: TypeAlias = str
+
+
+class MultivariateMarketLifecyclePayloadMsgAdditionalMetadata(ResponseModel):
+    """`#/components/schemas/marketLifecycleV2Payload/properties/msg/properties/additional_metadata`"""
+
+    can_close_early: StrictBool | None = None
+    cap_strike: StrictFloat | None = None
+    custom_strike: dict[str, JsonValue] | None = None
+    event_ticker: str | None = None
+    expected_expiration_ts: StrictInt | None = None
+    floor_strike: StrictFloat | None = None
+    name: str | None = None
+    no_sub_title: str | None = None
+    rules_primary: str | None = None
+    rules_secondary: str | None = None
+    strike_type: str | None = None
+    title: str | None = None
+    yes_sub_title: str | None = None
+
+
+class MultivariateMarketLifecyclePayloadMsgPriceRangesItem(ResponseModel):
+    """`#/components/schemas/marketLifecycleV2Payload/properties/msg/properties/price_ranges/items`"""
+
+    end: str
+    start: str
+    step: str
+
+
+class OkResponsePayloadMsg(ResponseModel):
+    """`#/components/schemas/okResponsePayload/properties/msg`"""
+
+    market_ids: list[MarketId] | None = None
+    market_tickers: list[MarketTicker] | None = None
+
+
+OrderAction: TypeAlias = Literal["buy", "sell"]
+
+
+class OrderGroupUpdatesPayloadMsg(ResponseModel):
+    """`#/components/schemas/orderGroupUpdatesPayload/properties/msg`"""
+
+    contracts_limit_fp: Count | None = None
+    event_type: Literal["created", "triggered", "reset", "deleted", "limit_updated"] | str
+    order_group_id: str
+    ts_ms: StrictInt | None = None
+
+
+class OrderbookDeltaPayloadMsg(ResponseModel):
+    """`#/components/schemas/orderbookDeltaPayload/properties/msg`"""
+
+    client_order_id: str | None = None
+    delta_fp: Count
+    market_id: MarketId
+    market_ticker: MarketTicker
+    price_dollars: Dollars
+    side: MarketSide | str
+    subaccount: StrictInt | None = None
+    ts: AwareDatetime | None = None
+    ts_ms: StrictInt | None = None
+
+
+class OrderbookSnapshotPayloadMsg(ResponseModel):
+    """`#/components/schemas/orderbookSnapshotPayload/properties/msg`"""
+
+    market_id: MarketId
+    market_ticker: MarketTicker
+    no_dollars_fp: list[PriceLevel] | None = None
+    yes_dollars_fp: list[PriceLevel] | None = None
+
+
+class PythUnderlyingListPayloadMsg(ResponseModel):
+    """`#/components/schemas/pythUnderlyingListPayload/properties/msg`"""
+
+    underlying_tickers: list[str]
+
+
+class PythValuePayloadMsg(ResponseModel):
+    """`#/components/schemas/pythValuePayload/properties/msg`"""
+
+    received_at: StrictInt
+    source_ts_ms: StrictInt
+    underlying_ticker: str
+    value_usd: str
+
+
+class QuoteAcceptedPayloadMsg(ResponseModel):
+    """`#/components/schemas/quoteAcceptedPayload/properties/msg`"""
+
+    accepted_side: Literal["yes", "no"] | str | None = None
+    contracts_accepted_fp: Count | None = None
+    event_ticker: str | None = None
+    market_ticker: str
+    no_bid_dollars: Dollars
+    no_contracts_offered_fp: Count | None = None
+    quote_creator_id: str
+    quote_id: str
+    rfq_creator_id: str | None = None
+    rfq_id: str
+    rfq_target_cost_dollars: Dollars | None = None
+    subaccount: StrictInt | None = None
+    yes_bid_dollars: Dollars
+    yes_contracts_offered_fp: Count | None = None
+
+
+class QuoteCreatedPayloadMsg(ResponseModel):
+    """`#/components/schemas/quoteCreatedPayload/properties/msg`"""
+
+    created_ts: AwareDatetime
+    event_ticker: str | None = None
+    market_ticker: str
+    no_bid_dollars: Dollars
+    no_contracts_offered_fp: Count | None = None
+    quote_creator_id: str
+    quote_id: str
+    rfq_creator_id: str | None = None
+    rfq_id: str
+    rfq_target_cost_dollars: Dollars | None = None
+    subaccount: StrictInt | None = None
+    yes_bid_dollars: Dollars
+    yes_contracts_offered_fp: Count | None = None
+
+
+class QuoteExecutedPayloadMsg(ResponseModel):
+    """`#/components/schemas/quoteExecutedPayload/properties/msg`"""
+
+    client_order_id: str
+    executed_ts: AwareDatetime
+    market_ticker: str
+    order_id: str
+    quote_creator_id: str
+    quote_id: str
+    rfq_creator_id: str
+    rfq_id: str
+    subaccount: StrictInt | None = None
+
+
+class RfqCreatedPayloadMsgMveSelectedLegsItem(ResponseModel):
+    """`#/components/schemas/rfqCreatedPayload/properties/msg/properties/mve_selected_legs/items`"""
+
+    event_ticker: str | None = None
+    market_ticker: str | None = None
+    side: str | None = None
+    yes_settlement_value_dollars: Dollars | None = None
+
+
+class RfqDeletedPayloadMsg(ResponseModel):
+    """`#/components/schemas/rfqDeletedPayload/properties/msg`"""
+
+    contracts_fp: Count | None = None
+    creator_id: str
+    deleted_ts: AwareDatetime
+    event_ticker: str | None = None
+    id_: Annotated[str, Field(alias="id")]
+    market_ticker: str
+    target_cost_dollars: Dollars | None = None
+
+
+SequenceNumber: TypeAlias = StrictInt
+
+
+class SubscribeCommandPayloadParams(RequestModel):
+    """`#/components/schemas/subscribeCommandPayload/properties/params`"""
+
+    channels: Annotated[
+        list[
+            Literal[
+                "orderbook_delta",
+                "ticker",
+                "trade",
+                "fill",
+                "market_positions",
+                "market_lifecycle_v2",
+                "multivariate_market_lifecycle",
+                "communications",
+                "order_group_updates",
+                "user_orders",
+                "cfbenchmarks_value",
+                "pyth_value",
+            ]
+        ],
+        Field(min_length=1),
+    ]
+    index_ids: Annotated[list[str] | None, Field(min_length=1)] = None
+    market_id: str | None = None
+    market_ids: Annotated[list[MarketId] | None, Field(min_length=1)] = None
+    market_ticker: str | None = None
+    market_tickers: Annotated[list[MarketTicker] | None, Field(min_length=1)] = None
+    send_initial_snapshot: StrictBool | None = False
+    shard_factor: Annotated[StrictInt | None, Field(ge=1)] = None
+    shard_key: Annotated[StrictInt | None, Field(ge=0)] = None
+    skip_ticker_ack: StrictBool | None = False
+    underlying_tickers: Annotated[list[str] | None, Field(min_length=1)] = None
+    use_yes_price: StrictBool | None = False
+
+
+SubscriptionId: TypeAlias = StrictInt
+
+
+class TickerPayloadMsg(ResponseModel):
+    """`#/components/schemas/tickerPayload/properties/msg`"""
+
+    dollar_open_interest: StrictInt
+    dollar_volume: StrictInt
+    last_trade_size_fp: Count
+    market_id: MarketId
+    market_ticker: MarketTicker
+    open_interest_fp: Count
+    price_dollars: Dollars
+    time: AwareDatetime | None = None
+    ts: StrictInt | None = None
+    ts_ms: StrictInt
+    volume_fp: Count
+    yes_ask_dollars: Dollars
+    yes_ask_size_fp: Count
+    yes_bid_dollars: Dollars
+    yes_bid_size_fp: Count
+
+
+class TradePayloadMsg(ResponseModel):
+    """`#/components/schemas/tradePayload/properties/msg`"""
+
+    count_fp: Count
+    is_block_trade: StrictBool | None = None
+    market_ticker: MarketTicker
+    no_price_dollars: Dollars
+    taker_book_side: BookSide | str | None = None
+    taker_outcome_side: MarketSide | str | None = None
+    taker_side: MarketSide | str | None = None
+    trade_id: str
+    ts: StrictInt | None = None
+    ts_ms: StrictInt
+    yes_price_dollars: Dollars
+
+
+class UnsubscribeCommandPayloadParams(RequestModel):
+    """`#/components/schemas/unsubscribeCommandPayload/properties/params`"""
+
+    sids: Annotated[list[SubscriptionId], Field(min_length=1)]
+
+
+class UnsubscribedResponsePayload(ResponseModel):
+    """`#/components/schemas/unsubscribedResponsePayload`"""
+
+    id_: Annotated[CommandId | None, Field(alias="id")] = None
+    seq: SequenceNumber
+    sid: SubscriptionId
+    type_: Annotated[Literal["unsubscribed"], Field(alias="type")]
+
+
+class UpdateSubscriptionCommandPayloadParams(RequestModel):
+    """`#/components/schemas/updateSubscriptionCommandPayload/properties/params`"""
+
+    action: Literal["add_markets", "delete_markets", "get_snapshot"]
+    market_id: str | None = None
+    market_ids: list[MarketId] | None = None
+    market_ticker: str | None = None
+    market_tickers: list[MarketTicker] | None = None
+    send_initial_snapshot: StrictBool | None = False
+    sid: SubscriptionId | None = None
+    sids: Annotated[list[SubscriptionId] | None, Field(max_length=1, min_length=1)] = None
+
+
+class UserOrderPayloadMsg(ResponseModel):
+    """`#/components/schemas/userOrderPayload/properties/msg`"""
+
+    book_side: BookSide | str | None = None
+    client_order_id: str
+    created_time: AwareDatetime | None = None
+    created_ts_ms: StrictInt
+    expiration_time: AwareDatetime | None = None
+    expiration_ts_ms: StrictInt | None = None
+    fill_count_fp: Count
+    initial_count_fp: Count
+    is_yes: StrictBool | None = None
+    last_update_time: AwareDatetime | None = None
+    last_updated_ts_ms: StrictInt | None = None
+    maker_fees_dollars: Dollars | None = None
+    maker_fill_cost_dollars: Dollars
+    order_group_id: str | None = None
+    order_id: str
+    outcome_side: MarketSide | str | None = None
+    remaining_count_fp: Count
+    self_trade_prevention_type: Literal["taker_at_cross", "maker"] | str | None = None
+    side: MarketSide | str | None = None
+    status: Literal["resting", "canceled", "executed"] | str
+    subaccount_number: StrictInt | None = None
+    taker_fees_dollars: Dollars | None = None
+    taker_fill_cost_dollars: Dollars
+    ticker: MarketTicker
+    user_id: str
+    yes_price_dollars: Dollars
+
+
+IncomingPingPayload: TypeAlias = Literal[""]
+
+
+IncomingPongPayload: TypeAlias = Literal[""]
+
+
+OutgoingPingPayload: TypeAlias = Literal["heartbeat"]
+
+
+OutgoingPongPayload: TypeAlias = Literal[""]
+
+
+class CfbenchmarksIndexListPayload(ResponseModel):
+    """`#/components/schemas/cfbenchmarksIndexListPayload`"""
+
+    id_: Annotated[CommandId | None, Field(alias="id")] = None
+    msg: CfbenchmarksIndexListPayloadMsg
+    seq: SequenceNumber
+    sid: SubscriptionId
+    type_: Annotated[Literal["cfbenchmarks_value_indexlist"], Field(alias="type")]
+
+
+class CfbenchmarksUpdateSubscriptionCommandPayloadParams(RequestModel):
+    """`#/components/schemas/cfbenchmarksUpdateSubscriptionCommandPayload/properties/params`"""
+
+    action: Literal["subscribe_indices", "unsubscribe_indices", "indexlist"]
+    index_ids: Annotated[list[str] | None, Field(min_length=1)] = None
+    sid: SubscriptionId | None = None
+    sids: Annotated[list[SubscriptionId] | None, Field(max_length=1, min_length=1)] = None
+
+
+class CfbenchmarksValuePayload(ResponseModel):
+    """`#/components/schemas/cfbenchmarksValuePayload`"""
+
+    msg: CfbenchmarksValuePayloadMsg
+    seq: SequenceNumber
+    sid: SubscriptionId
+    type_: Annotated[Literal["cfbenchmarks_value"], Field(alias="type")]
+
+
+class ErrorResponsePayload(ResponseModel):
+    """`#/components/schemas/errorResponsePayload`"""
+
+    id_: Annotated[CommandId | None, Field(alias="id")] = None
+    msg: ErrorResponsePayloadMsg
+    type_: Annotated[Literal["error"], Field(alias="type")]
+
+
+class EventFeeUpdatePayload(ResponseModel):
+    """`#/components/schemas/eventFeeUpdatePayload`"""
+
+    msg: EventFeeUpdatePayloadMsg
+    sid: SubscriptionId
+    type_: Annotated[Literal["event_fee_update"], Field(alias="type")]
+
+
+class EventLifecyclePayload(ResponseModel):
+    """`#/components/schemas/eventLifecyclePayload`"""
+
+    msg: EventLifecyclePayloadMsg
+    sid: SubscriptionId
+    type_: Annotated[Literal["event_lifecycle"], Field(alias="type")]
+
+
+class FillPayloadMsg(ResponseModel):
+    """`#/components/schemas/fillPayload/properties/msg`"""
+
+    action: OrderAction | str | None = None
+    book_side: BookSide | str | None = None
+    client_order_id: str | None = None
+    count_fp: Count
+    exchange_index: StrictInt
+    fee_cost: Dollars | None = None
+    is_taker: StrictBool
+    market_ticker: MarketTicker
+    order_id: str
+    outcome_side: MarketSide | str | None = None
+    post_position_fp: Count
+    purchased_side: MarketSide | str | None = None
+    side: MarketSide | str | None = None
+    subaccount: StrictInt | None = None
+    trade_id: str
+    ts: StrictInt | None = None
+    ts_ms: StrictInt
+    yes_price_dollars: Dollars
+
+
+class ListSubscriptionsResponsePayloadMsgItem(ResponseModel):
+    """`#/components/schemas/listSubscriptionsResponsePayload/properties/msg/items`"""
+
+    channel: str
+    sid: SubscriptionId
+
+
+class MarketLifecycleV2PayloadMsg(ResponseModel):
+    """`#/components/schemas/marketLifecycleV2Payload/properties/msg`"""
+
+    additional_metadata: MarketLifecycleV2PayloadMsgAdditionalMetadata | None = None
+    cap_strike: StrictFloat | None = None
+    close_ts: StrictInt | None = None
+    custom_strike: dict[str, JsonValue] | None = None
+    determination_ts: StrictInt | None = None
+    event_type: (
+        Literal[
+            "created",
+            "deactivated",
+            "activated",
+            "close_date_updated",
+            "determined",
+            "settled",
+            "price_level_structure_updated",
+            "metadata_updated",
+        ]
+        | str
+    )
+    exchange_index: StrictInt | None = None
+    floor_strike: StrictFloat | None = None
+    is_deactivated: StrictBool | None = None
+    market_ticker: MarketTicker
+    open_ts: StrictInt | None = None
+    price_level_structure: (
+        Literal[
+            "linear_cent",
+            "deci_cent",
+            "tapered_deci_cent",
+            "center_whole_edge_half_cent",
+            "center_whole_edge_quint_cent",
+            "center_half_edge_half_cent",
+            "center_half_edge_quint_cent",
+            "center_half_edge_deci_cent",
+            "center_quint_edge_quint_cent",
+            "center_quint_edge_deci_cent",
+            "center_centi_edge_centi_cent",
+            "center_deci_edge_centi_cent",
+        ]
+        | str
+        | None
+    ) = None
+    price_ranges: list[MarketLifecycleV2PayloadMsgPriceRangesItem] | None = None
+    result: str | None = None
+    settled_ts: StrictInt | None = None
+    settlement_value: str | None = None
+    strike_type: str | None = None
+    yes_sub_title: str | None = None
+
+
+class MarketPositionPayloadMsg(ResponseModel):
+    """`#/components/schemas/marketPositionPayload/properties/msg`"""
+
+    fees_paid_dollars: Dollars
+    market_ticker: MarketTicker
+    position_cost_dollars: Dollars
+    position_fee_cost_dollars: Dollars
+    position_fp: Count
+    realized_pnl_dollars: Dollars
+    subaccount: StrictInt | None = None
+    user_id: str
+    volume_fp: Count
+
+
+class MultivariateMarketLifecyclePayloadMsg(ResponseModel):
+    """`#/components/schemas/marketLifecycleV2Payload/properties/msg`"""
+
+    additional_metadata: MultivariateMarketLifecyclePayloadMsgAdditionalMetadata | None = None
+    cap_strike: StrictFloat | None = None
+    close_ts: StrictInt | None = None
+    custom_strike: dict[str, JsonValue] | None = None
+    determination_ts: StrictInt | None = None
+    event_type: (
+        Literal[
+            "created",
+            "deactivated",
+            "activated",
+            "close_date_updated",
+            "determined",
+            "settled",
+            "price_level_structure_updated",
+            "metadata_updated",
+        ]
+        | str
+    )
+    exchange_index: StrictInt | None = None
+    floor_strike: StrictFloat | None = None
+    is_deactivated: StrictBool | None = None
+    market_ticker: MarketTicker
+    open_ts: StrictInt | None = None
+    price_level_structure: (
+        Literal[
+            "linear_cent",
+            "deci_cent",
+            "tapered_deci_cent",
+            "center_whole_edge_half_cent",
+            "center_whole_edge_quint_cent",
+            "center_half_edge_half_cent",
+            "center_half_edge_quint_cent",
+            "center_half_edge_deci_cent",
+            "center_quint_edge_quint_cent",
+            "center_quint_edge_deci_cent",
+            "center_centi_edge_centi_cent",
+            "center_deci_edge_centi_cent",
+        ]
+        | str
+        | None
+    ) = None
+    price_ranges: list[MultivariateMarketLifecyclePayloadMsgPriceRangesItem] | None = None
+    result: str | None = None
+    settled_ts: StrictInt | None = None
+    settlement_value: str | None = None
+    strike_type: str | None = None
+    yes_sub_title: str | None = None
+
+
+class OkResponsePayload(ResponseModel):
+    """`#/components/schemas/okResponsePayload`"""
+
+    id_: Annotated[CommandId | None, Field(alias="id")] = None
+    msg: OkResponsePayloadMsg | None = None
+    seq: SequenceNumber | None = None
+    sid: SubscriptionId | None = None
+    type_: Annotated[Literal["ok"], Field(alias="type")]
+
+
+class OrderGroupUpdatesPayload(ResponseModel):
+    """`#/components/schemas/orderGroupUpdatesPayload`"""
+
+    msg: OrderGroupUpdatesPayloadMsg
+    seq: SequenceNumber
+    sid: SubscriptionId
+    type_: Annotated[Literal["order_group_updates"], Field(alias="type")]
+
+
+class OrderbookDeltaPayload(ResponseModel):
+    """`#/components/schemas/orderbookDeltaPayload`"""
+
+    msg: OrderbookDeltaPayloadMsg
+    seq: SequenceNumber
+    sid: SubscriptionId
+    type_: Annotated[Literal["orderbook_delta"], Field(alias="type")]
+
+
+class OrderbookSnapshotPayload(ResponseModel):
+    """`#/components/schemas/orderbookSnapshotPayload`"""
+
+    msg: OrderbookSnapshotPayloadMsg
+    seq: SequenceNumber
+    sid: SubscriptionId
+    type_: Annotated[Literal["orderbook_snapshot"], Field(alias="type")]
+
+
+class PythUnderlyingListPayload(ResponseModel):
+    """`#/components/schemas/pythUnderlyingListPayload`"""
+
+    id_: Annotated[CommandId | None, Field(alias="id")] = None
+    msg: PythUnderlyingListPayloadMsg
+    seq: SequenceNumber
+    sid: SubscriptionId
+    type_: Annotated[Literal["pyth_value_underlying_list"], Field(alias="type")]
+
+
+class PythUpdateSubscriptionCommandPayloadParams(RequestModel):
+    """`#/components/schemas/pythUpdateSubscriptionCommandPayload/properties/params`"""
+
+    action: Literal["subscribe_underlyings", "unsubscribe_underlyings", "underlying_list"]
+    sid: SubscriptionId | None = None
+    sids: Annotated[list[SubscriptionId] | None, Field(max_length=1, min_length=1)] = None
+    underlying_tickers: Annotated[list[str] | None, Field(min_length=1)] = None
+
+
+class PythValuePayload(ResponseModel):
+    """`#/components/schemas/pythValuePayload`"""
+
+    msg: PythValuePayloadMsg
+    seq: SequenceNumber
+    sid: SubscriptionId
+    type_: Annotated[Literal["pyth_value"], Field(alias="type")]
+
+
+class QuoteAcceptedPayload(ResponseModel):
+    """`#/components/schemas/quoteAcceptedPayload`"""
+
+    msg: QuoteAcceptedPayloadMsg
+    sid: SubscriptionId
+    type_: Annotated[Literal["quote_accepted"], Field(alias="type")]
+
+
+class QuoteCreatedPayload(ResponseModel):
+    """`#/components/schemas/quoteCreatedPayload`"""
+
+    msg: QuoteCreatedPayloadMsg
+    sid: SubscriptionId
+    type_: Annotated[Literal["quote_created"], Field(alias="type")]
+
+
+class QuoteExecutedPayload(ResponseModel):
+    """`#/components/schemas/quoteExecutedPayload`"""
+
+    msg: QuoteExecutedPayloadMsg
+    sid: SubscriptionId
+    type_: Annotated[Literal["quote_executed"], Field(alias="type")]
+
+
+class RfqCreatedPayloadMsg(ResponseModel):
+    """`#/components/schemas/rfqCreatedPayload/properties/msg`"""
+
+    contracts_fp: Count | None = None
+    created_ts: AwareDatetime
+    creator_id: str
+    event_ticker: str | None = None
+    id_: Annotated[str, Field(alias="id")]
+    market_ticker: str
+    mve_collection_ticker: str | None = None
+    mve_selected_legs: list[RfqCreatedPayloadMsgMveSelectedLegsItem] | None = None
+    target_cost_dollars: Dollars | None = None
+
+
+class RfqDeletedPayload(ResponseModel):
+    """`#/components/schemas/rfqDeletedPayload`"""
+
+    msg: RfqDeletedPayloadMsg
+    sid: SubscriptionId
+    type_: Annotated[Literal["rfq_deleted"], Field(alias="type")]
+
+
+class SubscribeCommandPayload(RequestModel):
+    """`#/components/schemas/subscribeCommandPayload`"""
+
+    cmd: Literal["subscribe"]
+    id_: Annotated[CommandId, Field(alias="id")]
+    params: SubscribeCommandPayloadParams
+
+
+class SubscribedResponsePayloadMsg(ResponseModel):
+    """`#/components/schemas/subscribedResponsePayload/properties/msg`"""
+
+    channel: str
+    sid: SubscriptionId
+
+
+class TickerPayload(ResponseModel):
+    """`#/components/schemas/tickerPayload`"""
+
+    msg: TickerPayloadMsg
+    sid: SubscriptionId
+    type_: Annotated[Literal["ticker"], Field(alias="type")]
+
+
+class TradePayload(ResponseModel):
+    """`#/components/schemas/tradePayload`"""
+
+    msg: TradePayloadMsg
+    sid: SubscriptionId
+    type_: Annotated[Literal["trade"], Field(alias="type")]
+
+
+class UnsubscribeCommandPayload(RequestModel):
+    """`#/components/schemas/unsubscribeCommandPayload`"""
+
+    cmd: Literal["unsubscribe"]
+    id_: Annotated[CommandId, Field(alias="id")]
+    params: UnsubscribeCommandPayloadParams
+
+
+class UpdateSubscriptionCommandPayload(RequestModel):
+    """`#/components/schemas/updateSubscriptionCommandPayload`"""
+
+    cmd: Literal["update_subscription"]
+    id_: Annotated[CommandId, Field(alias="id")]
+    params: UpdateSubscriptionCommandPayloadParams
+
+
+class UserOrderPayload(ResponseModel):
+    """`#/components/schemas/userOrderPayload`"""
+
+    msg: UserOrderPayloadMsg
+    sid: SubscriptionId
+    type_: Annotated[Literal["user_order"], Field(alias="type")]
+
+
+class CfbenchmarksUpdateSubscriptionCommandPayload(RequestModel):
+    """`#/components/schemas/cfbenchmarksUpdateSubscriptionCommandPayload`"""
+
+    cmd: Literal["update_subscription"]
+    id_: Annotated[CommandId, Field(alias="id")]
+    params: CfbenchmarksUpdateSubscriptionCommandPayloadParams
+
+
+class FillPayload(ResponseModel):
+    """`#/components/schemas/fillPayload`"""
+
+    msg: FillPayloadMsg
+    sid: SubscriptionId
+    type_: Annotated[Literal["fill"], Field(alias="type")]
+
+
+class ListSubscriptionsResponsePayload(ResponseModel):
+    """`#/components/schemas/listSubscriptionsResponsePayload`"""
+
+    id_: Annotated[CommandId, Field(alias="id")]
+    msg: list[ListSubscriptionsResponsePayloadMsgItem]
+    type_: Annotated[Literal["ok"], Field(alias="type")]
+
+
+class MarketLifecycleV2Payload(ResponseModel):
+    """`#/components/schemas/marketLifecycleV2Payload`"""
+
+    msg: MarketLifecycleV2PayloadMsg
+    sid: SubscriptionId
+    type_: Annotated[Literal["market_lifecycle_v2"], Field(alias="type")]
+
+
+class MarketPositionPayload(ResponseModel):
+    """`#/components/schemas/marketPositionPayload`"""
+
+    msg: MarketPositionPayloadMsg
+    sid: SubscriptionId
+    type_: Annotated[Literal["market_position"], Field(alias="type")]
+
+
+class MultivariateMarketLifecyclePayload(ResponseModel):
+    """`#/components/schemas/multivariateMarketLifecyclePayload`"""
+
+    msg: MultivariateMarketLifecyclePayloadMsg
+    sid: SubscriptionId
+    type_: Annotated[Literal["multivariate_market_lifecycle"], Field(alias="type")]
+
+
+class PythUpdateSubscriptionCommandPayload(RequestModel):
+    """`#/components/schemas/pythUpdateSubscriptionCommandPayload`"""
+
+    cmd: Literal["update_subscription"]
+    id_: Annotated[CommandId, Field(alias="id")]
+    params: PythUpdateSubscriptionCommandPayloadParams
+
+
+class RfqCreatedPayload(ResponseModel):
+    """`#/components/schemas/rfqCreatedPayload`"""
+
+    msg: RfqCreatedPayloadMsg
+    sid: SubscriptionId
+    type_: Annotated[Literal["rfq_created"], Field(alias="type")]
+
+
+class SubscribedResponsePayload(ResponseModel):
+    """`#/components/schemas/subscribedResponsePayload`"""
+
+    id_: Annotated[CommandId | None, Field(alias="id")] = None
+    msg: SubscribedResponsePayloadMsg
+    type_: Annotated[Literal["subscribed"], Field(alias="type")]
+
+
 __all__ = [
     "MESSAGE_PAYLOADS",
     "BookSide",
@@ -103,867 +951,6 @@ __all__ = [
     "UserOrderPayload",
     "UserOrderPayloadMsg",
 ]
-
-
-BookSide: TypeAlias = Literal["bid", "ask"]
-"""`#/components/schemas/bookSide`"""
-
-
-class CfbenchmarksAvgData(ResponseModel):
-    """`#/components/schemas/cfbenchmarksAvgData`"""
-
-    value: str
-    window_end_ts_exclusive: StrictInt
-    window_size: StrictInt
-    window_start_ts_ms: StrictInt
-
-
-class CfbenchmarksIndexListPayloadMsg(ResponseModel):
-    """`#/components/schemas/cfbenchmarksIndexListPayload/properties/msg`"""
-
-    index_ids: list[str]
-
-
-CommandId: TypeAlias = StrictInt
-"""`#/components/schemas/commandId`"""
-
-
-SequenceNumber: TypeAlias = StrictInt
-"""`#/components/schemas/sequenceNumber`"""
-
-
-SubscriptionId: TypeAlias = StrictInt
-"""`#/components/schemas/subscriptionId`"""
-
-
-class CfbenchmarksIndexListPayload(ResponseModel):
-    """`#/components/schemas/cfbenchmarksIndexListPayload`"""
-
-    id_: CommandId | None = Field(None, alias="id")
-    msg: CfbenchmarksIndexListPayloadMsg
-    seq: SequenceNumber
-    sid: SubscriptionId
-    type_: Literal["cfbenchmarks_value_indexlist"] = Field(alias="type")
-
-
-class CfbenchmarksUpdateSubscriptionCommandPayloadParams(RequestModel):
-    """`#/components/schemas/cfbenchmarksUpdateSubscriptionCommandPayload/properties/params`"""
-
-    action: Literal["subscribe_indices", "unsubscribe_indices", "indexlist"]
-    index_ids: Annotated[list[str], Field(min_length=1)] | None = None
-    sid: SubscriptionId | None = None
-    sids: Annotated[list[SubscriptionId], Field(min_length=1, max_length=1)] | None = None
-
-
-class CfbenchmarksUpdateSubscriptionCommandPayload(RequestModel):
-    """`#/components/schemas/cfbenchmarksUpdateSubscriptionCommandPayload`"""
-
-    cmd: Literal["update_subscription"]
-    id_: CommandId = Field(alias="id")
-    params: CfbenchmarksUpdateSubscriptionCommandPayloadParams
-
-
-class CfbenchmarksValuePayloadMsg(ResponseModel):
-    """`#/components/schemas/cfbenchmarksValuePayload/properties/msg`"""
-
-    avg_60s_data: CfbenchmarksAvgData
-    data: str
-    index_id: str
-    last_60s_windowed_average_15min: CfbenchmarksAvgData | None = None
-    received_at: StrictInt
-
-
-class CfbenchmarksValuePayload(ResponseModel):
-    """`#/components/schemas/cfbenchmarksValuePayload`"""
-
-    msg: CfbenchmarksValuePayloadMsg
-    seq: SequenceNumber
-    sid: SubscriptionId
-    type_: Literal["cfbenchmarks_value"] = Field(alias="type")
-
-
-class ErrorResponsePayloadMsg(ResponseModel):
-    """`#/components/schemas/errorResponsePayload/properties/msg`"""
-
-    code: StrictInt
-    market_id: str | None = None
-    market_ticker: str | None = None
-    msg: str
-
-
-class ErrorResponsePayload(ResponseModel):
-    """`#/components/schemas/errorResponsePayload`"""
-
-    id_: CommandId | None = Field(None, alias="id")
-    msg: ErrorResponsePayloadMsg
-    type_: Literal["error"] = Field(alias="type")
-
-
-class EventFeeUpdatePayloadMsg(ResponseModel):
-    """`#/components/schemas/eventFeeUpdatePayload/properties/msg`"""
-
-    event_ticker: str
-    fee_multiplier_override: StrictFloat | None = None
-    fee_type_override: (
-        Literal["quadratic", "quadratic_with_maker_fees", "quadratic_with_combo_maker_fees", "flat"]
-        | str
-        | None
-    ) = None
-
-
-class EventFeeUpdatePayload(ResponseModel):
-    """`#/components/schemas/eventFeeUpdatePayload`"""
-
-    msg: EventFeeUpdatePayloadMsg
-    sid: SubscriptionId
-    type_: Literal["event_fee_update"] = Field(alias="type")
-
-
-class EventLifecyclePayloadMsg(ResponseModel):
-    """`#/components/schemas/eventLifecyclePayload/properties/msg`"""
-
-    collateral_return_type: Literal["MECNET", "DIRECNET", ""] | str
-    event_ticker: str
-    exchange_index: StrictInt | None = None
-    series_ticker: str
-    strike_date: StrictInt | None = None
-    strike_period: str | None = None
-    subtitle: str
-    title: str
-
-
-class EventLifecyclePayload(ResponseModel):
-    """`#/components/schemas/eventLifecyclePayload`"""
-
-    msg: EventLifecyclePayloadMsg
-    sid: SubscriptionId
-    type_: Literal["event_lifecycle"] = Field(alias="type")
-
-
-MarketSide: TypeAlias = Literal["yes", "no"]
-"""`#/components/schemas/marketSide`"""
-
-
-MarketTicker: TypeAlias = str
-"""`#/components/schemas/marketTicker`"""
-
-
-OrderAction: TypeAlias = Literal["buy", "sell"]
-"""`#/components/schemas/orderAction`"""
-
-
-class FillPayloadMsg(ResponseModel):
-    """`#/components/schemas/fillPayload/properties/msg`"""
-
-    action: OrderAction | str | None = None
-    book_side: BookSide | str | None = None
-    client_order_id: str | None = None
-    count_fp: Count
-    exchange_index: StrictInt
-    fee_cost: Dollars | None = None
-    is_taker: StrictBool
-    market_ticker: MarketTicker
-    order_id: str
-    outcome_side: MarketSide | str | None = None
-    post_position_fp: Count
-    purchased_side: MarketSide | str | None = None
-    side: MarketSide | str | None = None
-    subaccount: StrictInt | None = None
-    trade_id: str
-    ts: StrictInt | None = None
-    ts_ms: StrictInt
-    yes_price_dollars: Dollars
-
-
-class FillPayload(ResponseModel):
-    """`#/components/schemas/fillPayload`"""
-
-    msg: FillPayloadMsg
-    sid: SubscriptionId
-    type_: Literal["fill"] = Field(alias="type")
-
-
-class ListSubscriptionsCommandPayload(RequestModel):
-    """`#/components/schemas/listSubscriptionsCommandPayload`"""
-
-    cmd: Literal["list_subscriptions"]
-    id_: CommandId = Field(alias="id")
-
-
-class ListSubscriptionsResponsePayloadMsgItem(ResponseModel):
-    """`#/components/schemas/listSubscriptionsResponsePayload/properties/msg/items`"""
-
-    channel: str
-    sid: SubscriptionId
-
-
-class ListSubscriptionsResponsePayload(ResponseModel):
-    """`#/components/schemas/listSubscriptionsResponsePayload`"""
-
-    id_: CommandId = Field(alias="id")
-    msg: list[ListSubscriptionsResponsePayloadMsgItem]
-    type_: Literal["ok"] = Field(alias="type")
-
-
-MarketId: TypeAlias = str
-"""`#/components/schemas/marketId`"""
-
-
-class MarketLifecycleV2PayloadMsgAdditionalMetadata(ResponseModel):
-    """`#/components/schemas/marketLifecycleV2Payload/properties/msg/properties/additional_metadata`"""
-
-    can_close_early: StrictBool | None = None
-    cap_strike: StrictFloat | None = None
-    custom_strike: dict[str, JsonValue] | None = None
-    event_ticker: str | None = None
-    expected_expiration_ts: StrictInt | None = None
-    floor_strike: StrictFloat | None = None
-    name: str | None = None
-    no_sub_title: str | None = None
-    rules_primary: str | None = None
-    rules_secondary: str | None = None
-    strike_type: str | None = None
-    title: str | None = None
-    yes_sub_title: str | None = None
-
-
-class MarketLifecycleV2PayloadMsgPriceRangesItem(ResponseModel):
-    """`#/components/schemas/marketLifecycleV2Payload/properties/msg/properties/price_ranges/items`"""
-
-    end: str
-    start: str
-    step: str
-
-
-class MarketLifecycleV2PayloadMsg(ResponseModel):
-    """`#/components/schemas/marketLifecycleV2Payload/properties/msg`"""
-
-    additional_metadata: MarketLifecycleV2PayloadMsgAdditionalMetadata | None = None
-    cap_strike: StrictFloat | None = None
-    close_ts: StrictInt | None = None
-    custom_strike: dict[str, JsonValue] | None = None
-    determination_ts: StrictInt | None = None
-    event_type: (
-        Literal[
-            "created",
-            "deactivated",
-            "activated",
-            "close_date_updated",
-            "determined",
-            "settled",
-            "price_level_structure_updated",
-            "metadata_updated",
-        ]
-        | str
-    )
-    exchange_index: StrictInt | None = None
-    floor_strike: StrictFloat | None = None
-    is_deactivated: StrictBool | None = None
-    market_ticker: MarketTicker
-    open_ts: StrictInt | None = None
-    price_level_structure: (
-        Literal[
-            "linear_cent",
-            "deci_cent",
-            "tapered_deci_cent",
-            "center_whole_edge_half_cent",
-            "center_whole_edge_quint_cent",
-            "center_half_edge_half_cent",
-            "center_half_edge_quint_cent",
-            "center_half_edge_deci_cent",
-            "center_quint_edge_quint_cent",
-            "center_quint_edge_deci_cent",
-            "center_centi_edge_centi_cent",
-            "center_deci_edge_centi_cent",
-        ]
-        | str
-        | None
-    ) = None
-    price_ranges: list[MarketLifecycleV2PayloadMsgPriceRangesItem] | None = None
-    result: str | None = None
-    settled_ts: StrictInt | None = None
-    settlement_value: str | None = None
-    strike_type: str | None = None
-    yes_sub_title: str | None = None
-
-
-class MarketLifecycleV2Payload(ResponseModel):
-    """`#/components/schemas/marketLifecycleV2Payload`"""
-
-    msg: MarketLifecycleV2PayloadMsg
-    sid: SubscriptionId
-    type_: Literal["market_lifecycle_v2"] = Field(alias="type")
-
-
-class MarketPositionPayloadMsg(ResponseModel):
-    """`#/components/schemas/marketPositionPayload/properties/msg`"""
-
-    fees_paid_dollars: Dollars
-    market_ticker: MarketTicker
-    position_cost_dollars: Dollars
-    position_fee_cost_dollars: Dollars
-    position_fp: Count
-    realized_pnl_dollars: Dollars
-    subaccount: StrictInt | None = None
-    user_id: str
-    volume_fp: Count
-
-
-class MarketPositionPayload(ResponseModel):
-    """`#/components/schemas/marketPositionPayload`"""
-
-    msg: MarketPositionPayloadMsg
-    sid: SubscriptionId
-    type_: Literal["market_position"] = Field(alias="type")
-
-
-class MultivariateMarketLifecyclePayloadMsgAdditionalMetadata(ResponseModel):
-    """`#/components/schemas/marketLifecycleV2Payload/properties/msg/properties/additional_metadata`"""
-
-    can_close_early: StrictBool | None = None
-    cap_strike: StrictFloat | None = None
-    custom_strike: dict[str, JsonValue] | None = None
-    event_ticker: str | None = None
-    expected_expiration_ts: StrictInt | None = None
-    floor_strike: StrictFloat | None = None
-    name: str | None = None
-    no_sub_title: str | None = None
-    rules_primary: str | None = None
-    rules_secondary: str | None = None
-    strike_type: str | None = None
-    title: str | None = None
-    yes_sub_title: str | None = None
-
-
-class MultivariateMarketLifecyclePayloadMsgPriceRangesItem(ResponseModel):
-    """`#/components/schemas/marketLifecycleV2Payload/properties/msg/properties/price_ranges/items`"""
-
-    end: str
-    start: str
-    step: str
-
-
-class MultivariateMarketLifecyclePayloadMsg(ResponseModel):
-    """`#/components/schemas/marketLifecycleV2Payload/properties/msg`"""
-
-    additional_metadata: MultivariateMarketLifecyclePayloadMsgAdditionalMetadata | None = None
-    cap_strike: StrictFloat | None = None
-    close_ts: StrictInt | None = None
-    custom_strike: dict[str, JsonValue] | None = None
-    determination_ts: StrictInt | None = None
-    event_type: (
-        Literal[
-            "created",
-            "deactivated",
-            "activated",
-            "close_date_updated",
-            "determined",
-            "settled",
-            "price_level_structure_updated",
-            "metadata_updated",
-        ]
-        | str
-    )
-    exchange_index: StrictInt | None = None
-    floor_strike: StrictFloat | None = None
-    is_deactivated: StrictBool | None = None
-    market_ticker: MarketTicker
-    open_ts: StrictInt | None = None
-    price_level_structure: (
-        Literal[
-            "linear_cent",
-            "deci_cent",
-            "tapered_deci_cent",
-            "center_whole_edge_half_cent",
-            "center_whole_edge_quint_cent",
-            "center_half_edge_half_cent",
-            "center_half_edge_quint_cent",
-            "center_half_edge_deci_cent",
-            "center_quint_edge_quint_cent",
-            "center_quint_edge_deci_cent",
-            "center_centi_edge_centi_cent",
-            "center_deci_edge_centi_cent",
-        ]
-        | str
-        | None
-    ) = None
-    price_ranges: list[MultivariateMarketLifecyclePayloadMsgPriceRangesItem] | None = None
-    result: str | None = None
-    settled_ts: StrictInt | None = None
-    settlement_value: str | None = None
-    strike_type: str | None = None
-    yes_sub_title: str | None = None
-
-
-class MultivariateMarketLifecyclePayload(ResponseModel):
-    """`#/components/schemas/multivariateMarketLifecyclePayload`"""
-
-    msg: MultivariateMarketLifecyclePayloadMsg
-    sid: SubscriptionId
-    type_: Literal["multivariate_market_lifecycle"] = Field(alias="type")
-
-
-class OkResponsePayloadMsg(ResponseModel):
-    """`#/components/schemas/okResponsePayload/properties/msg`"""
-
-    market_ids: list[MarketId] | None = None
-    market_tickers: list[MarketTicker] | None = None
-
-
-class OkResponsePayload(ResponseModel):
-    """`#/components/schemas/okResponsePayload`"""
-
-    id_: CommandId | None = Field(None, alias="id")
-    msg: OkResponsePayloadMsg | None = None
-    seq: SequenceNumber | None = None
-    sid: SubscriptionId | None = None
-    type_: Literal["ok"] = Field(alias="type")
-
-
-class OrderGroupUpdatesPayloadMsg(ResponseModel):
-    """`#/components/schemas/orderGroupUpdatesPayload/properties/msg`"""
-
-    contracts_limit_fp: Count | None = None
-    event_type: Literal["created", "triggered", "reset", "deleted", "limit_updated"] | str
-    order_group_id: str
-    ts_ms: StrictInt | None = None
-
-
-class OrderGroupUpdatesPayload(ResponseModel):
-    """`#/components/schemas/orderGroupUpdatesPayload`"""
-
-    msg: OrderGroupUpdatesPayloadMsg
-    seq: SequenceNumber
-    sid: SubscriptionId
-    type_: Literal["order_group_updates"] = Field(alias="type")
-
-
-class OrderbookDeltaPayloadMsg(ResponseModel):
-    """`#/components/schemas/orderbookDeltaPayload/properties/msg`"""
-
-    client_order_id: str | None = None
-    delta_fp: Count
-    market_id: MarketId
-    market_ticker: MarketTicker
-    price_dollars: Dollars
-    side: MarketSide | str
-    subaccount: StrictInt | None = None
-    ts: AwareDatetime | None = None
-    ts_ms: StrictInt | None = None
-
-
-class OrderbookDeltaPayload(ResponseModel):
-    """`#/components/schemas/orderbookDeltaPayload`"""
-
-    msg: OrderbookDeltaPayloadMsg
-    seq: SequenceNumber
-    sid: SubscriptionId
-    type_: Literal["orderbook_delta"] = Field(alias="type")
-
-
-class OrderbookSnapshotPayloadMsg(ResponseModel):
-    """`#/components/schemas/orderbookSnapshotPayload/properties/msg`"""
-
-    market_id: MarketId
-    market_ticker: MarketTicker
-    no_dollars_fp: list[PriceLevel] | None = None
-    yes_dollars_fp: list[PriceLevel] | None = None
-
-
-class OrderbookSnapshotPayload(ResponseModel):
-    """`#/components/schemas/orderbookSnapshotPayload`"""
-
-    msg: OrderbookSnapshotPayloadMsg
-    seq: SequenceNumber
-    sid: SubscriptionId
-    type_: Literal["orderbook_snapshot"] = Field(alias="type")
-
-
-class PythUnderlyingListPayloadMsg(ResponseModel):
-    """`#/components/schemas/pythUnderlyingListPayload/properties/msg`"""
-
-    underlying_tickers: list[str]
-
-
-class PythUnderlyingListPayload(ResponseModel):
-    """`#/components/schemas/pythUnderlyingListPayload`"""
-
-    id_: CommandId | None = Field(None, alias="id")
-    msg: PythUnderlyingListPayloadMsg
-    seq: SequenceNumber
-    sid: SubscriptionId
-    type_: Literal["pyth_value_underlying_list"] = Field(alias="type")
-
-
-class PythUpdateSubscriptionCommandPayloadParams(RequestModel):
-    """`#/components/schemas/pythUpdateSubscriptionCommandPayload/properties/params`"""
-
-    action: Literal["subscribe_underlyings", "unsubscribe_underlyings", "underlying_list"]
-    sid: SubscriptionId | None = None
-    sids: Annotated[list[SubscriptionId], Field(min_length=1, max_length=1)] | None = None
-    underlying_tickers: Annotated[list[str], Field(min_length=1)] | None = None
-
-
-class PythUpdateSubscriptionCommandPayload(RequestModel):
-    """`#/components/schemas/pythUpdateSubscriptionCommandPayload`"""
-
-    cmd: Literal["update_subscription"]
-    id_: CommandId = Field(alias="id")
-    params: PythUpdateSubscriptionCommandPayloadParams
-
-
-class PythValuePayloadMsg(ResponseModel):
-    """`#/components/schemas/pythValuePayload/properties/msg`"""
-
-    received_at: StrictInt
-    source_ts_ms: StrictInt
-    underlying_ticker: str
-    value_usd: str
-
-
-class PythValuePayload(ResponseModel):
-    """`#/components/schemas/pythValuePayload`"""
-
-    msg: PythValuePayloadMsg
-    seq: SequenceNumber
-    sid: SubscriptionId
-    type_: Literal["pyth_value"] = Field(alias="type")
-
-
-class QuoteAcceptedPayloadMsg(ResponseModel):
-    """`#/components/schemas/quoteAcceptedPayload/properties/msg`"""
-
-    accepted_side: Literal["yes", "no"] | str | None = None
-    contracts_accepted_fp: Count | None = None
-    event_ticker: str | None = None
-    market_ticker: str
-    no_bid_dollars: Dollars
-    no_contracts_offered_fp: Count | None = None
-    quote_creator_id: str
-    quote_id: str
-    rfq_creator_id: str | None = None
-    rfq_id: str
-    rfq_target_cost_dollars: Dollars | None = None
-    subaccount: StrictInt | None = None
-    yes_bid_dollars: Dollars
-    yes_contracts_offered_fp: Count | None = None
-
-
-class QuoteAcceptedPayload(ResponseModel):
-    """`#/components/schemas/quoteAcceptedPayload`"""
-
-    msg: QuoteAcceptedPayloadMsg
-    sid: SubscriptionId
-    type_: Literal["quote_accepted"] = Field(alias="type")
-
-
-class QuoteCreatedPayloadMsg(ResponseModel):
-    """`#/components/schemas/quoteCreatedPayload/properties/msg`"""
-
-    created_ts: AwareDatetime
-    event_ticker: str | None = None
-    market_ticker: str
-    no_bid_dollars: Dollars
-    no_contracts_offered_fp: Count | None = None
-    quote_creator_id: str
-    quote_id: str
-    rfq_creator_id: str | None = None
-    rfq_id: str
-    rfq_target_cost_dollars: Dollars | None = None
-    subaccount: StrictInt | None = None
-    yes_bid_dollars: Dollars
-    yes_contracts_offered_fp: Count | None = None
-
-
-class QuoteCreatedPayload(ResponseModel):
-    """`#/components/schemas/quoteCreatedPayload`"""
-
-    msg: QuoteCreatedPayloadMsg
-    sid: SubscriptionId
-    type_: Literal["quote_created"] = Field(alias="type")
-
-
-class QuoteExecutedPayloadMsg(ResponseModel):
-    """`#/components/schemas/quoteExecutedPayload/properties/msg`"""
-
-    client_order_id: str
-    executed_ts: AwareDatetime
-    market_ticker: str
-    order_id: str
-    quote_creator_id: str
-    quote_id: str
-    rfq_creator_id: str
-    rfq_id: str
-    subaccount: StrictInt | None = None
-
-
-class QuoteExecutedPayload(ResponseModel):
-    """`#/components/schemas/quoteExecutedPayload`"""
-
-    msg: QuoteExecutedPayloadMsg
-    sid: SubscriptionId
-    type_: Literal["quote_executed"] = Field(alias="type")
-
-
-class RfqCreatedPayloadMsgMveSelectedLegsItem(ResponseModel):
-    """`#/components/schemas/rfqCreatedPayload/properties/msg/properties/mve_selected_legs/items`"""
-
-    event_ticker: str | None = None
-    market_ticker: str | None = None
-    side: str | None = None
-    yes_settlement_value_dollars: Dollars | None = None
-
-
-class RfqCreatedPayloadMsg(ResponseModel):
-    """`#/components/schemas/rfqCreatedPayload/properties/msg`"""
-
-    contracts_fp: Count | None = None
-    created_ts: AwareDatetime
-    creator_id: str
-    event_ticker: str | None = None
-    id_: str = Field(alias="id")
-    market_ticker: str
-    mve_collection_ticker: str | None = None
-    mve_selected_legs: list[RfqCreatedPayloadMsgMveSelectedLegsItem] | None = None
-    target_cost_dollars: Dollars | None = None
-
-
-class RfqCreatedPayload(ResponseModel):
-    """`#/components/schemas/rfqCreatedPayload`"""
-
-    msg: RfqCreatedPayloadMsg
-    sid: SubscriptionId
-    type_: Literal["rfq_created"] = Field(alias="type")
-
-
-class RfqDeletedPayloadMsg(ResponseModel):
-    """`#/components/schemas/rfqDeletedPayload/properties/msg`"""
-
-    contracts_fp: Count | None = None
-    creator_id: str
-    deleted_ts: AwareDatetime
-    event_ticker: str | None = None
-    id_: str = Field(alias="id")
-    market_ticker: str
-    target_cost_dollars: Dollars | None = None
-
-
-class RfqDeletedPayload(ResponseModel):
-    """`#/components/schemas/rfqDeletedPayload`"""
-
-    msg: RfqDeletedPayloadMsg
-    sid: SubscriptionId
-    type_: Literal["rfq_deleted"] = Field(alias="type")
-
-
-class SubscribeCommandPayloadParams(RequestModel):
-    """`#/components/schemas/subscribeCommandPayload/properties/params`"""
-
-    channels: Annotated[
-        list[
-            Literal[
-                "orderbook_delta",
-                "ticker",
-                "trade",
-                "fill",
-                "market_positions",
-                "market_lifecycle_v2",
-                "multivariate_market_lifecycle",
-                "communications",
-                "order_group_updates",
-                "user_orders",
-                "cfbenchmarks_value",
-                "pyth_value",
-            ]
-        ],
-        Field(min_length=1),
-    ]
-    index_ids: Annotated[list[str], Field(min_length=1)] | None = None
-    market_id: str | None = None
-    market_ids: Annotated[list[MarketId], Field(min_length=1)] | None = None
-    market_ticker: str | None = None
-    market_tickers: Annotated[list[MarketTicker], Field(min_length=1)] | None = None
-    send_initial_snapshot: StrictBool = False
-    shard_factor: Annotated[StrictInt, Field(ge=1)] | None = None
-    shard_key: Annotated[StrictInt, Field(ge=0)] | None = None
-    skip_ticker_ack: StrictBool = False
-    underlying_tickers: Annotated[list[str], Field(min_length=1)] | None = None
-    use_yes_price: StrictBool = False
-
-
-class SubscribeCommandPayload(RequestModel):
-    """`#/components/schemas/subscribeCommandPayload`"""
-
-    cmd: Literal["subscribe"]
-    id_: CommandId = Field(alias="id")
-    params: SubscribeCommandPayloadParams
-
-
-class SubscribedResponsePayloadMsg(ResponseModel):
-    """`#/components/schemas/subscribedResponsePayload/properties/msg`"""
-
-    channel: str
-    sid: SubscriptionId
-
-
-class SubscribedResponsePayload(ResponseModel):
-    """`#/components/schemas/subscribedResponsePayload`"""
-
-    id_: CommandId | None = Field(None, alias="id")
-    msg: SubscribedResponsePayloadMsg
-    type_: Literal["subscribed"] = Field(alias="type")
-
-
-class TickerPayloadMsg(ResponseModel):
-    """`#/components/schemas/tickerPayload/properties/msg`"""
-
-    dollar_open_interest: StrictInt
-    dollar_volume: StrictInt
-    last_trade_size_fp: Count
-    market_id: MarketId
-    market_ticker: MarketTicker
-    open_interest_fp: Count
-    price_dollars: Dollars
-    time: AwareDatetime | None = None
-    ts: StrictInt | None = None
-    ts_ms: StrictInt
-    volume_fp: Count
-    yes_ask_dollars: Dollars
-    yes_ask_size_fp: Count
-    yes_bid_dollars: Dollars
-    yes_bid_size_fp: Count
-
-
-class TickerPayload(ResponseModel):
-    """`#/components/schemas/tickerPayload`"""
-
-    msg: TickerPayloadMsg
-    sid: SubscriptionId
-    type_: Literal["ticker"] = Field(alias="type")
-
-
-class TradePayloadMsg(ResponseModel):
-    """`#/components/schemas/tradePayload/properties/msg`"""
-
-    count_fp: Count
-    is_block_trade: StrictBool | None = None
-    market_ticker: MarketTicker
-    no_price_dollars: Dollars
-    taker_book_side: BookSide | str | None = None
-    taker_outcome_side: MarketSide | str | None = None
-    taker_side: MarketSide | str | None = None
-    trade_id: str
-    ts: StrictInt | None = None
-    ts_ms: StrictInt
-    yes_price_dollars: Dollars
-
-
-class TradePayload(ResponseModel):
-    """`#/components/schemas/tradePayload`"""
-
-    msg: TradePayloadMsg
-    sid: SubscriptionId
-    type_: Literal["trade"] = Field(alias="type")
-
-
-class UnsubscribeCommandPayloadParams(RequestModel):
-    """`#/components/schemas/unsubscribeCommandPayload/properties/params`"""
-
-    sids: Annotated[list[SubscriptionId], Field(min_length=1)]
-
-
-class UnsubscribeCommandPayload(RequestModel):
-    """`#/components/schemas/unsubscribeCommandPayload`"""
-
-    cmd: Literal["unsubscribe"]
-    id_: CommandId = Field(alias="id")
-    params: UnsubscribeCommandPayloadParams
-
-
-class UnsubscribedResponsePayload(ResponseModel):
-    """`#/components/schemas/unsubscribedResponsePayload`"""
-
-    id_: CommandId | None = Field(None, alias="id")
-    seq: SequenceNumber
-    sid: SubscriptionId
-    type_: Literal["unsubscribed"] = Field(alias="type")
-
-
-class UpdateSubscriptionCommandPayloadParams(RequestModel):
-    """`#/components/schemas/updateSubscriptionCommandPayload/properties/params`"""
-
-    action: Literal["add_markets", "delete_markets", "get_snapshot"]
-    market_id: str | None = None
-    market_ids: list[MarketId] | None = None
-    market_ticker: str | None = None
-    market_tickers: list[MarketTicker] | None = None
-    send_initial_snapshot: StrictBool = False
-    sid: SubscriptionId | None = None
-    sids: Annotated[list[SubscriptionId], Field(min_length=1, max_length=1)] | None = None
-
-
-class UpdateSubscriptionCommandPayload(RequestModel):
-    """`#/components/schemas/updateSubscriptionCommandPayload`"""
-
-    cmd: Literal["update_subscription"]
-    id_: CommandId = Field(alias="id")
-    params: UpdateSubscriptionCommandPayloadParams
-
-
-class UserOrderPayloadMsg(ResponseModel):
-    """`#/components/schemas/userOrderPayload/properties/msg`"""
-
-    book_side: BookSide | str | None = None
-    client_order_id: str
-    created_time: AwareDatetime | None = None
-    created_ts_ms: StrictInt
-    expiration_time: AwareDatetime | None = None
-    expiration_ts_ms: StrictInt | None = None
-    fill_count_fp: Count
-    initial_count_fp: Count
-    is_yes: StrictBool | None = None
-    last_update_time: AwareDatetime | None = None
-    last_updated_ts_ms: StrictInt | None = None
-    maker_fees_dollars: Dollars | None = None
-    maker_fill_cost_dollars: Dollars
-    order_group_id: str | None = None
-    order_id: str
-    outcome_side: MarketSide | str | None = None
-    remaining_count_fp: Count
-    self_trade_prevention_type: Literal["taker_at_cross", "maker"] | str | None = None
-    side: MarketSide | str | None = None
-    status: Literal["resting", "canceled", "executed"] | str
-    subaccount_number: StrictInt | None = None
-    taker_fees_dollars: Dollars | None = None
-    taker_fill_cost_dollars: Dollars
-    ticker: MarketTicker
-    user_id: str
-    yes_price_dollars: Dollars
-
-
-class UserOrderPayload(ResponseModel):
-    """`#/components/schemas/userOrderPayload`"""
-
-    msg: UserOrderPayloadMsg
-    sid: SubscriptionId
-    type_: Literal["user_order"] = Field(alias="type")
-
-
-IncomingPingPayload: TypeAlias = Literal[""]
-"""`#/components/messages/incomingPing/payload`"""
-
-
-IncomingPongPayload: TypeAlias = Literal[""]
-"""`#/components/messages/incomingPong/payload`"""
-
-
-OutgoingPingPayload: TypeAlias = Literal["heartbeat"]
-"""`#/components/messages/outgoingPing/payload`"""
-
-
-OutgoingPongPayload: TypeAlias = Literal[""]
-"""`#/components/messages/outgoingPong/payload`"""
-
 
 MESSAGE_PAYLOADS: dict[str, object] = {
     "cfbenchmarksIndexList": CfbenchmarksIndexListPayload,
