@@ -10,8 +10,8 @@ import pytest
 
 from kalshi_api import AsyncKalshiClient, KalshiClient
 from kalshi_api.ws import KalshiWebSocket
-from kalshi_api_core.config import DEMO, PRODUCTION, environment_of, websocket_url
-from kalshi_api_core.errors import ConfigurationError
+from kalshi_api_core.config import DEMO, PRODUCTION, HostPolicy, environment_of, websocket_url
+from kalshi_api_core.errors import ConfigurationError, HostNotAllowedError
 
 CLIENTS = [KalshiClient, AsyncKalshiClient]
 
@@ -122,3 +122,13 @@ def test_the_websocket_constructor_refuses_a_url_of_the_other_environment() -> N
     with pytest.raises(ConfigurationError, match="is Kalshi demo but the environment is production"):
         KalshiWebSocket(environment="production", url=DEMO.ws_url)
     assert KalshiWebSocket(environment="demo", url=DEMO.ws_url).url == DEMO.ws_url
+
+
+def test_kalshi_environment_hosts_are_known_whatever_servers_a_spec_lists() -> None:
+    # An older spec names other servers (April 2026: api.elections.kalshi.com only); the environments'
+    # own URLs must still be reachable, or a client for that spec could not even be built.
+    policy = HostPolicy(["wss://api.elections.kalshi.com/trade-api/ws/v2"])
+    for url in (PRODUCTION.rest_url, PRODUCTION.ws_url, DEMO.rest_url, DEMO.ws_url):
+        policy.check(url)
+    with pytest.raises(HostNotAllowedError):
+        policy.check("https://api.kalshi.example/trade-api/v2")

@@ -144,13 +144,15 @@ def is_loopback(host: str) -> bool:
 
 
 class HostPolicy:
-    """Allows the spec's servers, loopback, and hosts the caller named explicitly; nothing else.
+    """Allows the spec's servers, the hosts of Kalshi's environments, loopback, and hosts the caller named
+    explicitly; nothing else. (A spec need not list every environment host: older ones name others.)
 
     Plain ``http`` is allowed only to loopback, so TLS can't be dropped by a typo in a URL.
     """
 
     def __init__(self, known_urls: Iterable[str], allowed_hosts: Iterable[str] = ()) -> None:
-        self.known_hosts = frozenset(h for h in (_host(u) for u in known_urls) if h)
+        spec_hosts = {h for h in (_host(u) for u in known_urls) if h}
+        self.known_hosts = frozenset(spec_hosts.union(*(env.hosts for env in KALSHI_ENVIRONMENTS)))
         self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)
 
     def check(self, url: str) -> None:
