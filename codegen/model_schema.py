@@ -195,6 +195,10 @@ class _PrePass:
         node = {"type": "object", "properties": nodes, "description": f"`{schema.location}`"}
         if required:
             node["required"] = required
+        if schema.additional is not None and direction == "request":
+            # Keys beyond the properties, typed: checked when sent. Received ones land untyped in
+            # model_extra, like any key a response model doesn't know, so a new kind of value never breaks it.
+            node["additionalProperties"] = self.node(schema.additional, direction, py_name + "Value")
         self.definitions[py_name] = node
         self.models[py_name] = PlannedModel(py_name, "class", direction, schema.location, tuple(planned))
         base = "RequestModel" if direction == "request" else "ResponseModel"
@@ -224,11 +228,6 @@ class _PrePass:
         if schema.kind == "ref":
             return self.properties(self.schemas[schema.ref or ""])
         if schema.kind == "object":
-            if schema.additional is not None:
-                raise IRError(
-                    schema.location,
-                    "objects with both properties and typed additionalProperties are not supported",
-                )
             return schema.properties
         if schema.kind == "all_of":
             merged: dict[str, Property] = {}
