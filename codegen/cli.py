@@ -21,9 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def _specs(args: argparse.Namespace, project: Project) -> int:
     source = args.source or spec.default_source(project.root)
     for kind, out_dir in (("openapi", project.root / "openapi"), ("asyncapi", project.root / "asyncapi")):
-        lock = spec.write_pinned(source, kind, out_dir)
+        pinned = spec.pin(source, kind, out_dir)
+        lock = pinned.lock
         written = f"{out_dir.name}/{spec.SPEC_FILES[kind]}"
         print(f"{written}: {lock['title']} {lock['version']} sha256 {lock['sha256']}")
+        for note in pinned.notes:
+            print(f"note: {note}")
     return 0
 
 

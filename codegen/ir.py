@@ -1,7 +1,9 @@
 """The intermediate representation: plain dataclasses built from a normalized spec, every ``$ref`` resolved.
 
 The IR knows nothing about Python output. A construct it cannot represent stops generation with an
-``IRError`` naming the spec location, so the generated code never falls back to a silent ``Any``.
+``IRError`` naming the spec location, so the generated code never falls back to a silent ``Any``. A quirk
+the loader can represent faithfully (constraints beside a ``$ref``, a ``required`` name without a property,
+an AsyncAPI 2.x document) is read, and the document's ``notes`` say what was done, naming the pointer.
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ class Constraints:
     min_items: int | None = None
     max_items: int | None = None
     unique_items: bool = False
+    min_properties: int | None = None
+    max_properties: int | None = None
 
     def is_empty(self) -> bool:
         return self == Constraints()
@@ -79,6 +83,25 @@ class Property:
     name: str  # the wire name
     schema: Schema
     required: bool
+
+    @property
+    def read_only(self) -> bool:
+        """Sent by the server only: not a field of request models (``readOnly`` on the schema or its $ref)."""
+        return self.schema.read_only
+
+    @property
+    def write_only(self) -> bool:
+        """Sent by the client only: not a field of response models (``writeOnly``)."""
+        return self.schema.write_only
+
+
+@dataclass(frozen=True)
+class Discriminator:
+    """The property whose value says which member of a one_of/any_of (or which subtype) a value is."""
+
+    property_name: str
+    # value -> component schema name, in spec order; () means the values are the members' component names
+    mapping: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +123,13 @@ class Schema:
     constraints: Constraints = field(default_factory=Constraints)
     example: Any = MISSING
     extensions: tuple[tuple[str, Any], ...] = ()  # x-* keys, sorted
+    # OpenAPI readOnly/writeOnly: a readOnly property belongs in response models only, writeOnly in requests.
+    read_only: bool = False
+    write_only: bool = False
+    discriminator: Discriminator | None = None
+    # additionalProperties: false on an "object": no keys beyond ``properties`` (``additional`` is then None;
+    # an object that is neither closed nor has ``additional`` accepts extra keys of any type).
+    closed: bool = False
 
     def get_property(self, name: str) -> Property:
         for prop in self.properties:
@@ -190,6 +220,7 @@ class OpenAPIDocument:
     operations: tuple[Operation, ...]
     schemas: dict[str, Schema]  # component schemas by name, in spec order
     security_schemes: tuple[SecurityScheme, ...]
+    notes: tuple[str, ...] = ()  # regen notes: each quirk the loader handled, naming its pointer
 
 
 @dataclass(frozen=True)
@@ -204,7 +235,7 @@ class Message:
 
 @dataclass(frozen=True)
 class Channel:
-    key: str
+    key: str  # the channel id (AsyncAPI 2.x has none: there the key is the address)
     address: str | None
     messages: tuple[Message, ...]
     pointer: str
@@ -213,7 +244,9 @@ class Channel:
 @dataclass(frozen=True)
 class ChannelOperation:
     key: str
-    action: Literal["send", "receive"]  # from the server's point of view, as AsyncAPI 3 defines it
+    # From the server's point of view, as AsyncAPI 3 defines it: "send" = the server sends (AsyncAPI 2.x
+    # `subscribe`), "receive" = the client sends (2.x `publish`).
+    action: Literal["send", "receive"]
     channel: str
     messages: tuple[str, ...]  # message keys
     pointer: str
@@ -244,3 +277,4 @@ class AsyncAPIDocument:
     operations: tuple[ChannelOperation, ...]
     schemas: dict[str, Schema]
     error_codes: tuple[ErrorCode, ...]
+    notes: tuple[str, ...] = ()  # regen notes, e.g. that an AsyncAPI 2.x document was read

@@ -1,11 +1,15 @@
-"""Build the IR from a normalized OpenAPI 3.x or AsyncAPI 3.x document, resolving every ``$ref``."""
+"""Build the IR from a normalized OpenAPI 3.x or AsyncAPI 2.x/3.x document, resolving every ``$ref``.
+
+Quirks of real specs that can be read faithfully are read, each with a note naming its pointer (the
+document's ``notes``); what cannot be generated correctly is refused with an ``IRError`` naming it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import yaml
 
@@ -17,6 +21,7 @@ from codegen.ir import (
     Channel,
     ChannelOperation,
     Constraints,
+    Discriminator,
     ErrorCode,
     IRError,
     Message,
@@ -31,21 +36,34 @@ from codegen.ir import (
     SecurityScheme,
     WsServer,
 )
+from codegen.spec import SpecLoader, is_asyncapi_2
 
 COMPONENT_SCHEMA_PREFIX = "#/components/schemas/"
 
-# Schema keywords the IR represents. Anything else (not, if/then, discriminator, readOnly, ...) is refused:
-# silently dropping it would produce a model that accepts or rejects the wrong data.
-_SCHEMA_KEYS = frozenset(
+# Constraint keywords on one value (a string, number or array) and on an object.
+_VALUE_CONSTRAINT_KEYS = frozenset(
     {
-        "$ref", "type", "format", "enum", "const", "nullable", "default", "deprecated", "properties",
-        "required", "additionalProperties", "items", "allOf", "oneOf", "anyOf", "minimum", "maximum",
-        "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minLength", "maxLength", "pattern",
-        "minItems", "maxItems", "uniqueItems", "example", "examples",
+        "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minLength", "maxLength",
+        "pattern", "minItems", "maxItems", "uniqueItems",
     }
 )  # fmt: skip
-# Keys that may sit beside a $ref: they modify the use of the referenced schema, not its shape.
-_REF_SIBLINGS = frozenset({"$ref", "nullable", "default", "deprecated", "example", "examples"})
+_OBJECT_CONSTRAINT_KEYS = frozenset({"minProperties", "maxProperties"})
+_CONSTRAINT_KEYS = _VALUE_CONSTRAINT_KEYS | _OBJECT_CONSTRAINT_KEYS
+# Schema keywords the IR represents. Anything else (not, if/then, patternProperties, ...) is refused:
+# silently dropping it would produce a model that accepts or rejects the wrong data.
+_SCHEMA_KEYS = _CONSTRAINT_KEYS | frozenset(
+    {
+        "$ref", "type", "format", "enum", "const", "nullable", "default", "deprecated", "properties",
+        "required", "additionalProperties", "items", "allOf", "oneOf", "anyOf", "example", "examples",
+        "readOnly", "writeOnly", "discriminator",
+    }
+)  # fmt: skip
+_PROSE_KEYS = frozenset({"description", "summary", "title"})
+# Keys that may sit beside a $ref: they modify the use of the referenced schema, not its shape. Constraints
+# may too (they narrow it), with a note.
+_REF_SIBLINGS = frozenset(
+    {"$ref", "nullable", "default", "deprecated", "example", "examples", "readOnly", "writeOnly"}
+)
 
 KNOWN_FORMATS: dict[str, frozenset[str]] = {
     "string": frozenset({"date-time", "date", "uuid", "uri", "email", "byte", "binary", "password"}),
@@ -53,6 +71,8 @@ KNOWN_FORMATS: dict[str, frozenset[str]] = {
     "number": frozenset({"float", "double"}),
 }
 
+_PRIMITIVE_TYPES = ("string", "integer", "number", "boolean")
+_COMBINED_KINDS = frozenset({"all_of", "one_of", "any_of"})
 _OBJECT_KINDS = frozenset({"object", "map", "json_object", "all_of"})
 _NUMERIC_KINDS = frozenset({"integer", "number"})
 # Keywords that mean something only for some kinds: anywhere else they would be silently meaningless.
@@ -60,6 +80,9 @@ _KIND_ONLY_KEYS: dict[str, frozenset[str]] = {
     "properties": _OBJECT_KINDS,
     "required": _OBJECT_KINDS - {"map", "json_object"},
     "additionalProperties": _OBJECT_KINDS - {"all_of"},
+    "minProperties": _OBJECT_KINDS,
+    "maxProperties": _OBJECT_KINDS,
+    "discriminator": frozenset({"object", "all_of", "one_of", "any_of"}),
     "items": frozenset({"array"}),
     "minItems": frozenset({"array"}),
     "maxItems": frozenset({"array"}),
@@ -73,13 +96,15 @@ _KIND_ONLY_KEYS: dict[str, frozenset[str]] = {
     "exclusiveMaximum": _NUMERIC_KINDS,
     "multipleOf": _NUMERIC_KINDS,
 }
+_COMBINATOR_KEYS = {"allOf": "all_of", "oneOf": "one_of", "anyOf": "any_of"}
 
 _PARAM_DEFAULT_STYLE = {"query": "form", "path": "simple", "header": "simple", "cookie": "form"}
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
+    """A pinned spec file, read with the YAML 1.2 core schema as `make specs` reads upstream ones."""
     with path.open("rb") as fh:
-        doc = yaml.safe_load(fh)
+        doc = yaml.load(fh, Loader=SpecLoader)  # a SafeLoader: builds plain data only
     if not isinstance(doc, dict):
         raise IRError(str(path), "not a YAML mapping")
     return doc
@@ -95,6 +120,24 @@ def _unescape(segment: str) -> str:
 
 def child(pointer: str, *segments: str | int) -> str:
     return pointer + "".join("/" + _escape(str(s)) for s in segments)
+
+
+def _ignorable(key: Any) -> bool:
+    """Prose and x- extensions: they never change what a schema accepts."""
+    return key in _PROSE_KEYS or str(key).startswith("x-")
+
+
+def _is_null_schema(node: Any) -> bool:
+    """`{type: "null"}`, the JSON Schema way to add null to an anyOf/oneOf."""
+    return (
+        isinstance(node, Mapping)
+        and node.get("type") == "null"
+        and all(k == "type" or _ignorable(k) for k in node)
+    )
+
+
+def _keys(names: Any) -> str:
+    return ", ".join(sorted(map(str, names)))
 
 
 class _Document:
@@ -137,6 +180,14 @@ class _SchemaBuilder:
     def __init__(self, document: _Document) -> None:
         self.document = document
         self.components: Mapping[str, Any] = document.doc.get("components", {}).get("schemas", {}) or {}
+        self._notes: dict[str, None] = {}  # insertion-ordered and de-duplicated
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(self._notes)
+
+    def note(self, location: str, text: str) -> None:
+        self._notes[f"{location}: {text}"] = None
 
     def component(self, name: str) -> Schema:
         return self.build(self.components[name], COMPONENT_SCHEMA_PREFIX + _escape(name), name=name)
@@ -144,64 +195,175 @@ class _SchemaBuilder:
     def build(self, node: Any, location: str, name: str | None = None) -> Schema:
         if not isinstance(node, Mapping):
             raise IRError(location, f"a schema must be a mapping, found {type(node).__name__}")
-        unknown = sorted(k for k in node if k not in _SCHEMA_KEYS and not str(k).startswith("x-"))
-        unknown = [k for k in unknown if k not in ("description", "summary", "title")]
+        unknown = sorted(k for k in node if k not in _SCHEMA_KEYS and not _ignorable(k))
         if unknown:
             raise IRError(location, f"unsupported schema keyword(s) {', '.join(unknown)}")
+        if node.get("readOnly") is True and node.get("writeOnly") is True:
+            raise IRError(location, "readOnly and writeOnly together leave the property in no model")
         if "$ref" in node:
             return self._reference(node, location, name)
-        all_of = node.get("allOf")
-        if (
-            isinstance(all_of, list)
-            and len(all_of) == 1
-            and isinstance(all_of[0], Mapping)
-            and set(all_of[0]) == {"$ref"}
-            and _is_modifier_only(node)
-        ):
-            # `allOf: [$ref]` is how OpenAPI 3.0 attaches a default or nullable to a reference. A member with
-            # keywords of its own is left to the all_of path, which checks and keeps them.
-            return self._reference({**node, **all_of[0]}, location, name, base=node)
+        member = _single_ref_member(node)
+        if member is not None:
+            # `allOf: [$ref]` is how OpenAPI 3.0 attaches a default, nullable or constraints to a reference. A
+            # member with keywords of its own is left to the all_of path, which checks and keeps them.
+            return self._reference({**node, **member}, location, name, base=node)
+        union = _null_union(node)
+        if union is not None:
+            return self._nullable_member(node, location, name, *union)
+        type_name = node.get("type")
+        if isinstance(type_name, list) and len([t for t in type_name if t != "null"]) > 1:
+            return self._type_union(node, location, name)
         return self._shaped(node, location, name)
+
+    # --- references ---
 
     def _reference(
         self, node: Mapping[str, Any], location: str, name: str | None, base: Mapping[str, Any] | None = None
     ) -> Schema:
-        extra = sorted(k for k in (base or node) if k not in _REF_SIBLINGS and k != "allOf")
-        extra = [k for k in extra if not k.startswith("x-") and k not in ("description", "summary", "title")]
+        siblings = base or node
+        extra = sorted(
+            k for k in siblings
+            if k not in _REF_SIBLINGS and k not in _CONSTRAINT_KEYS and k != "allOf" and not _ignorable(k)
+        )  # fmt: skip
         target = node["$ref"]
         if extra == ["type"] and self._referenced_type(target, location) == node["type"]:
             extra = []  # Kalshi repeats the target's type beside some refs; harmless when it agrees
         if extra:
             raise IRError(location, f"$ref with sibling keyword(s) {', '.join(extra)} is not supported")
-        modifiers = base or node
+        what = "allOf [$ref]" if base is not None else "the $ref"
         if isinstance(target, str) and target.startswith(COMPONENT_SCHEMA_PREFIX):
             ref_name = _unescape(target[len(COMPONENT_SCHEMA_PREFIX) :])
             if "/" in target[len(COMPONENT_SCHEMA_PREFIX) :] or ref_name not in self.components:
                 # a pointer into the middle of a component: use the schema it names, inline
                 resolved, pointer = self.document.follow(node, location)
-                return _with_modifiers(self.build(resolved, pointer), modifiers)
-            return Schema(
-                location=location,
-                kind="ref",
-                name=name,
-                ref=ref_name,
-                nullable=bool(modifiers.get("nullable", False)),
-                default=modifiers.get("default", MISSING),
-                deprecated=bool(modifiers.get("deprecated", False)),
-                example=_example(modifiers),
-                extensions=_extensions(modifiers),
-            )
+                return self._apply_siblings(self.build(resolved, pointer), siblings, location, what)
+            reference = Schema(location=location, kind="ref", name=name, ref=ref_name)
+            return self._apply_siblings(reference, siblings, location, what)
         resolved, pointer = self.document.follow(node, location)
-        return _with_modifiers(self.build(resolved, pointer, name), modifiers)
+        return self._apply_siblings(self.build(resolved, pointer, name), siblings, location, what)
 
     def _referenced_type(self, target: Any, location: str) -> Any:
         resolved, _ = self.document.follow({"$ref": target}, location)
         return resolved.get("type") if isinstance(resolved, Mapping) else None
 
+    def _apply_siblings(
+        self, schema: Schema, siblings: Mapping[str, Any], location: str, what: str
+    ) -> Schema:
+        """Carry the keywords written beside a reference (or a lone anyOf member) onto the schema it names."""
+        constrained = sorted(k for k in siblings if k in _CONSTRAINT_KEYS)
+        constraints = schema.constraints
+        if constrained:
+            kind = self._effective_kind(schema)
+            misplaced = [k for k in constrained if kind not in _KIND_ONLY_KEYS[k]]
+            if misplaced:
+                raise IRError(
+                    location,
+                    f"keyword(s) {', '.join(misplaced)} beside {what} do not apply to a {kind} schema",
+                )
+            constraints = _merged_constraints(schema.constraints, _constraints(siblings, location), location)
+            target = f"the reference to {schema.ref}" if schema.kind == "ref" else "the schema it names"
+            self.note(location, f"constraint(s) {', '.join(constrained)} beside {what}: kept on {target}")
+        example = _example(siblings)
+        return replace(
+            schema,
+            nullable=schema.nullable or bool(siblings.get("nullable", False)),
+            default=siblings.get("default", schema.default),
+            deprecated=schema.deprecated or bool(siblings.get("deprecated", False)),
+            example=schema.example if example is MISSING else example,
+            extensions=tuple(sorted({**dict(schema.extensions), **dict(_extensions(siblings))}.items())),
+            read_only=schema.read_only or siblings.get("readOnly") is True,
+            write_only=schema.write_only or siblings.get("writeOnly") is True,
+            constraints=constraints,
+        )
+
+    def _effective_kind(self, schema: Schema) -> str:
+        """The kind a schema has once references are followed (constraints are checked against it)."""
+        if schema.kind != "ref" or schema.ref is None:
+            return schema.kind
+        return self._node_kind(self.components[schema.ref], COMPONENT_SCHEMA_PREFIX + _escape(schema.ref))
+
+    def _node_kind(self, node: Any, location: str) -> str:
+        """The kind a schema node builds to, following the reference forms without building anything."""
+        seen: set[str] = set()
+        while isinstance(node, Mapping):
+            member = _single_ref_member(node)
+            union = _null_union(node)
+            if "$ref" in node or member is not None:
+                target = node["$ref"] if "$ref" in node else cast(Mapping[str, Any], member)["$ref"]
+                if target in seen:
+                    raise IRError(location, f"$ref cycle through {target!r}")
+                seen.add(target)
+                node, location = self.document.follow({"$ref": target}, location)
+            elif union is not None:
+                key, index = union
+                node, location = node[key][index], child(location, key, index)
+            elif isinstance(node.get("type"), list) and len([t for t in node["type"] if t != "null"]) > 1:
+                return "any_of"
+            else:
+                return self._kind(node, location)
+        raise IRError(location, f"a schema must be a mapping, found {type(node).__name__}")
+
+    # --- unions with null, and unions of types ---
+
+    def _nullable_member(
+        self, node: Mapping[str, Any], location: str, name: str | None, key: str, index: int
+    ) -> Schema:
+        """`anyOf: [X, {type: null}]` (or oneOf) is X, nullable: a union of one member is not a union."""
+        siblings = {k: v for k, v in node.items() if k != key}
+        unsupported = sorted(
+            k for k in siblings if k not in _REF_SIBLINGS and k not in _CONSTRAINT_KEYS and not _ignorable(k)
+        )
+        if unsupported:
+            raise IRError(
+                location, f"keyword(s) {', '.join(unsupported)} beside {key} with null are not supported"
+            )
+        member = self.build(node[key][index], child(location, key, index))
+        schema = self._apply_siblings(member, {**siblings, "nullable": True}, location, f"{key} [X, null]")
+        return replace(schema, location=location, name=name)
+
+    def _type_union(self, node: Mapping[str, Any], location: str, name: str | None) -> Schema:
+        """`type: [string, integer]`: an any_of of one primitive schema per type, each with its keywords."""
+        types = node["type"]
+        if len(set(map(str, types))) != len(types):
+            raise IRError(location, f"type {types!r} repeats a type")
+        others = [t for t in types if t != "null" and t not in _PRIMITIVE_TYPES]
+        if others:
+            raise IRError(location, f"type {types!r}: a union of several types may list only primitive types")
+        used: set[str] = set()
+        parts = []
+        for index, type_name in enumerate(types):
+            part = _type_part(node, type_name, used)
+            if part is not None:
+                parts.append(self._shaped(part, child(location, "type", index), None))
+        leftover = sorted(
+            k for k in node
+            if k not in used and k not in _REF_SIBLINGS and k not in ("type", "enum") and not _ignorable(k)
+        )  # fmt: skip
+        if leftover:
+            raise IRError(location, f"keyword(s) {', '.join(leftover)} apply to none of the types {types!r}")
+        if not parts:
+            raise IRError(location, f"enum has no value of the types {types!r}")
+        enum = node.get("enum")
+        union = Schema(
+            location=location,
+            kind="any_of",
+            name=name,
+            nullable="null" in types or (isinstance(enum, list) and None in enum),
+            parts=tuple(parts),
+        )
+        modifiers = {k: v for k, v in node.items() if k in _REF_SIBLINGS}  # constraints went to the parts
+        return self._apply_siblings(union, modifiers, location, f"type {types!r}")
+
+    # --- shaped schemas ---
+
     def _shaped(self, node: Mapping[str, Any], location: str, name: str | None) -> Schema:
         nullable = bool(node.get("nullable", False))
         kind = self._kind(node, location)
-        misplaced = sorted(k for k in node if k in _KIND_ONLY_KEYS and kind not in _KIND_ONLY_KEYS[k])
+        misplaced = sorted(
+            k for k in node
+            if k in _KIND_ONLY_KEYS and kind not in _KIND_ONLY_KEYS[k]
+            and not (kind == "all_of" and k in _VALUE_CONSTRAINT_KEYS)  # checked against the parts below
+        )  # fmt: skip
         if misplaced:
             raise IRError(location, f"keyword(s) {', '.join(misplaced)} do not apply to a {kind} schema")
         type_name = node.get("type")
@@ -227,21 +389,14 @@ class _SchemaBuilder:
         if kind == "object":
             properties = self._properties(node, location)
             extra = node.get("additionalProperties")
-            if isinstance(extra, Mapping):
+            if isinstance(extra, Mapping) and not _is_empty_schema(extra):
                 additional = self.build(extra, child(location, "additionalProperties"))
         elif kind == "map":
             additional = self.build(node["additionalProperties"], child(location, "additionalProperties"))
         elif kind == "array":
-            items = self.build(node["items"], child(location, "items"))
-        elif kind in ("all_of", "one_of", "any_of"):
-            key = {"all_of": "allOf", "one_of": "oneOf", "any_of": "anyOf"}[kind]
-            members = node[key]
-            if not isinstance(members, list) or not members:
-                raise IRError(location, f"{key} must be a non-empty list")
-            parts = tuple(self.build(m, child(location, key, i)) for i, m in enumerate(members))
-            if "properties" in node or "required" in node:  # beside allOf they act as one more member
-                parts += (self._shaped({"properties": {}} | {k: node[k] for k in ("properties", "required")
-                                       if k in node} | {"type": "object"}, location, None),)  # fmt: skip
+            items = self._items(node, location)
+        elif kind in _COMBINED_KINDS:
+            parts, nullable = self._parts(node, location, kind, nullable)
         return Schema(
             location=location,
             kind=kind,
@@ -259,12 +414,108 @@ class _SchemaBuilder:
             constraints=_constraints(node, location),
             example=_example(node),
             extensions=_extensions(node),
+            read_only=node.get("readOnly") is True,
+            write_only=node.get("writeOnly") is True,
+            discriminator=self._discriminator(node, location),
+            closed=kind == "object" and node.get("additionalProperties") is False,
         )
 
+    def _items(self, node: Mapping[str, Any], location: str) -> Schema:
+        """An array's item schema. Without one (OpenAPI 3.0 requires it) the example's item types stand in."""
+        pointer = child(location, "items")
+        raw = node.get("items")
+        if isinstance(raw, Mapping) and not _is_empty_schema(raw):
+            return self.build(raw, pointer)
+        example = _example(node)
+        types = list(dict.fromkeys(_json_type(v) for v in example)) if isinstance(example, list) else []
+        if not types or not set(types) <= set(_PRIMITIVE_TYPES):
+            raise IRError(location, "array schema without items (and no example of primitive items to go by)")
+        self.note(
+            location, f"array without items: items read as {' | '.join(types)}, the types of its example"
+        )
+        parts = tuple(
+            Schema(location=child(pointer, "anyOf", i), kind=cast(SchemaKind, t)) for i, t in enumerate(types)
+        )
+        return (
+            replace(parts[0], location=pointer) if len(parts) == 1 else Schema(pointer, "any_of", parts=parts)
+        )
+
+    def _parts(
+        self, node: Mapping[str, Any], location: str, kind: str, nullable: bool
+    ) -> tuple[tuple[Schema, ...], bool]:
+        """The members of an all_of/one_of/any_of (null members make it nullable instead), and nullability."""
+        key = {v: k for k, v in _COMBINATOR_KEYS.items()}[kind]
+        members = node[key]
+        if not isinstance(members, list) or not members:
+            raise IRError(location, f"{key} must be a non-empty list")
+        kept = [(i, m) for i, m in enumerate(members) if not (kind != "all_of" and _is_null_schema(m))]
+        if not kept:
+            raise IRError(location, f"{key} lists only null")
+        parts = tuple(self.build(m, child(location, key, i)) for i, m in kept)
+        if "properties" in node or "required" in node:  # beside allOf they act as one more member
+            own = {k: node[k] for k in ("properties", "required") if k in node}
+            part = self._shaped({"properties": {}, **own, "type": "object"}, location, None)
+            if part.properties or "properties" in node:  # a `required` alone may have lost all its names
+                parts += (part,)
+        if kind == "all_of":
+            self._all_of_constraints(node, location, parts)
+        return parts, nullable or len(kept) < len(members)
+
+    def _all_of_constraints(self, node: Mapping[str, Any], location: str, parts: tuple[Schema, ...]) -> None:
+        """Value constraints beside a merged allOf stay on it, unless a member is of a kind they can't fit."""
+        keys = sorted(k for k in node if k in _VALUE_CONSTRAINT_KEYS)
+        if not keys:
+            return
+        for part in parts:
+            kind = self._effective_kind(part)
+            misplaced = [k for k in keys if kind not in _KIND_ONLY_KEYS[k] | _COMBINED_KINDS]
+            if misplaced:
+                raise IRError(
+                    location,
+                    f"keyword(s) {', '.join(misplaced)} beside allOf do not apply to its {kind} member"
+                    f" at {part.location}",
+                )
+        self.note(location, f"constraint(s) {', '.join(keys)} beside allOf: kept on the all_of schema")
+
+    def _discriminator(self, node: Mapping[str, Any], location: str) -> Discriminator | None:
+        raw = node.get("discriminator")
+        if raw is None:
+            return None
+        pointer = child(location, "discriminator")
+        if isinstance(raw, str) and raw:
+            return Discriminator(property_name=raw)  # AsyncAPI's form: the property name itself
+        name = raw.get("propertyName") if isinstance(raw, Mapping) else None
+        if not isinstance(name, str) or not name:
+            raise IRError(pointer, "a discriminator needs a propertyName")
+        mapping = raw.get("mapping") or {}
+        if not isinstance(mapping, Mapping):
+            raise IRError(child(pointer, "mapping"), "a discriminator mapping must map values to schemas")
+        return Discriminator(
+            property_name=name,
+            mapping=tuple(
+                (str(value), self._mapping_target(target, child(pointer, "mapping", value)))
+                for value, target in mapping.items()
+            ),
+        )
+
+    def _mapping_target(self, target: Any, pointer: str) -> str:
+        """The component a discriminator mapping names, by $ref or (as OpenAPI allows) by bare name."""
+        if not isinstance(target, str):
+            raise IRError(pointer, "a discriminator mapping value must be a $ref or a schema name")
+        rest = target[len(COMPONENT_SCHEMA_PREFIX) :] if target.startswith(COMPONENT_SCHEMA_PREFIX) else None
+        if (rest is None and ("/" in target or "#" in target)) or (rest is not None and "/" in rest):
+            raise IRError(
+                pointer, f"discriminator mapping to {target!r}: only component schemas can be named"
+            )
+        name = target if rest is None else _unescape(rest)
+        if name not in self.components:
+            raise IRError(pointer, f"discriminator mapping to {target!r}: no such component schema")
+        return name
+
     def _kind(self, node: Mapping[str, Any], location: str) -> SchemaKind:
-        for key, kind in (("allOf", "all_of"), ("oneOf", "one_of"), ("anyOf", "any_of")):
+        for key, kind in _COMBINATOR_KEYS.items():
             if key in node:
-                others = [k for k in ("allOf", "oneOf", "anyOf") if k in node and k != key]
+                others = [k for k in _COMBINATOR_KEYS if k in node and k != key]
                 if others:
                     raise IRError(location, f"{key} combined with {others[0]} is not supported")
                 return cast(SchemaKind, kind)
@@ -280,6 +531,8 @@ class _SchemaBuilder:
             type_name = _infer_type(node, location)
         if type_name == "object":
             extra = node.get("additionalProperties", MISSING)
+            if isinstance(extra, Mapping) and _is_empty_schema(extra):
+                extra = True  # `additionalProperties: {}` allows any value, like `true`
             if "properties" in node or extra is False:
                 return "object"
             if isinstance(extra, Mapping):
@@ -288,10 +541,8 @@ class _SchemaBuilder:
                 return "json_object"
             raise IRError(location, f"additionalProperties must be a schema or a boolean, found {extra!r}")
         if type_name == "array":
-            if "items" not in node:
-                raise IRError(location, "array schema without items")
             return "array"
-        if type_name in ("string", "integer", "number", "boolean"):
+        if type_name in _PRIMITIVE_TYPES:
             return cast(SchemaKind, type_name)
         raise IRError(location, f"unsupported type {type_name!r}")
 
@@ -302,8 +553,9 @@ class _SchemaBuilder:
             raise IRError(location, "properties must be a mapping and required a list")
         undeclared = [r for r in required if r not in props]
         if undeclared:
-            raise IRError(
-                location, f"required names undeclared propert(y/ies) {', '.join(map(str, undeclared))}"
+            # No schema to generate a field from, and servers evidently don't send it: the name is dropped.
+            self.note(
+                location, f"required name(s) {', '.join(map(str, undeclared))} have no property: dropped"
             )
         return tuple(
             Property(
@@ -315,21 +567,72 @@ class _SchemaBuilder:
         )
 
 
-def _with_modifiers(schema: Schema, modifiers: Mapping[str, Any]) -> Schema:
-    """Carry the modifiers written beside a ``$ref`` onto the schema it was resolved to inline."""
-    example = _example(modifiers)
-    return replace(
-        schema,
-        nullable=schema.nullable or bool(modifiers.get("nullable", False)),
-        default=modifiers.get("default", schema.default),
-        deprecated=schema.deprecated or bool(modifiers.get("deprecated", False)),
-        example=schema.example if example is MISSING else example,
-        extensions=tuple(sorted({**dict(schema.extensions), **dict(_extensions(modifiers))}.items())),
+def _single_ref_member(node: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The `{$ref}` of `allOf: [{$ref}]` when only modifiers and constraints sit beside it, else None."""
+    all_of = node.get("allOf")
+    if not (isinstance(all_of, list) and len(all_of) == 1 and isinstance(all_of[0], Mapping)):
+        return None
+    if set(all_of[0]) != {"$ref"}:
+        return None
+    siblings_ok = all(
+        k in _REF_SIBLINGS or k in _CONSTRAINT_KEYS or k == "allOf" or _ignorable(k) for k in node
     )
+    return all_of[0] if siblings_ok else None
 
 
-def _is_modifier_only(node: Mapping[str, Any]) -> bool:
-    return all(k in _REF_SIBLINGS or k == "allOf" or k.startswith("x-") for k in node)
+def _null_union(node: Mapping[str, Any]) -> tuple[str, int] | None:
+    """(keyword, index) of the one non-null member of an anyOf/oneOf that also lists `{type: null}`."""
+    for key in ("anyOf", "oneOf"):
+        members = node.get(key)
+        if isinstance(members, list) and any(_is_null_schema(m) for m in members):
+            kept = [i for i, m in enumerate(members) if not _is_null_schema(m)]
+            others = [k for k in _COMBINATOR_KEYS if k in node and k != key]
+            return (key, kept[0]) if len(kept) == 1 and not others else None
+    return None
+
+
+def _type_part(node: Mapping[str, Any], type_name: str, used: set[str]) -> dict[str, Any] | None:
+    """One member of a `type: [...]` union: the type with the keywords that apply to it (None for null, or
+    for a type none of the enum values has). Adds the keywords it took to `used`."""
+    if type_name == "null":
+        return None
+    part: dict[str, Any] = {"type": type_name}
+    for key, value in node.items():
+        if key in _KIND_ONLY_KEYS and type_name in _KIND_ONLY_KEYS[key]:
+            part[key] = value
+            used.add(key)
+    fmt = node.get("format")
+    if fmt is not None and fmt in KNOWN_FORMATS.get(type_name, frozenset()):
+        part["format"] = fmt
+        used.add("format")
+    enum = node.get("enum")
+    if isinstance(enum, list):
+        values = [
+            v
+            for v in enum
+            if _json_type(v) == type_name or (type_name, _json_type(v)) == ("number", "integer")
+        ]
+        if not values:
+            return None
+        part["enum"] = values
+    return part
+
+
+def _is_empty_schema(node: Mapping[str, Any]) -> bool:
+    return all(_ignorable(k) for k in node)
+
+
+def _merged_constraints(own: Constraints, extra: Constraints, location: str) -> Constraints:
+    """A schema's constraints plus those beside its use; one keyword set differently on both is refused."""
+    merged: dict[str, Any] = {}
+    blank = Constraints()
+    for spec_field in fields(Constraints):
+        key = spec_field.name
+        mine, theirs, unset = getattr(own, key), getattr(extra, key), getattr(blank, key)
+        if mine != unset and theirs != unset and mine != theirs:
+            raise IRError(location, f"{key} {theirs!r} contradicts {mine!r} on the schema it names")
+        merged[key] = mine if theirs == unset else theirs
+    return Constraints(**merged)
 
 
 def _infer_type(node: Mapping[str, Any], location: str) -> str:
@@ -393,6 +696,8 @@ def _constraints(node: Mapping[str, Any], location: str) -> Constraints:
         min_items=node.get("minItems"),
         max_items=node.get("maxItems"),
         unique_items=bool(node.get("uniqueItems", False)),
+        min_properties=node.get("minProperties"),
+        max_properties=node.get("maxProperties"),
     )
 
 
@@ -451,6 +756,7 @@ def load_openapi(doc: Mapping[str, Any]) -> OpenAPIDocument:
         operations=tuple(operations),
         schemas=schemas,
         security_schemes=schemes,
+        notes=builder.notes,
     )
 
 
@@ -574,11 +880,17 @@ def _response(document: _Document, builder: _SchemaBuilder, status: str, raw: An
 
 # --- AsyncAPI ------------------------------------------------------------------------------------------
 
+# AsyncAPI 2.x names operations from the client's side; the IR (like AsyncAPI 3) from the server's.
+_ASYNCAPI2_ACTIONS: dict[str, Literal["send", "receive"]] = {"publish": "receive", "subscribe": "send"}
+
+_MessageFor = Callable[[Any, str, str], Message]
+
 
 def load_asyncapi(doc: Mapping[str, Any]) -> AsyncAPIDocument:
     version = str(doc.get("asyncapi", ""))
-    if not version.startswith("3."):
-        raise IRError("#/asyncapi", f"expected an AsyncAPI 3.x document, found {version!r}")
+    is_2x = is_asyncapi_2(doc)
+    if not version.startswith("3.") and not is_2x:
+        raise IRError("#/asyncapi", f"expected an AsyncAPI 2.x or 3.x document, found {version!r}")
     document = _Document(doc)
     builder = _SchemaBuilder(document)
     schemas = {name: builder.component(name) for name in builder.components}
@@ -604,6 +916,45 @@ def load_asyncapi(doc: Mapping[str, Any]) -> AsyncAPIDocument:
             raw, pointer = document.lookup(target, pointer), target
         return _message(document, builder, fallback_key, raw, pointer, default_content_type)
 
+    notes: tuple[str, ...] = ()
+    if is_2x:
+        channels, operations = _asyncapi2_channels(document, message_for)
+        servers = tuple(
+            _asyncapi2_server(document, key, raw) for key, raw in (doc.get("servers") or {}).items()
+        )
+        notes = (
+            f"#/asyncapi: read as AsyncAPI {version}: channel keys are addresses, `publish` operations are"
+            " the server's receive and `subscribe` its send",
+        )
+    else:
+        channels, operations = _asyncapi3_channels(document, message_for)
+        servers = tuple(
+            WsServer(
+                key=key,
+                host=str(s.get("host", "")),
+                pathname=str(s.get("pathname", "")),
+                protocol=str(s.get("protocol", "")),
+            )
+            for key, s in (doc.get("servers") or {}).items()
+        )
+    return AsyncAPIDocument(
+        title=str(doc.get("info", {}).get("title", "")),
+        version=str(doc.get("info", {}).get("version", "")),
+        servers=servers,
+        channels=tuple(channels),
+        messages=messages,
+        operations=tuple(operations),
+        schemas=schemas,
+        error_codes=_error_codes(doc),
+        notes=notes + builder.notes,
+    )
+
+
+def _asyncapi3_channels(
+    document: _Document, message_for: _MessageFor
+) -> tuple[list[Channel], list[ChannelOperation]]:
+    """AsyncAPI 3: channels with their messages by id, operations at the top level referring to them."""
+    doc = document.doc
     channels: list[Channel] = []
     channel_messages: dict[str, dict[str, Message]] = {}
     for key, raw in (doc.get("channels") or {}).items():
@@ -623,7 +974,6 @@ def load_asyncapi(doc: Mapping[str, Any]) -> AsyncAPIDocument:
                 pointer=pointer,
             )
         )
-
     operations: list[ChannelOperation] = []
     for key, node in (doc.get("operations") or {}).items():
         pointer = child("#/operations", key)
@@ -643,10 +993,96 @@ def load_asyncapi(doc: Mapping[str, Any]) -> AsyncAPIDocument:
                 channel=channel_key,
                 messages=tuple(message_keys),
                 pointer=pointer,
-                tags=tuple(str(t.get("name")) for t in node.get("tags") or [] if isinstance(t, Mapping)),
+                tags=_tag_names(node),
             )
         )
+    return channels, operations
 
+
+def _asyncapi2_channels(
+    document: _Document, message_for: _MessageFor
+) -> tuple[list[Channel], list[ChannelOperation]]:
+    """AsyncAPI 2.x: each channel (keyed by its address) holds its publish/subscribe operations, and those
+    hold the messages; a channel's messages are its operations' messages, in the order they appear."""
+    channels: list[Channel] = []
+    operations: list[ChannelOperation] = []
+    seen_ids: dict[str, str] = {}
+    for address, raw in (document.doc.get("channels") or {}).items():
+        pointer = child("#/channels", address)
+        node, pointer = document.follow(raw, pointer)
+        by_key: dict[str, Message] = {}
+        for verb in (k for k in node if k in _ASYNCAPI2_ACTIONS):
+            op_pointer = child(pointer, verb)
+            op = node[verb]
+            if not isinstance(op, Mapping):
+                raise IRError(op_pointer, f"a {verb} operation must be a mapping")
+            keys = []
+            for raw_message, msg_pointer, local in _asyncapi2_messages(op, op_pointer, verb):
+                message = message_for(raw_message, msg_pointer, f"{address}.{local}")
+                by_key.setdefault(message.key, message)
+                keys.append(message.key)
+            key = str(op.get("operationId") or f"{address}.{verb}")
+            if key in seen_ids:
+                raise IRError(op_pointer, f"operationId {key!r} already used at {seen_ids[key]}")
+            seen_ids[key] = op_pointer
+            operations.append(
+                ChannelOperation(
+                    key=key,
+                    action=_ASYNCAPI2_ACTIONS[verb],
+                    channel=str(address),
+                    messages=tuple(keys),
+                    pointer=op_pointer,
+                    tags=_tag_names(op),
+                )
+            )
+        channels.append(
+            Channel(key=str(address), address=str(address), messages=tuple(by_key.values()), pointer=pointer)
+        )
+    return channels, operations
+
+
+def _asyncapi2_messages(op: Mapping[str, Any], pointer: str, verb: str) -> list[tuple[Any, str, str]]:
+    """(message, pointer, local name) for an operation's `message`: one message or `{oneOf: [...]}`."""
+    message = op.get("message")
+    if message is None:
+        return []
+    pointer = child(pointer, "message")
+    if isinstance(message, Mapping) and "oneOf" in message and "$ref" not in message:
+        members = message["oneOf"]
+        if not isinstance(members, list) or not members:
+            raise IRError(pointer, "message oneOf must be a non-empty list")
+        return [
+            (member, child(pointer, "oneOf", index), _local_message_name(member, f"{verb}{index}"))
+            for index, member in enumerate(members)
+        ]
+    return [(message, pointer, _local_message_name(message, verb))]
+
+
+def _local_message_name(message: Any, fallback: str) -> str:
+    """The name of an inline 2.x message within its channel: messageId, else name, else where it sits."""
+    if isinstance(message, Mapping):
+        for key in ("messageId", "name"):
+            if isinstance(message.get(key), str) and message[key]:
+                return str(message[key])
+    return fallback
+
+
+def _asyncapi2_server(document: _Document, key: str, raw: Any) -> WsServer:
+    """A 2.x server's `url` (scheme optional, `protocol` beside it) as the 3.x host, pathname and protocol."""
+    node, _ = document.follow(raw, child("#/servers", key))
+    url = str(node.get("url", ""))
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        scheme, rest = "", url
+    host, slash, path = rest.partition("/")
+    return WsServer(key=key, host=host, pathname=slash + path, protocol=str(node.get("protocol") or scheme))
+
+
+def _tag_names(node: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(str(t.get("name")) for t in node.get("tags") or [] if isinstance(t, Mapping))
+
+
+def _error_codes(doc: Mapping[str, Any]) -> tuple[ErrorCode, ...]:
     codes = []
     for index, entry in enumerate((doc.get("x-error-codes") or {}).get("codes") or []):
         code = entry.get("code") if isinstance(entry, Mapping) else None
@@ -655,25 +1091,7 @@ def load_asyncapi(doc: Mapping[str, Any]) -> AsyncAPIDocument:
                 child("#/x-error-codes/codes", index), "an error code needs an integer code and a name"
             )
         codes.append(ErrorCode(code=entry["code"], name=entry["name"]))
-    servers = tuple(
-        WsServer(
-            key=key,
-            host=str(s.get("host", "")),
-            pathname=str(s.get("pathname", "")),
-            protocol=str(s.get("protocol", "")),
-        )
-        for key, s in (doc.get("servers") or {}).items()
-    )
-    return AsyncAPIDocument(
-        title=str(doc.get("info", {}).get("title", "")),
-        version=str(doc.get("info", {}).get("version", "")),
-        servers=servers,
-        channels=tuple(channels),
-        messages=messages,
-        operations=tuple(operations),
-        schemas=schemas,
-        error_codes=tuple(codes),
-    )
+    return tuple(codes)
 
 
 def _message(

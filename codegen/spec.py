@@ -8,21 +8,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import re
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 SPEC_FILES = {"openapi": "openapi.yaml", "asyncapi": "asyncapi.yaml"}
 DEFAULT_URL_BASE = "https://docs.kalshi.com"
 LOCK_FILE = "spec.lock"
 
-_KIND_LABELS = {"openapi": "OpenAPI 3.x", "asyncapi": "AsyncAPI 3.x"}
+_KIND_LABELS = {"openapi": "OpenAPI 3.x", "asyncapi": "AsyncAPI 2.x/3.x"}
+# AsyncAPI 2.0 to 2.6 are read as well as 3.x (2.x has no later minor versions).
+_ASYNCAPI_2 = re.compile(r"^2\.[0-6](\.\d+)?$")
 _DIRECT_SUFFIXES = (".yaml", ".yml", ".json")
 _FETCH_TIMEOUT_S = 30
 _LOCK_KEYS = ("kind", "title", "version", "source", "sha256", "normalized_sha256")
@@ -85,13 +91,151 @@ def read_upstream(location: str) -> bytes:
 
 
 # --- parsing and recognising ----------------------------------------------------------------------------
+#
+# Specs are read with the YAML 1.2 core schema, as JSON and today's YAML tools read them. PyYAML only knows
+# YAML 1.1, where `yes`/`no`/`on`/`off`/`y`/`n` are booleans (a property called `yes` would become the key
+# True), `1:20` is a base-60 integer, `010` is octal, `1_000` is 1000 and `2026-03-06` is a date. In 1.2 core
+# those are strings (or, for `010`, the decimal 10); only true/false in three spellings are booleans.
+
+_STR_TAG = "tag:yaml.org,2002:str"
+# (tag, pattern, the first characters PyYAML indexes it by: "" is the empty scalar)
+_CORE_RESOLVERS: tuple[tuple[str, str, str | tuple[str, ...]], ...] = (
+    ("tag:yaml.org,2002:null", r"^(?:null|Null|NULL|~|)$", ("n", "N", "~", "")),
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+0123456789.",
+    ),
+    # Merge keys are not in 1.2 core, but spec files written for PyYAML-era tools use them; keeping `<<` as
+    # a merge reads them as their authors meant.
+    ("tag:yaml.org,2002:merge", r"^<<$", "<"),
+)
+
+
+class SpecLoader(yaml.SafeLoader):
+    """SafeLoader with the YAML 1.2 core schema's implicit types instead of YAML 1.1's."""
+
+    def construct_core_int(self, node: ScalarNode) -> int:
+        # 1.2 core: decimal, 0o octal, 0x hex; a leading 0 is decimal, not octal as SafeConstructor reads it.
+        text = str(self.construct_scalar(node))
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        if text.startswith("0x"):
+            return int(text[2:], 16)
+        return int(text, 10)
+
+    def construct_core_float(self, node: ScalarNode) -> float:
+        text = str(self.construct_scalar(node)).lower()
+        if text.lstrip("+-") == ".inf":
+            return -math.inf if text.startswith("-") else math.inf
+        if text == ".nan":
+            return math.nan
+        return float(text)
+
+
+SpecLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in _CORE_RESOLVERS:
+    SpecLoader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+SpecLoader.add_constructor("tag:yaml.org,2002:int", SpecLoader.construct_core_int)
+SpecLoader.add_constructor("tag:yaml.org,2002:float", SpecLoader.construct_core_float)
+# An explicit `!!timestamp` still has its constructor; implicit dates are strings in 1.2 core.
+
+
+def _implicit_tag(resolvers: Mapping[Any, list[tuple[str, re.Pattern[str]]]], text: str) -> str:
+    """The tag a plain scalar gets from a set of implicit resolvers (as yaml.resolver.Resolver picks it)."""
+    for tag, pattern in [*resolvers.get(text[:1], []), *resolvers.get(None, [])]:
+        if pattern.match(text):
+            return tag
+    return _STR_TAG
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    kind = {bool: "the boolean", int: "the integer", float: "the number"}.get(type(value))
+    return f"{kind} {value!r}" if kind else f"a {type(value).__name__} ({value})"
+
+
+# Constructors only read the node they are given, so one instance of each reader serves every scalar.
+_READER_12 = SpecLoader("")
+_READER_11 = yaml.SafeLoader("")
+
+
+def _read_as(loader: yaml.SafeLoader, tag: str, text: str) -> str:
+    """What a plain scalar becomes under one reader's constructor for `tag`, in words."""
+    construct = loader.yaml_constructors.get(tag)
+    try:
+        if construct is None:
+            raise yaml.constructor.ConstructorError(None, None, f"no constructor for {tag}")
+        return _describe(construct(loader, ScalarNode(tag, text)))
+    except (yaml.YAMLError, ValueError):
+        return f"a {tag.rsplit(':', 1)[-1]}"  # 1.1's `=` value type, say, which SafeLoader cannot build
+
+
+def _yaml11_difference(node: ScalarNode) -> str | None:
+    """How YAML 1.1 would have read a plain scalar the 1.2 core schema read differently, else None."""
+    text = node.value
+    tag12 = _implicit_tag(SpecLoader.yaml_implicit_resolvers, text)
+    tag11 = _implicit_tag(yaml.SafeLoader.yaml_implicit_resolvers, text)
+    if node.style is not None or node.tag != tag12 or tag11 == tag12 == _STR_TAG:
+        return None  # quoted, explicitly tagged, or a string either way
+    read12, read11 = _read_as(_READER_12, tag12, text), _read_as(_READER_11, tag11, text)
+    if read12 == read11:
+        return None
+    return f"read as {read12} (YAML 1.2; YAML 1.1 would read {read11})"
+
+
+def _pointer(path: tuple[str, ...]) -> str:
+    return "#" + "".join("/" + segment.replace("~", "~0").replace("/", "~1") for segment in path)
+
+
+def _yaml11_notes(node: Node, path: tuple[str, ...], seen: set[int]) -> Iterator[str]:
+    """A note for every plain scalar (key or value) whose 1.2 reading differs from the 1.1 one.
+
+    The scalar text of a prose key is skipped: it is dropped by normalization, so how it reads never matters.
+    """
+    if id(node) in seen:  # an alias: its anchor was walked already
+        return
+    seen.add(id(node))
+    if isinstance(node, ScalarNode):
+        difference = _yaml11_difference(node)
+        if difference:
+            yield f"{_pointer(path)}: {node.value!r} {difference}"
+    elif isinstance(node, SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _yaml11_notes(item, (*path, str(index)), seen)
+    elif isinstance(node, MappingNode):
+        for key, value in node.value:
+            difference = _yaml11_difference(key) if isinstance(key, ScalarNode) else None
+            if difference:
+                yield f"{_pointer(path)}: key {key.value!r} {difference}"
+            if isinstance(value, ScalarNode) and key.value in _PROSE:
+                continue
+            yield from _yaml11_notes(value, (*path, str(key.value)), seen)
+
+
+def read_yaml_text(raw: bytes | str) -> tuple[Any, tuple[str, ...]]:
+    """Parse YAML (or JSON) with the 1.2 core schema; also the notes where YAML 1.1 would read differently."""
+    loader = SpecLoader(raw)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, ()
+        notes = tuple(dict.fromkeys(_yaml11_notes(node, (), set())))
+        return loader.construct_document(node), notes
+    finally:
+        loader.dispose()
 
 
 def _string_keys(node: Any, location: str, path: str) -> Any:
     """Copy of a parsed tree whose mapping keys are all strings, as in JSON.
 
     YAML reads an unquoted `200:` as an int; that is a status code, so it becomes "200". Other non-string
-    keys (`yes:` -> True, dates, null) have no faithful string form and are rejected.
+    keys (`true:`, `1.5:`, null) have no faithful string form and are rejected.
     """
     if isinstance(node, dict):
         out: dict[str, Any] = {}
@@ -106,10 +250,10 @@ def _string_keys(node: Any, location: str, path: str) -> Any:
     return node
 
 
-def parse_document(raw: bytes, location: str) -> dict[str, Any]:
-    """Parse YAML or JSON (JSON is YAML) into a dict with string keys."""
+def parse_document_with_notes(raw: bytes, location: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Parse YAML 1.2 or JSON into a dict with string keys; also the notes on what YAML 1.1 would misread."""
     try:
-        doc = yaml.safe_load(raw)
+        doc, notes = read_yaml_text(raw)
         if not isinstance(doc, dict):
             raise SpecError(f"{location}: expected a mapping at the top level, found {type(doc).__name__}")
         result: dict[str, Any] = _string_keys(doc, location, "")
@@ -117,15 +261,28 @@ def parse_document(raw: bytes, location: str) -> dict[str, Any]:
         raise SpecError(f"{location}: not valid YAML/JSON: {exc}") from exc
     except RecursionError as exc:
         raise SpecError(f"{location}: document nested too deeply to parse") from exc
-    return result
+    return result, notes
+
+
+def parse_document(raw: bytes, location: str) -> dict[str, Any]:
+    """Parse YAML 1.2 or JSON (JSON is YAML) into a dict with string keys."""
+    return parse_document_with_notes(raw, location)[0]
+
+
+def is_asyncapi_2(doc: Mapping[str, Any]) -> bool:
+    """An AsyncAPI 2.0-2.6 document (channels keyed by address, publish/subscribe operations)."""
+    version = doc.get("asyncapi")
+    return isinstance(version, str) and bool(_ASYNCAPI_2.match(version))
 
 
 def document_kind(doc: Mapping[str, Any], location: str) -> str:
-    """'openapi' or 'asyncapi' for a 3.x document; anything else is rejected."""
+    """'openapi' or 'asyncapi' for an OpenAPI 3.x, AsyncAPI 3.x or AsyncAPI 2.0-2.6 document, else refused."""
     found = {key: doc[key] for key in ("openapi", "asyncapi") if key in doc}
     versions = {
         key: value for key, value in found.items() if isinstance(value, str) and value.startswith("3.")
     }
+    if is_asyncapi_2(doc):
+        versions["asyncapi"] = doc["asyncapi"]
     if len(versions) == 1:
         return next(iter(versions))
     if len(versions) > 1:
@@ -135,7 +292,9 @@ def document_kind(doc: Mapping[str, Any], location: str) -> str:
     what = (
         ", ".join(f"{key}: {value!r}" for key, value in found.items()) or "no openapi/asyncapi version field"
     )
-    raise SpecError(f"{location}: not an OpenAPI 3.x or AsyncAPI 3.x document (found {what})")
+    raise SpecError(
+        f"{location}: not an OpenAPI 3.x or AsyncAPI 3.x document, nor AsyncAPI 2.0-2.6 (found {what})"
+    )
 
 
 # --- normalization --------------------------------------------------------------------------------------
@@ -299,6 +458,47 @@ _FIELDS: dict[str, dict[str, str]] = {
         "messageBindings": "map:map:object",
     },
 }
+# AsyncAPI 2.x: channels are keyed by address and hold publish/subscribe operations, each with a message (or
+# {oneOf: [messages]}); server security is a list of requirements, parameters carry a schema.
+_FIELDS["asyncapi2_root"] = {
+    "info": "info",
+    "servers": "map:asyncapi2_server",
+    "channels": "map:asyncapi2_channel",
+    "components": "asyncapi2_components",
+}
+_FIELDS["asyncapi2_server"] = {
+    "variables": "map:server_variable",
+    "security": "literal",
+    "bindings": "map:object",
+}
+_FIELDS["asyncapi2_channel"] = {
+    "publish": "asyncapi2_operation",
+    "subscribe": "asyncapi2_operation",
+    "parameters": "map:asyncapi2_parameter",
+    "bindings": "map:object",
+    "servers": "literal",
+}
+_FIELDS["asyncapi2_parameter"] = {"schema": "schema"}
+_FIELDS["asyncapi2_operation"] = {
+    "message": "asyncapi2_message",
+    "security": "literal",
+    "bindings": "map:object",
+    "traits": "asyncapi2_operation",
+}
+_FIELDS["asyncapi2_message"] = {
+    **_FIELDS["message"],
+    "oneOf": "asyncapi2_message",
+    "traits": "asyncapi2_message",
+}
+_FIELDS["asyncapi2_components"] = {
+    **_FIELDS["asyncapi_components"],
+    "servers": "map:asyncapi2_server",
+    "channels": "map:asyncapi2_channel",
+    "messages": "map:asyncapi2_message",
+    "parameters": "map:asyncapi2_parameter",
+    "operationTraits": "map:asyncapi2_operation",
+    "messageTraits": "map:asyncapi2_message",
+}
 
 # Keys that mark a dict inside a generic `examples` list as an example object rather than an example value.
 _EXAMPLE_VALUE_KEYS = frozenset({"payload", "headers", "value", "externalValue"})
@@ -367,6 +567,8 @@ def _object(node: Mapping[str, Any], fields: Mapping[str, str]) -> dict[str, Any
 
 def normalize(doc: Mapping[str, Any]) -> dict[str, Any]:
     """A prose-free copy of an OpenAPI or AsyncAPI document: structure, names and values, no free text."""
+    if is_asyncapi_2(doc):
+        return _object(doc, _FIELDS["asyncapi2_root"])
     root = "asyncapi_root" if "asyncapi" in doc else "openapi_root"
     return _object(doc, _FIELDS[root])
 
@@ -392,6 +594,10 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 _StableDumper.add_representer(str, _represent_str)
+# The dumper knows YAML 1.1's implicit types; adding 1.2 core's too makes it quote every string either version
+# would read as something else (`yes`, and `1e5` or `0o17`), so the pinned copy reads the same in both.
+for _tag, _pattern, _first in _CORE_RESOLVERS:
+    _StableDumper.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
 
 
 # Larger than any line the specs produce, so the emitter never folds a long string.
@@ -447,11 +653,25 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_pinned(source: str, kind: str, out_dir: Path) -> dict[str, str]:
-    """Fetch, check, normalize and write out_dir/<spec file> plus out_dir/spec.lock; returns the lock."""
+@dataclass(frozen=True)
+class Pinned:
+    """What `make specs` wrote for one spec: its lock, and notes on what needed special reading."""
+
+    lock: dict[str, str]
+    notes: tuple[str, ...] = ()
+
+
+def _version_notes(doc: Mapping[str, Any]) -> tuple[str, ...]:
+    if is_asyncapi_2(doc):
+        return (f"#/asyncapi: an AsyncAPI {doc['asyncapi']} document, normalized as AsyncAPI 2.x",)
+    return ()
+
+
+def pin(source: str, kind: str, out_dir: Path) -> Pinned:
+    """Fetch, check, normalize and write out_dir/<spec file> plus out_dir/spec.lock; the lock and notes."""
     location = upstream_location(source, kind)
     raw = read_upstream(location)
-    doc = parse_document(raw, location)
+    doc, notes = parse_document_with_notes(raw, location)
     found = document_kind(doc, location)
     if found != kind:
         raise SpecError(
@@ -464,7 +684,12 @@ def write_pinned(source: str, kind: str, out_dir: Path) -> dict[str, str]:
     _write_atomic(out_dir / SPEC_FILES[kind], text.encode("utf-8"))
     lock_text = json.dumps(lock, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     _write_atomic(out_dir / LOCK_FILE, lock_text.encode("utf-8"))
-    return lock
+    return Pinned(lock=lock, notes=_version_notes(doc) + notes)
+
+
+def write_pinned(source: str, kind: str, out_dir: Path) -> dict[str, str]:
+    """`pin`, for callers that only need the lock."""
+    return pin(source, kind, out_dir).lock
 
 
 def read_lock(path: Path) -> dict[str, str]:

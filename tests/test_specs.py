@@ -348,7 +348,7 @@ def test_wrong_kind_is_rejected_and_nothing_written(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as excinfo:
         write_pinned(openapi_file, "asyncapi", out)
     assert openapi_file in str(excinfo.value)
-    assert "expected an AsyncAPI 3.x document, found an OpenAPI 3.x document" in str(excinfo.value)
+    assert "expected an AsyncAPI 2.x/3.x document, found an OpenAPI 3.x document" in str(excinfo.value)
     assert not out.exists()
 
 
@@ -381,7 +381,8 @@ def test_other_specs_normalize(tmp_path: Path, name: str, kind: str) -> None:
 
 BAD_FILES = {
     "swagger.yaml": b'swagger: "2.0"\ninfo: {title: Old, version: "1"}\npaths: {}\n',
-    "asyncapi26.yaml": b"asyncapi: 2.6.0\ninfo: {title: Old, version: '1'}\nchannels: {}\n",
+    "asyncapi12.yaml": b"asyncapi: 1.2.0\ninfo: {title: Old, version: '1'}\nchannels: {}\n",
+    "asyncapi27.yaml": b"asyncapi: 2.7.0\ninfo: {title: Not yet, version: '1'}\nchannels: {}\n",
     "openapi-float.yaml": b"openapi: 3.0\ninfo: {title: T, version: '1'}\npaths: {}\n",
     "list.yaml": b"- openapi: 3.0.0\n- info: {}\n",
     "garbage.yaml": b"\x00\xff\xfe{{{ not: [yaml\n\t:::",
@@ -409,11 +410,13 @@ def test_bad_documents_are_rejected_naming_the_file(tmp_path: Path, name: str) -
 
 def test_rejection_messages_say_what_was_found(tmp_path: Path) -> None:
     with pytest.raises(
-        SpecError, match=r"not an OpenAPI 3\.x or AsyncAPI 3\.x document \(found swagger: '2\.0'\)"
+        SpecError,
+        match=r"not an OpenAPI 3\.x or AsyncAPI 3\.x document, nor AsyncAPI 2\.0-2\.6 "
+        r"\(found swagger: '2\.0'\)",
     ):
         document_kind({"swagger": "2.0"}, "x.yaml")
-    with pytest.raises(SpecError, match=r"^y\.yaml: .*\(found asyncapi: '2\.6\.0'\)"):
-        document_kind({"asyncapi": "2.6.0"}, "y.yaml")
+    with pytest.raises(SpecError, match=r"^y\.yaml: .*\(found asyncapi: '1\.2\.0'\)"):
+        document_kind({"asyncapi": "1.2.0"}, "y.yaml")
     with pytest.raises(SpecError, match=r"\(found openapi: '2\.0'\)"):
         document_kind({"openapi": "2.0"}, "z.yaml")
     with pytest.raises(SpecError, match="no openapi/asyncapi version field"):
@@ -422,6 +425,8 @@ def test_rejection_messages_say_what_was_found(tmp_path: Path) -> None:
         document_kind({"openapi": "3.0.0", "asyncapi": "3.0.0"}, "u.yaml")
     assert document_kind({"openapi": "3.1.0"}, "v.yaml") == "openapi"
     assert document_kind({"asyncapi": "3.0.0"}, "v.yaml") == "asyncapi"
+    assert document_kind({"asyncapi": "2.6.0"}, "v.yaml") == "asyncapi"
+    assert document_kind({"asyncapi": "2.0.0"}, "v.yaml") == "asyncapi"
 
 
 def test_missing_file_is_rejected(tmp_path: Path) -> None:
@@ -447,7 +452,7 @@ def test_wrong_kind_in_the_other_direction(tmp_path: Path) -> None:
     spec_file = tmp_path / "asyncapi.yaml"
     spec_file.write_text("asyncapi: 3.0.0\ninfo: {title: WS, version: '1'}\n", encoding="utf-8")
     with pytest.raises(
-        SpecError, match=r"expected an OpenAPI 3\.x document, found an AsyncAPI 3\.x document"
+        SpecError, match=r"expected an OpenAPI 3\.x document, found an AsyncAPI 2\.x/3\.x document"
     ):
         write_pinned(str(spec_file), "openapi", tmp_path / "out")
     assert not (tmp_path / "out").exists()
@@ -465,7 +470,9 @@ def test_non_string_keys(tmp_path: Path) -> None:
     )
     assert list(doc["paths"]["/x"]["get"]["responses"]) == ["200"]
     with pytest.raises(SpecError, match=r"b\.yaml: non-string key True at /paths"):
-        parse_document(b"openapi: 3.0.0\npaths: {yes: 1}\n", "b.yaml")
+        parse_document(b"openapi: 3.0.0\npaths: {true: 1}\n", "b.yaml")
+    # YAML 1.2: `yes` is a name like any other (tests/test_spec_quirks.py has the rest).
+    assert parse_document(b"openapi: 3.0.0\npaths: {yes: 1}\n", "c.yaml")["paths"] == {"yes": 1}
 
 
 def test_lock_errors_name_the_file(tmp_path: Path) -> None:
