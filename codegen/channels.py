@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from codegen.ir import AsyncAPIDocument, IRError, Schema
+from codegen.model_schema import in_direction
 from codegen.models import ModelPlan
 from codegen.naming import field_name, pascal_case, snake_case
 from codegen.operations import Arg, _note
@@ -100,7 +101,7 @@ def _properties(schema: Schema, schemas: Mapping[str, Schema]) -> list[Any]:
 
 def _args(schema: Schema, class_name: str, types: SignatureTypes, skip: frozenset[str]) -> dict[str, Arg]:
     args: dict[str, Arg] = {}
-    for prop in schema.properties:
+    for prop in in_direction(schema.properties, "request"):
         if prop.name in skip:
             continue
         name = field_name(prop.name)

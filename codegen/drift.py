@@ -497,7 +497,8 @@ def _diff_relaxed(ctx: _Context, where: _Where, path: str, old: Property, new: P
     spec-driven rules of ``response_fields`` (departures are the project's, not the spec's)."""
     if where.side == "request" or not (old.required and new.required):
         return
-    before, after = relaxation(old, "", {}), relaxation(new, "", {})
+    before = relaxation(old, "", {}, ctx.old_schemas)
+    after = relaxation(new, "", {}, ctx.new_schemas)
     if (before is None) == (after is None):
         return
     if after is not None:

@@ -26,7 +26,7 @@ from typing import Any
 
 from codegen.directions import Direction
 from codegen.ir import MISSING, IRError, Property, Schema
-from codegen.naming import field_name, pascal_case
+from codegen.naming import class_name, field_name, pascal_case
 from codegen.response_fields import Relaxation, relaxation
 
 CORE = "kalshi_api_core"
@@ -79,6 +79,13 @@ class SchemaPlan:
     notes: list[str] = field(default_factory=list)  # choices the pre-pass made that regen reports
 
 
+def in_direction(props: Iterable[Property], direction: Direction) -> tuple[Property, ...]:
+    """The properties a model of ``direction`` has: readOnly ones only in responses, writeOnly ones only in
+    requests."""
+    skip = "read_only" if direction == "request" else "write_only"
+    return tuple(p for p in props if not getattr(p, skip))
+
+
 def _ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -105,17 +112,27 @@ class _PrePass:
         self.definitions: dict[str, dict[str, Any]] = {}
         self.models: dict[str, PlannedModel] = {}
         self.base_classes: dict[str, str] = {}
+        self.notes: list[str] = []
         self.aliases: dict[str, str] = {}
         self.stale: list[str] = []
-        self.notes: list[str] = []
         self.checked_departures: set[str] = set()
-        self.response_names = {name: pascal_case(name) for name in schemas}
+        self.response_names = {name: self.class_name(name) for name in schemas}
         self.request_names = {
-            name: pascal_case(name) + ("Input" if self._twinned(name) else "") for name in schemas
+            name: self.class_name(name) + ("Input" if self._twinned(name) else "") for name in schemas
         }
         for component in overrides.components:
             if component not in schemas:
                 raise IRError("overrides/config/types.yaml", f"component {component!r} is not in the spec")
+
+    def class_name(self, component: str) -> str:
+        """The Python name of a component; one that would shadow a name the models module imports (a spec
+        of 3.8.0 has a ``PriceLevel`` schema) gets ``Model`` after it."""
+        name = class_name(component, self.overrides.kinds)
+        if name != pascal_case(component):
+            self.notes.append(
+                f"#/components/schemas/{component}: named {name} ({pascal_case(component)} is imported)"
+            )
+        return name
 
     def _twinned(self, name: str) -> bool:
         """A schema used both ways whose request and response renderings differ gets a request twin."""
@@ -171,8 +188,12 @@ class _PrePass:
         departures = self.overrides.optional_fields
         # The class is registered before its fields are planned, so nested classes come after it.
         self.define(PlannedModel(py_name, "class", direction, schema.location), {})
-        for prop in props:
-            why = relaxation(prop, schema.location, departures) if direction == "response" else None
+        for prop in in_direction(props, direction):
+            why = (
+                relaxation(prop, schema.location, departures, self.schemas)
+                if direction == "response"
+                else None
+            )
             is_required = prop.required and why is None
             name = field_name(prop.name)
             if name in seen:
@@ -217,7 +238,7 @@ class _PrePass:
         self.checked_departures.add(location)
         for name in sorted(departures.get(location, frozenset())):
             prop = next((p for p in props if p.name == name), None)
-            if prop is None or relaxation(prop, location, departures) != "departure":
+            if prop is None or relaxation(prop, location, departures, self.schemas) != "departure":
                 self.stale.append(
                     f"departures.yaml: {location} `{name}` is not a required, non-nullable, "
                     "non-deprecated field any more"
@@ -348,9 +369,21 @@ class _PrePass:
             # The override type itself (Dollars, not FixedPointDollars), so signatures say what it is.
             override = self.overrides.components[name]
             self.check_kind(override, target)
+            if direction == "request" and not schema.constraints.is_empty():
+                # perps' im_cap: a length and pattern for the wire text of a Decimal, which has its own checks
+                self.notes.append(
+                    f"{schema.location}: limits beside a {override} reference left to the {override} type"
+                )
             return _typed(target.kind, self.type_path(override))
         py_name = self.request_names[name] if direction == "request" else self.response_names[name]
         node = _ref(py_name)
+        limited = self.limited({}, schema, direction)
+        if (
+            limited
+        ):  # limits beside the reference (loaded from allOf: [$ref] with siblings): sent values keep them
+            node = {"allOf": [node], **limited}
+        if target.nullable and target.kind in ("object", "all_of"):
+            return _nullable(node)  # a class can't be null itself: each use of it can
         if (
             target.enum is not None
             and target.const is MISSING

@@ -87,6 +87,7 @@ def _options(base_classes: Mapping[str, str], aliases: Mapping[str, str]) -> dic
         "field_constraints": True,
         "use_schema_description": True,
         "use_union_operator": True,
+        "strict_nullable": True,  # a field with a default takes None only where the spec says it may be null
         "use_standard_collections": True,
         "base_class_map": dict(base_classes),
         "aliases": dict(aliases),

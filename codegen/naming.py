@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
+from collections.abc import Iterable
 
 # Field names that would shadow a keyword, a builtin or a pydantic BaseModel attribute get a trailing "_";
 # the wire name is kept as the alias.
@@ -27,6 +28,21 @@ def pascal_case(name: str) -> str:
     if not result or result[0].isdigit():
         result = "N" + result
     return result
+
+
+# Names a models module imports (the runtime's types and base classes, pydantic's, typing's): no model may
+# take one of them.
+_IMPORTED = frozenset(
+    {"StrictInt", "StrictFloat", "StrictBool", "RequestModel", "ResponseModel", "AwareDatetime", "Field",
+     "JsonValue", "ConfigDict", "Annotated", "Literal", "TypeAlias", "Any", "date"}
+)  # fmt: skip
+
+
+def class_name(component: str, override_types: Iterable[str] = ()) -> str:
+    """The model name of a component schema: PascalCase, with ``Model`` after a name the models module
+    imports (a 3.8.0 spec has a ``PriceLevel`` schema, and ``PriceLevel`` is an override type)."""
+    name = pascal_case(component)
+    return name + "Model" if name in _IMPORTED or name in set(override_types) else name
 
 
 def snake_case(name: str) -> str:

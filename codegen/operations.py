@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from codegen.ir import IRError, Operation, Property, Schema
+from codegen.model_schema import in_direction
 from codegen.models import ModelPlan
 from codegen.naming import field_name, pascal_case, snake_case
 from codegen.signatures import Import, SignatureTypes, TypeExpr
@@ -251,7 +252,7 @@ class _ClientPlanner:
             return None, name, ()
         if target.kind != "object":
             raise IRError(schema.location, f"request body of kind {target.kind} is not supported")
-        return name, None, self.args(target.properties, name, op)
+        return name, None, self.args(in_direction(target.properties, "request"), name, op)
 
     def result(self, op: Operation, has_cursor: bool) -> dict[str, Any]:
         empty: dict[str, Any] = {

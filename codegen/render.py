@@ -245,6 +245,7 @@ def render_package(project: Project) -> Rendered:
     ]
     notes += [f"no name in operations.yaml for {name}: used the fallback name" for name in client.fallbacks]
     notes += [f"operations.yaml names {name}, which this spec does not have" for name in client.unused_names]
+    notes += [*openapi.notes, *asyncapi.notes]  # quirks of the specs the loader handled
     notes += rest_plan.stale + ws_plan.stale + rest_plan.notes + ws_plan.notes + ws.notes
     return Rendered(files, notes)
 

@@ -19,19 +19,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from codegen.ir import Property
+from codegen.ir import Property, Schema
 
 Relaxation = Literal["deprecated", "nullable", "omitempty", "departure"]
 
 
-def relaxation(prop: Property, location: str, departures: Mapping[str, frozenset[str]]) -> Relaxation | None:
+def nullable(schema: Schema, schemas: Mapping[str, Schema]) -> bool:
+    """Whether a value may be null: the schema says so, or the component it references does."""
+    target = schemas.get(schema.ref or "") if schema.kind == "ref" else None
+    return schema.nullable or (target is not None and target.nullable)
+
+
+def relaxation(
+    prop: Property,
+    location: str,
+    departures: Mapping[str, frozenset[str]],
+    schemas: Mapping[str, Schema] | None = None,
+) -> Relaxation | None:
     """Why the required ``prop`` of the object at ``location`` is optional when received; None when it stays
-    required (and for fields that are optional anyway)."""
+    required (and for fields that are optional anyway). ``schemas`` resolves a reference's nullability."""
     if not prop.required:
         return None
     if prop.schema.deprecated:
         return "deprecated"
-    if prop.schema.nullable:
+    if nullable(prop.schema, schemas or {}):
         return "nullable"
     if dict(prop.schema.extensions).get("x-omitempty") is True:
         return "omitempty"
@@ -40,6 +51,11 @@ def relaxation(prop: Property, location: str, departures: Mapping[str, frozenset
     return None
 
 
-def required_when_received(prop: Property, location: str, departures: Mapping[str, frozenset[str]]) -> bool:
+def required_when_received(
+    prop: Property,
+    location: str,
+    departures: Mapping[str, frozenset[str]],
+    schemas: Mapping[str, Schema] | None = None,
+) -> bool:
     """Whether a response model requires ``prop``."""
-    return prop.required and relaxation(prop, location, departures) is None
+    return prop.required and relaxation(prop, location, departures, schemas) is None

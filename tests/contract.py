@@ -26,7 +26,7 @@ from pydantic import AwareDatetime, BaseModel, JsonValue
 from codegen.directions import message_direction, openapi_directions
 from codegen.ir import MISSING, AsyncAPIDocument, OpenAPIDocument, Operation, Property, Schema
 from codegen.model_schema import TypeOverrides
-from codegen.naming import field_name, pascal_case
+from codegen.naming import class_name, field_name, pascal_case
 from codegen.response_fields import relaxation, required_when_received
 from tests._samples import field_override
 
@@ -183,7 +183,9 @@ def check_model(
 ) -> list[str]:
     """Fields, wire names, types, enums, required/optional and defaults of one generated model."""
     problems: list[str] = []
-    props = properties(schema, expect.schemas)
+    # readOnly properties are the server's (no request field), writeOnly ones the client's
+    skip = "read_only" if direction == "request" else "write_only"
+    props = [p for p in properties(schema, expect.schemas) if not getattr(p.schema, skip)]
     by_wire = {(info.alias or name): (name, info) for name, info in cls.model_fields.items()}
     for missing in sorted({p.name for p in props} - set(by_wire)):
         problems.append(f"{label}.{missing}: in the spec, missing from {cls.__name__}")
@@ -197,7 +199,7 @@ def check_model(
         if py_name != field_name(prop.name):
             problems.append(f"{where}: Python name {py_name!r}, expected {field_name(prop.name)!r}")
         required = (
-            required_when_received(prop, schema.location, optional)
+            required_when_received(prop, schema.location, optional, expect.schemas)
             if direction == "response"
             else prop.required
         )
@@ -223,6 +225,11 @@ def check_model(
         default = prop.schema.default
         if not required and default not in (MISSING, None) and info.default != default:
             problems.append(f"{where}: default {default!r} in the spec, {info.default!r} in the model")
+        if not required and default not in (MISSING, None) and expect.nullable(prop.schema) != accepts_none:
+            # a field with a default takes None only where the spec says null is a value
+            problems.append(
+                f"{where}: has default {default!r}; nullable is {expect.nullable(prop.schema)} in the spec"
+            )
     return problems
 
 
@@ -317,8 +324,9 @@ def check_openapi(spec: OpenAPIDocument, overrides: TypeOverrides) -> list[str]:
     for name, schema in spec.schemas.items():
         for direction in sorted(directions[name]):
             # the request twin of a schema used both ways is <Name>Input (when the two renderings differ)
-            twin = getattr(models, pascal_case(name) + "Input", None) if direction == "request" else None
-            obj = twin if twin is not None else getattr(models, pascal_case(name), None)
+            py_name = class_name(name, expect.overrides.kinds)
+            twin = getattr(models, py_name + "Input", None) if direction == "request" else None
+            obj = twin if twin is not None else getattr(models, py_name, None)
             if obj is None:
                 problems.append(f"schema {name}: no generated model")
                 continue
@@ -473,7 +481,7 @@ def stale_departures(openapi: OpenAPIDocument, asyncapi: AsyncAPIDocument, share
                     problems.append(f"optional_response_fields {location} {name}: not a required field there")
                     continue
                 prop = next(p for p in properties(schema, doc.schemas) if p.name == name)
-                why = relaxation(prop, location, {location: frozenset(entry["fields"])})
+                why = relaxation(prop, location, {location: frozenset(entry["fields"])}, doc.schemas)
                 if why != "departure":
                     problems.append(f"optional_response_fields {location} {name}: the {why} rule covers it")
     return problems

@@ -215,7 +215,7 @@ class CreateRFQRequest(RequestModel):
     contracts: StrictInt | None = None
     contracts_fp: Count | None = None
     market_ticker: str
-    replace_existing: StrictBool | None = False
+    replace_existing: StrictBool = False
     rest_remainder: StrictBool
     subaccount: StrictInt | None = None
     subtrader_id: str | None = None
@@ -479,9 +479,9 @@ class IntraExchangeInstanceTransferRequest(RequestModel):
 
     amount: StrictInt
     destination: ExchangeInstance
-    destination_exchange_shard: StrictInt | None = 0
+    destination_exchange_shard: StrictInt = 0
     source: ExchangeInstance
-    source_exchange_shard: StrictInt | None = 0
+    source_exchange_shard: StrictInt = 0
 
 
 class IntraExchangeInstanceTransferResponse(ResponseModel):
@@ -903,7 +903,7 @@ class GetBlockTradeProposalsParams(RequestModel):
 
     cursor: str | None = None
     market_ticker: str | None = None
-    limit: Annotated[StrictInt | None, Field(ge=1, le=100)] = 100
+    limit: Annotated[StrictInt, Field(ge=1, le=100)] = 100
     status: str | None = None
 
 
@@ -919,7 +919,7 @@ class GetQuotesParams(RequestModel):
     cursor: str | None = None
     min_ts: StrictInt | None = None
     max_ts: StrictInt | None = None
-    limit: Annotated[StrictInt | None, Field(ge=1, le=500)] = 500
+    limit: Annotated[StrictInt, Field(ge=1, le=500)] = 500
     status: str | None = None
     quote_creator_user_id: str | None = None
     user_filter: UserFilter | None = None
@@ -960,7 +960,7 @@ class GetRFQsParams(RequestModel):
     event_ticker: str | None = None
     market_ticker: str | None = None
     subaccount: StrictInt | None = None
-    limit: Annotated[StrictInt | None, Field(ge=1, le=100)] = 100
+    limit: Annotated[StrictInt, Field(ge=1, le=100)] = 100
     status: str | None = None
     creator_user_id: str | None = None
     user_filter: UserFilter | None = None
@@ -1002,10 +1002,10 @@ class ConfirmRFQQuoteParams(RequestModel):
 class GetEventsParams(RequestModel):
     """`#/paths/~1events/get/parameters`"""
 
-    limit: Annotated[StrictInt | None, Field(ge=1, le=200)] = 200
+    limit: Annotated[StrictInt, Field(ge=1, le=200)] = 200
     cursor: str | None = None
-    with_nested_markets: StrictBool | None = False
-    with_milestones: StrictBool | None = False
+    with_nested_markets: StrictBool = False
+    with_milestones: StrictBool = False
     status: Literal["unopened", "open", "closed", "settled"] | None = None
     series_ticker: str | None = None
     tickers: str | None = None
@@ -1017,25 +1017,25 @@ class GetEventFeeChangesParams(RequestModel):
     """`#/paths/~1events~1fee_changes/get/parameters`"""
 
     event_ticker: str | None = None
-    limit: Annotated[StrictInt | None, Field(ge=1, le=1000)] = 100
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
     cursor: str | None = None
 
 
 class GetMultivariateEventsParams(RequestModel):
     """`#/paths/~1events~1multivariate/get/parameters`"""
 
-    limit: Annotated[StrictInt | None, Field(ge=1, le=200)] = 100
+    limit: Annotated[StrictInt, Field(ge=1, le=200)] = 100
     cursor: str | None = None
     series_ticker: str | None = None
     collection_ticker: str | None = None
-    with_nested_markets: StrictBool | None = False
+    with_nested_markets: StrictBool = False
 
 
 class GetEventParams(RequestModel):
     """`#/paths/~1events~1{event_ticker}/get/parameters`"""
 
     event_ticker: Annotated[str, Field(min_length=1)]
-    with_nested_markets: StrictBool | None = False
+    with_nested_markets: StrictBool = False
 
 
 class GetEventMetadataParams(RequestModel):
@@ -1074,14 +1074,14 @@ class GetFillsHistoricalParams(RequestModel):
 
     ticker: str | None = None
     max_ts: StrictInt | None = None
-    limit: Annotated[StrictInt | None, Field(ge=1, le=1000)] = 100
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
     cursor: str | None = None
 
 
 class GetHistoricalMarketsParams(RequestModel):
     """`#/paths/~1historical~1markets/get/parameters`"""
 
-    limit: Annotated[StrictInt | None, Field(ge=0, le=1000)] = 100
+    limit: Annotated[StrictInt, Field(ge=0, le=1000)] = 100
     cursor: str | None = None
     tickers: str | None = None
     event_ticker: str | None = None
@@ -1109,7 +1109,7 @@ class GetHistoricalOrdersParams(RequestModel):
 
     ticker: str | None = None
     max_ts: StrictInt | None = None
-    limit: Annotated[StrictInt | None, Field(ge=1, le=1000)] = 100
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
     cursor: str | None = None
 
 
@@ -1119,7 +1119,7 @@ class GetTradesHistoricalParams(RequestModel):
     ticker: str | None = None
     min_ts: StrictInt | None = None
     max_ts: StrictInt | None = None
-    limit: Annotated[StrictInt | None, Field(ge=0, le=1000)] = 100
+    limit: Annotated[StrictInt, Field(ge=0, le=1000)] = 100
     cursor: str | None = None
     is_block_trade: StrictBool | None = None
 
@@ -1138,14 +1138,14 @@ class GetLiveDatasParams(RequestModel):
     """`#/paths/~1live_data~1batch/get/parameters`"""
 
     milestone_ids: Annotated[list[str], Field(max_length=100)]
-    include_player_stats: StrictBool | None = False
+    include_player_stats: StrictBool = False
 
 
 class GetLiveDataByMilestoneParams(RequestModel):
     """`#/paths/~1live_data~1milestone~1{milestone_id}/get/parameters`"""
 
     milestone_id: Annotated[str, Field(min_length=1)]
-    include_player_stats: StrictBool | None = False
+    include_player_stats: StrictBool = False
 
 
 class GetGameStatsParams(RequestModel):
@@ -1159,13 +1159,13 @@ class GetLiveDataParams(RequestModel):
 
     type_: Annotated[str, Field(alias="type", min_length=1)]
     milestone_id: Annotated[str, Field(min_length=1)]
-    include_player_stats: StrictBool | None = False
+    include_player_stats: StrictBool = False
 
 
 class GetMarketsParams(RequestModel):
     """`#/paths/~1markets/get/parameters`"""
 
-    limit: Annotated[StrictInt | None, Field(ge=0, le=1000)] = 100
+    limit: Annotated[StrictInt, Field(ge=0, le=1000)] = 100
     cursor: str | None = None
     event_ticker: str | None = None
     series_ticker: str | None = None
@@ -1188,7 +1188,7 @@ class BatchGetMarketCandlesticksParams(RequestModel):
     start_ts: StrictInt
     end_ts: StrictInt
     period_interval: Annotated[StrictInt, Field(ge=1)]
-    include_latest_before_start: StrictBool | None = False
+    include_latest_before_start: StrictBool = False
 
 
 GetMarketOrderbooksParamsTickersItem: TypeAlias = Annotated[str, Field(max_length=200)]
@@ -1197,7 +1197,7 @@ GetMarketOrderbooksParamsTickersItem: TypeAlias = Annotated[str, Field(max_lengt
 class GetTradesParams(RequestModel):
     """`#/paths/~1markets~1trades/get/parameters`"""
 
-    limit: Annotated[StrictInt | None, Field(ge=0, le=1000)] = 100
+    limit: Annotated[StrictInt, Field(ge=0, le=1000)] = 100
     cursor: str | None = None
     ticker: str | None = None
     min_ts: StrictInt | None = None
@@ -1215,7 +1215,7 @@ class GetMarketOrderbookParams(RequestModel):
     """`#/paths/~1markets~1{ticker}~1orderbook/get/parameters`"""
 
     ticker: Annotated[str, Field(min_length=1)]
-    depth: Annotated[StrictInt | None, Field(ge=0, le=100)] = 0
+    depth: Annotated[StrictInt, Field(ge=0, le=100)] = 0
 
 
 class GetMilestonesParams(RequestModel):
@@ -1282,7 +1282,7 @@ class GetBalanceParams(RequestModel):
 class GetDepositsParams(RequestModel):
     """`#/paths/~1portfolio~1deposits/get/parameters`"""
 
-    limit: Annotated[StrictInt | None, Field(ge=1, le=500)] = 100
+    limit: Annotated[StrictInt, Field(ge=1, le=500)] = 100
     cursor: str | None = None
 
 
@@ -1316,7 +1316,7 @@ class GetFillsParams(RequestModel):
     order_id: str | None = None
     min_ts: StrictInt | None = None
     max_ts: StrictInt | None = None
-    limit: Annotated[StrictInt | None, Field(ge=1, le=1000)] = 100
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
     cursor: str | None = None
     subaccount: StrictInt | None = None
 
@@ -1373,7 +1373,7 @@ class GetOrdersParams(RequestModel):
     min_ts: StrictInt | None = None
     max_ts: StrictInt | None = None
     status: str | None = None
-    limit: Annotated[StrictInt | None, Field(ge=1, le=1000)] = 100
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
     cursor: str | None = None
     subaccount: StrictInt | None = None
 
@@ -1402,7 +1402,7 @@ class GetPositionsParams(RequestModel):
     """`#/paths/~1portfolio~1positions/get/parameters`"""
 
     cursor: str | None = None
-    limit: Annotated[StrictInt | None, Field(ge=1, le=1000)] = 100
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
     count_filter: str | None = None
     ticker: str | None = None
     event_ticker: str | None = None
@@ -1412,7 +1412,7 @@ class GetPositionsParams(RequestModel):
 class GetSettlementsParams(RequestModel):
     """`#/paths/~1portfolio~1settlements/get/parameters`"""
 
-    limit: Annotated[StrictInt | None, Field(ge=1, le=1000)] = 100
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
     cursor: str | None = None
     ticker: str | None = None
     event_ticker: str | None = None
@@ -1424,14 +1424,14 @@ class GetSettlementsParams(RequestModel):
 class GetSubaccountTransfersParams(RequestModel):
     """`#/paths/~1portfolio~1subaccounts~1transfers/get/parameters`"""
 
-    limit: Annotated[StrictInt | None, Field(ge=1, le=1000)] = 100
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
     cursor: str | None = None
 
 
 class GetWithdrawalsParams(RequestModel):
     """`#/paths/~1portfolio~1withdrawals/get/parameters`"""
 
-    limit: Annotated[StrictInt | None, Field(ge=1, le=500)] = 100
+    limit: Annotated[StrictInt, Field(ge=1, le=500)] = 100
     cursor: str | None = None
 
 
@@ -1440,8 +1440,8 @@ class GetSeriesListParams(RequestModel):
 
     category: str | None = None
     tags: str | None = None
-    include_product_metadata: StrictBool | None = False
-    include_volume: StrictBool | None = False
+    include_product_metadata: StrictBool = False
+    include_volume: StrictBool = False
     min_updated_ts: StrictInt | None = None
 
 
@@ -1449,14 +1449,14 @@ class GetSeriesFeeChangesParams(RequestModel):
     """`#/paths/~1series~1fee_changes/get/parameters`"""
 
     series_ticker: str | None = None
-    show_historical: StrictBool | None = False
+    show_historical: StrictBool = False
 
 
 class GetSeriesParams(RequestModel):
     """`#/paths/~1series~1{series_ticker}/get/parameters`"""
 
     series_ticker: Annotated[str, Field(min_length=1)]
-    include_volume: StrictBool | None = False
+    include_volume: StrictBool = False
 
 
 class GetMarketCandlesticksByEventParams(RequestModel):
@@ -1482,7 +1482,7 @@ class GetMarketCandlesticksParams(RequestModel):
     start_ts: StrictInt
     end_ts: StrictInt
     period_interval: Literal[1, 60, 1440]
-    include_latest_before_start: StrictBool | None = False
+    include_latest_before_start: StrictBool = False
 
 
 class GetStructuredTargetsParams(RequestModel):
@@ -1491,7 +1491,7 @@ class GetStructuredTargetsParams(RequestModel):
     ids: Annotated[list[str] | None, Field(max_length=2000)] = None
     type_: Annotated[str | None, Field(alias="type")] = None
     competition: str | None = None
-    page_size: Annotated[StrictInt | None, Field(ge=1, le=2000)] = 100
+    page_size: Annotated[StrictInt, Field(ge=1, le=2000)] = 100
     cursor: str | None = None
 
 
@@ -1508,11 +1508,11 @@ class AmendOrderRequest(RequestModel):
     client_order_id: str | None = None
     count: Annotated[StrictInt | None, Field(ge=1)] = None
     count_fp: Count | None = None
-    exchange_index: ExchangeIndex | None = 0
+    exchange_index: ExchangeIndex = 0
     no_price: Annotated[StrictInt | None, Field(ge=1, le=99)] = None
     no_price_dollars: Dollars | None = None
     side: Literal["yes", "no"]
-    subaccount: Annotated[StrictInt | None, Field(ge=0)] = 0
+    subaccount: Annotated[StrictInt, Field(ge=0)] = 0
     ticker: str
     updated_client_order_id: str | None = None
     yes_price: Annotated[StrictInt | None, Field(ge=1, le=99)] = None
@@ -1524,7 +1524,7 @@ class AmendOrderV2Request(RequestModel):
 
     client_order_id: str | None = None
     count: Count
-    exchange_index: ExchangeIndex | None = 0
+    exchange_index: ExchangeIndex = 0
     price: Dollars
     side: BookSide
     ticker: str
@@ -1551,19 +1551,19 @@ class ApiUsageLevelGrant(ResponseModel):
 class BatchCancelOrdersRequestOrder(ResponseModel):
     """`#/components/schemas/BatchCancelOrdersRequestOrder`"""
 
-    exchange_index: ExchangeIndex | None = 0
+    exchange_index: ExchangeIndex = 0
     market_ticker: str | None = None
     order_id: str
-    subaccount: StrictInt | None = 0
+    subaccount: StrictInt = 0
 
 
 class BatchCancelOrdersV2RequestOrdersItem(RequestModel):
     """`#/components/schemas/BatchCancelOrdersV2Request/properties/orders/items`"""
 
-    exchange_index: ExchangeIndex | None = 0
+    exchange_index: ExchangeIndex = 0
     market_ticker: str | None = None
     order_id: str
-    subaccount: Annotated[StrictInt | None, Field(ge=0)] = 0
+    subaccount: Annotated[StrictInt, Field(ge=0)] = 0
 
 
 class BatchCancelOrdersV2ResponseOrdersItem(ResponseModel):
@@ -1601,8 +1601,8 @@ class CreateOrderGroupRequest(RequestModel):
 
     contracts_limit: Annotated[StrictInt | None, Field(ge=1)] = None
     contracts_limit_fp: Count | None = None
-    exchange_index: ExchangeIndex | None = 0
-    subaccount: Annotated[StrictInt | None, Field(ge=0)] = 0
+    exchange_index: ExchangeIndex = 0
+    subaccount: Annotated[StrictInt, Field(ge=0)] = 0
 
 
 class CreateOrderGroupResponse(ResponseModel):
@@ -1622,7 +1622,7 @@ class CreateOrderRequest(RequestModel):
     client_order_id: str | None = None
     count: Annotated[StrictInt | None, Field(ge=1)] = None
     count_fp: Count | None = None
-    exchange_index: ExchangeIndex | None = 0
+    exchange_index: ExchangeIndex = 0
     expiration_ts: StrictInt | None = None
     no_price: Annotated[StrictInt | None, Field(ge=1, le=99)] = None
     no_price_dollars: Dollars | None = None
@@ -1632,7 +1632,7 @@ class CreateOrderRequest(RequestModel):
     self_trade_prevention_type: SelfTradePreventionType | None = None
     sell_position_floor: StrictInt | None = None
     side: Literal["yes", "no"]
-    subaccount: Annotated[StrictInt | None, Field(ge=0)] = 0
+    subaccount: Annotated[StrictInt, Field(ge=0)] = 0
     ticker: str
     time_in_force: Literal["fill_or_kill", "good_till_canceled", "immediate_or_cancel"] | None = None
     yes_price: Annotated[StrictInt | None, Field(ge=1, le=99)] = None
@@ -1645,7 +1645,7 @@ class CreateOrderV2Request(RequestModel):
     cancel_order_on_pause: StrictBool | None = None
     client_order_id: str | None = None
     count: Count
-    exchange_index: ExchangeIndex | None = 0
+    exchange_index: ExchangeIndex = 0
     expiration_time: StrictInt | None = None
     order_group_id: str | None = None
     post_only: StrictBool | None = None
@@ -1653,7 +1653,7 @@ class CreateOrderV2Request(RequestModel):
     reduce_only: StrictBool | None = None
     self_trade_prevention_type: SelfTradePreventionType
     side: BookSide
-    subaccount: Annotated[StrictInt | None, Field(ge=0)] = 0
+    subaccount: Annotated[StrictInt, Field(ge=0)] = 0
     ticker: str
     time_in_force: Literal["fill_or_kill", "good_till_canceled", "immediate_or_cancel"]
 
@@ -1661,7 +1661,7 @@ class CreateOrderV2Request(RequestModel):
 class DecreaseOrderV2Request(RequestModel):
     """`#/components/schemas/DecreaseOrderV2Request`"""
 
-    exchange_index: ExchangeIndex | None = 0
+    exchange_index: ExchangeIndex = 0
     reduce_by: Count | None = None
     reduce_to: Count | None = None
 

@@ -312,12 +312,12 @@ class SubscribeCommandPayloadParams(RequestModel):
     market_ids: Annotated[list[MarketId] | None, Field(min_length=1)] = None
     market_ticker: str | None = None
     market_tickers: Annotated[list[MarketTicker] | None, Field(min_length=1)] = None
-    send_initial_snapshot: StrictBool | None = False
+    send_initial_snapshot: StrictBool = False
     shard_factor: Annotated[StrictInt | None, Field(ge=1)] = None
     shard_key: Annotated[StrictInt | None, Field(ge=0)] = None
-    skip_ticker_ack: StrictBool | None = False
+    skip_ticker_ack: StrictBool = False
     underlying_tickers: Annotated[list[str] | None, Field(min_length=1)] = None
-    use_yes_price: StrictBool | None = False
+    use_yes_price: StrictBool = False
 
 
 SubscriptionId: TypeAlias = StrictInt
@@ -382,7 +382,7 @@ class UpdateSubscriptionCommandPayloadParams(RequestModel):
     market_ids: list[MarketId] | None = None
     market_ticker: str | None = None
     market_tickers: list[MarketTicker] | None = None
-    send_initial_snapshot: StrictBool | None = False
+    send_initial_snapshot: StrictBool = False
     sid: SubscriptionId | None = None
     sids: Annotated[list[SubscriptionId] | None, Field(max_length=1, min_length=1)] = None
 
