@@ -36,7 +36,8 @@ from codegen.ir import (
     SecurityScheme,
     WsServer,
 )
-from codegen.spec import SpecLoader, is_asyncapi_2
+from codegen.spec import is_asyncapi_2
+from codegen.yaml12 import SpecLoader
 
 COMPONENT_SCHEMA_PREFIX = "#/components/schemas/"
 

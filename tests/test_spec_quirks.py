@@ -30,7 +30,6 @@ from codegen.ir import (
 from codegen.load import load_asyncapi, load_openapi, read_yaml
 from codegen.spec import (
     SPEC_FILES,
-    SpecLoader,
     document_kind,
     dump_yaml,
     normalize,
@@ -38,6 +37,7 @@ from codegen.spec import (
     parse_document_with_notes,
     pin,
 )
+from codegen.yaml12 import SpecLoader
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS_DIR = ROOT.parent / "shared" / "specs"
