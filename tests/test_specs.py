@@ -189,10 +189,8 @@ def test_openapi_structure_is_kept(
 ) -> None:
     up, out = upstream["openapi"], normalized["openapi"]
     assert list(out["paths"]) == list(up["paths"])
-    assert _operations(out) == _operations(up)
-    assert len(_operations(out)) == 101
+    assert _operations(out) == _operations(up) and _operations(up)
     assert list(out["components"]["schemas"]) == list(up["components"]["schemas"])
-    assert len(out["components"]["schemas"]) == 182
     for section in ("parameters", "responses", "securitySchemes"):
         assert list(out["components"][section]) == list(up["components"][section])
     for path, method in _operations(up):
