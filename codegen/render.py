@@ -309,6 +309,8 @@ def _resource_imports(
         found += [i for n in models for i in types.model(n).imports]
         helpers = {"build_params": m.params_model, "build_body": m.body_model, "json_body": m.body_alias}
         used["kalshi_api_core.resources"] |= {name for name, needed in helpers.items() if needed}
+        if m.body_model:  # keyword and request= overloads, and extra_body
+            used.setdefault("typing", set()).update({"Any", "overload"})
     return _import_lines(_merged(used, imports_of([TypeExpr("", frozenset(found))]))), _uses_builtins(found)
 
 

@@ -233,6 +233,28 @@ def check_model(
     return problems
 
 
+def _check_body_overloads(
+    label: str, method: tuple[str, Any], body: Schema, spec: OpenAPIDocument
+) -> list[str]:
+    """A body method has a keyword overload whose required keywords are the spec's required body fields (and
+    path/query ones), and a ``request=`` overload."""
+    overloads = typing.get_overloads(method[1])  # type: ignore[attr-defined]  # Python 3.11+
+    if len(overloads) != 2:
+        return [f"{label}: {method[0]} has {len(overloads)} overloads, expected keyword and request= ones"]
+    keywords, whole = (inspect.signature(o).parameters for o in overloads)
+    required = {n for n, p in keywords.items() if p.default is inspect.Parameter.empty} - {"self"}
+    wanted = {
+        field_name(p.name) for p in properties(body, spec.schemas) if p.required and not p.schema.read_only
+    }
+    wanted |= {n for n, p in whole.items() if p.default is inspect.Parameter.empty} - {"self", "request"}
+    problems = []
+    if required != wanted:
+        problems.append(f"{label}: {method[0]} requires {sorted(required)}, the spec {sorted(wanted)}")
+    if "request" not in whole or whole["request"].default is not inspect.Parameter.empty:
+        problems.append(f"{label}: {method[0]} has no overload taking request= alone")
+    return problems
+
+
 def _model_class(tp: Any) -> type[BaseModel] | None:
     if inspect.isclass(tp) and issubclass(tp, BaseModel):
         return tp
@@ -360,9 +382,13 @@ def _check_operation(
     for arg in signature.parameters:
         known = {field_name(p.name) for p in params} | {"self", "request", "extra_headers", "timeout"}
         body = _body_schema(op, spec)
-        known |= {field_name(p.name) for p in properties(body, spec.schemas)} if body is not None else set()
+        if body is not None:
+            known |= {field_name(p.name) for p in properties(body, spec.schemas)} | {"extra_body"}
         if arg not in known:
             problems.append(f"{label}: argument `{arg}` of {method[0]} is not in the spec")
+    body = _body_schema(op, spec)
+    if body is not None and body.kind != "json_object" and hasattr(typing, "get_overloads"):
+        problems += _check_body_overloads(label, method, body, spec)
     if params:
         params_model = getattr(models, pascal_case(op.operation_id) + "Params", None)
         if params_model is None:

@@ -108,7 +108,9 @@ def test_field_made_required_is_named() -> None:
         "schema CreateOrderV2Request.post_only: the spec says required, CreateOrderV2Request differs"
         in problems
     )
-    assert all(p.startswith("schema CreateOrderV2Request.post_only: ") for p in problems)
+    # and the keyword overloads of the methods that send it don't require it yet
+    overloads = [p for p in problems if not p.startswith("schema CreateOrderV2Request.post_only: ")]
+    assert overloads and all("requires" in p and "'post_only'" in p for p in overloads), overloads
 
 
 def test_removed_channel_is_named() -> None:

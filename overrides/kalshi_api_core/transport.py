@@ -29,6 +29,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from kalshi_api_core.auth import ACCESS_HEADER_PREFIX, KalshiAuth
 from kalshi_api_core.base_models import RESPONSE_PARSING
+from kalshi_api_core.body import model_json
 from kalshi_api_core.deadline import current as current_deadline
 from kalshi_api_core.deadline import earliest, remaining
 from kalshi_api_core.decimals import to_wire
@@ -266,6 +267,7 @@ class RequestCore:
         body: BaseModel | Mapping[str, Any] | None,
         extra_headers: Mapping[str, str] | None,
         timeout: float | httpx.Timeout | None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> Prepared:
         if operation.requires_auth and self.auth is None:
             raise AuthRequiredError(operation.operation_id, operation.method, operation.path)
@@ -293,7 +295,7 @@ class RequestCore:
         order_ids: tuple[str, ...] = ()
         if isinstance(body, BaseModel):
             body, order_ids = _ensure_order_ids(operation, body)
-            content = body.model_dump_json(by_alias=True, exclude_unset=True).encode()
+            content = model_json(body, extra_body)
         elif body is not None:
             content = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
         if content is not None:
@@ -507,10 +509,11 @@ class SyncTransport:
         *,
         params: BaseModel | None = None,
         body: BaseModel | Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> R:
-        prepared = self.core.prepare(operation, params, body, extra_headers, timeout)
+        prepared = self.core.prepare(operation, params, body, extra_headers, timeout, extra_body)
         attempt = 0
         while True:
             if self.core.limiter is not None:
@@ -581,10 +584,11 @@ class AsyncTransport:
         *,
         params: BaseModel | None = None,
         body: BaseModel | Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> R:
-        prepared = self.core.prepare(operation, params, body, extra_headers, timeout)
+        prepared = self.core.prepare(operation, params, body, extra_headers, timeout, extra_body)
         attempt = 0
         while True:
             if self.core.limiter is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
+from typing import Any, overload
 
 import httpx
 
@@ -73,6 +74,29 @@ class ApiKeysResource(SyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def create(
+        self,
+        *,
+        name: str,
+        public_key: str,
+        scopes: builtins.list[ApiKeyScope] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateApiKeyResponse: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        request: CreateApiKeyRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateApiKeyResponse: ...
+
     def create(
         self,
         *,
@@ -80,6 +104,7 @@ class ApiKeysResource(SyncResource):
         public_key: str | None = None,
         scopes: builtins.list[ApiKeyScope] | None = None,
         request: CreateApiKeyRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> CreateApiKeyResponse:
@@ -90,6 +115,7 @@ class ApiKeysResource(SyncResource):
             public_key: string, required
             scopes: array
             request: a whole CreateApiKeyRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a CreateApiKeyResponse.
         """
@@ -103,9 +129,32 @@ class ApiKeysResource(SyncResource):
         return self._transport.request(
             CREATE_API_KEY,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def generate(
+        self,
+        *,
+        name: str,
+        scopes: builtins.list[ApiKeyScope] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> GenerateApiKeyResponse: ...
+
+    @overload
+    def generate(
+        self,
+        *,
+        request: GenerateApiKeyRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> GenerateApiKeyResponse: ...
 
     def generate(
         self,
@@ -113,6 +162,7 @@ class ApiKeysResource(SyncResource):
         name: str | None = None,
         scopes: builtins.list[ApiKeyScope] | None = None,
         request: GenerateApiKeyRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> GenerateApiKeyResponse:
@@ -122,6 +172,7 @@ class ApiKeysResource(SyncResource):
             name: string, required
             scopes: array
             request: a whole GenerateApiKeyRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a GenerateApiKeyResponse.
         """
@@ -134,6 +185,7 @@ class ApiKeysResource(SyncResource):
         return self._transport.request(
             GENERATE_API_KEY,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -183,6 +235,29 @@ class AsyncApiKeysResource(AsyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def create(
+        self,
+        *,
+        name: str,
+        public_key: str,
+        scopes: builtins.list[ApiKeyScope] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateApiKeyResponse: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        request: CreateApiKeyRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateApiKeyResponse: ...
+
     async def create(
         self,
         *,
@@ -190,6 +265,7 @@ class AsyncApiKeysResource(AsyncResource):
         public_key: str | None = None,
         scopes: builtins.list[ApiKeyScope] | None = None,
         request: CreateApiKeyRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> CreateApiKeyResponse:
@@ -200,6 +276,7 @@ class AsyncApiKeysResource(AsyncResource):
             public_key: string, required
             scopes: array
             request: a whole CreateApiKeyRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a CreateApiKeyResponse.
         """
@@ -213,9 +290,32 @@ class AsyncApiKeysResource(AsyncResource):
         return await self._transport.request(
             CREATE_API_KEY,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def generate(
+        self,
+        *,
+        name: str,
+        scopes: builtins.list[ApiKeyScope] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> GenerateApiKeyResponse: ...
+
+    @overload
+    async def generate(
+        self,
+        *,
+        request: GenerateApiKeyRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> GenerateApiKeyResponse: ...
 
     async def generate(
         self,
@@ -223,6 +323,7 @@ class AsyncApiKeysResource(AsyncResource):
         name: str | None = None,
         scopes: builtins.list[ApiKeyScope] | None = None,
         request: GenerateApiKeyRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> GenerateApiKeyResponse:
@@ -232,6 +333,7 @@ class AsyncApiKeysResource(AsyncResource):
             name: string, required
             scopes: array
             request: a whole GenerateApiKeyRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a GenerateApiKeyResponse.
         """
@@ -244,6 +346,7 @@ class AsyncApiKeysResource(AsyncResource):
         return await self._transport.request(
             GENERATE_API_KEY,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal, overload
 
 import httpx
 from pydantic import AwareDatetime
@@ -269,6 +269,37 @@ class CommunicationsResource(SyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def propose_block_trade(
+        self,
+        *,
+        buyer_user_id: str,
+        centicount: int,
+        expiration_ts: AwareDatetime,
+        maker_side: Literal["yes", "no"],
+        market_ticker: str,
+        price_centi_cents: int,
+        seller_user_id: str,
+        buyer_subaccount: int | None = None,
+        buyer_subtrader_id: str | None = None,
+        seller_subaccount: int | None = None,
+        seller_subtrader_id: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> ProposeBlockTradeResponse: ...
+
+    @overload
+    def propose_block_trade(
+        self,
+        *,
+        request: ProposeBlockTradeRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> ProposeBlockTradeResponse: ...
+
     def propose_block_trade(
         self,
         *,
@@ -284,6 +315,7 @@ class CommunicationsResource(SyncResource):
         seller_subtrader_id: str | None = None,
         seller_user_id: str | None = None,
         request: ProposeBlockTradeRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> ProposeBlockTradeResponse:
@@ -302,6 +334,7 @@ class CommunicationsResource(SyncResource):
             seller_subtrader_id: string
             seller_user_id: string, required
             request: a whole ProposeBlockTradeRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a ProposeBlockTradeResponse.
         """
@@ -323,9 +356,34 @@ class CommunicationsResource(SyncResource):
         return self._transport.request(
             PROPOSE_BLOCK_TRADE,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def accept_block_trade_proposal(
+        self,
+        block_trade_proposal_id: str,
+        *,
+        subaccount: int | None = None,
+        subtrader_id: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None: ...
+
+    @overload
+    def accept_block_trade_proposal(
+        self,
+        block_trade_proposal_id: str,
+        *,
+        request: AcceptBlockTradeProposalRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None: ...
 
     def accept_block_trade_proposal(
         self,
@@ -334,6 +392,7 @@ class CommunicationsResource(SyncResource):
         subaccount: int | None = None,
         subtrader_id: str | None = None,
         request: AcceptBlockTradeProposalRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> None:
@@ -344,6 +403,7 @@ class CommunicationsResource(SyncResource):
             subaccount: integer, 0..63
             subtrader_id: string
             request: a whole AcceptBlockTradeProposalRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns None (the response has no body).
         """
@@ -361,6 +421,7 @@ class CommunicationsResource(SyncResource):
             ACCEPT_BLOCK_TRADE_PROPOSAL,
             params=params,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -491,6 +552,32 @@ class CommunicationsResource(SyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def create_quote(
+        self,
+        *,
+        no_bid: DecimalInput,
+        rest_remainder: bool,
+        rfq_id: str,
+        yes_bid: DecimalInput,
+        post_only: bool | None = None,
+        subaccount: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateQuoteResponse: ...
+
+    @overload
+    def create_quote(
+        self,
+        *,
+        request: CreateQuoteRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateQuoteResponse: ...
+
     def create_quote(
         self,
         *,
@@ -501,6 +588,7 @@ class CommunicationsResource(SyncResource):
         subaccount: int | None = None,
         yes_bid: DecimalInput | None = None,
         request: CreateQuoteRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> CreateQuoteResponse:
@@ -514,6 +602,7 @@ class CommunicationsResource(SyncResource):
             subaccount: integer
             yes_bid: FixedPointDollars, required
             request: a whole CreateQuoteRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a CreateQuoteResponse.
         """
@@ -530,6 +619,7 @@ class CommunicationsResource(SyncResource):
         return self._transport.request(
             CREATE_QUOTE,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -584,12 +674,36 @@ class CommunicationsResource(SyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def accept_quote(
+        self,
+        quote_id: str,
+        *,
+        accepted_side: Literal["yes", "no"],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None: ...
+
+    @overload
+    def accept_quote(
+        self,
+        quote_id: str,
+        *,
+        request: AcceptQuoteRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None: ...
+
     def accept_quote(
         self,
         quote_id: str,
         *,
         accepted_side: Literal["yes", "no"] | None = None,
         request: AcceptQuoteRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> None:
@@ -599,6 +713,7 @@ class CommunicationsResource(SyncResource):
             quote_id: string, required
             accepted_side: string, one of 'yes', 'no', required
             request: a whole AcceptQuoteRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns None (the response has no body).
         """
@@ -615,6 +730,7 @@ class CommunicationsResource(SyncResource):
             ACCEPT_QUOTE,
             params=params,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -739,6 +855,35 @@ class CommunicationsResource(SyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def create_rfq(
+        self,
+        *,
+        market_ticker: str,
+        rest_remainder: bool,
+        contracts: int | None = None,
+        contracts_fp: DecimalInput | None = None,
+        replace_existing: bool | None = None,
+        subaccount: int | None = None,
+        subtrader_id: str | None = None,
+        target_cost_centi_cents: int | None = None,
+        target_cost_dollars: DecimalInput | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateRFQResponse: ...
+
+    @overload
+    def create_rfq(
+        self,
+        *,
+        request: CreateRFQRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateRFQResponse: ...
+
     def create_rfq(
         self,
         *,
@@ -752,6 +897,7 @@ class CommunicationsResource(SyncResource):
         target_cost_centi_cents: int | None = None,
         target_cost_dollars: DecimalInput | None = None,
         request: CreateRFQRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> CreateRFQResponse:
@@ -768,6 +914,7 @@ class CommunicationsResource(SyncResource):
             target_cost_centi_cents: integer, int64
             target_cost_dollars: FixedPointDollars
             request: a whole CreateRFQRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a CreateRFQResponse.
         """
@@ -787,6 +934,7 @@ class CommunicationsResource(SyncResource):
         return self._transport.request(
             CREATE_RFQ,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -869,6 +1017,31 @@ class CommunicationsResource(SyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def accept_rfq_quote(
+        self,
+        rfq_id: str,
+        quote_id: str,
+        *,
+        accepted_side: Literal["yes", "no"],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None: ...
+
+    @overload
+    def accept_rfq_quote(
+        self,
+        rfq_id: str,
+        quote_id: str,
+        *,
+        request: AcceptQuoteRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None: ...
+
     def accept_rfq_quote(
         self,
         rfq_id: str,
@@ -876,6 +1049,7 @@ class CommunicationsResource(SyncResource):
         *,
         accepted_side: Literal["yes", "no"] | None = None,
         request: AcceptQuoteRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> None:
@@ -886,6 +1060,7 @@ class CommunicationsResource(SyncResource):
             quote_id: string, required
             accepted_side: string, one of 'yes', 'no', required
             request: a whole AcceptQuoteRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns None (the response has no body).
         """
@@ -903,6 +1078,7 @@ class CommunicationsResource(SyncResource):
             ACCEPT_RFQ_QUOTE,
             params=params,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -1010,6 +1186,37 @@ class AsyncCommunicationsResource(AsyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def propose_block_trade(
+        self,
+        *,
+        buyer_user_id: str,
+        centicount: int,
+        expiration_ts: AwareDatetime,
+        maker_side: Literal["yes", "no"],
+        market_ticker: str,
+        price_centi_cents: int,
+        seller_user_id: str,
+        buyer_subaccount: int | None = None,
+        buyer_subtrader_id: str | None = None,
+        seller_subaccount: int | None = None,
+        seller_subtrader_id: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> ProposeBlockTradeResponse: ...
+
+    @overload
+    async def propose_block_trade(
+        self,
+        *,
+        request: ProposeBlockTradeRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> ProposeBlockTradeResponse: ...
+
     async def propose_block_trade(
         self,
         *,
@@ -1025,6 +1232,7 @@ class AsyncCommunicationsResource(AsyncResource):
         seller_subtrader_id: str | None = None,
         seller_user_id: str | None = None,
         request: ProposeBlockTradeRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> ProposeBlockTradeResponse:
@@ -1043,6 +1251,7 @@ class AsyncCommunicationsResource(AsyncResource):
             seller_subtrader_id: string
             seller_user_id: string, required
             request: a whole ProposeBlockTradeRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a ProposeBlockTradeResponse.
         """
@@ -1064,9 +1273,34 @@ class AsyncCommunicationsResource(AsyncResource):
         return await self._transport.request(
             PROPOSE_BLOCK_TRADE,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def accept_block_trade_proposal(
+        self,
+        block_trade_proposal_id: str,
+        *,
+        subaccount: int | None = None,
+        subtrader_id: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None: ...
+
+    @overload
+    async def accept_block_trade_proposal(
+        self,
+        block_trade_proposal_id: str,
+        *,
+        request: AcceptBlockTradeProposalRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None: ...
 
     async def accept_block_trade_proposal(
         self,
@@ -1075,6 +1309,7 @@ class AsyncCommunicationsResource(AsyncResource):
         subaccount: int | None = None,
         subtrader_id: str | None = None,
         request: AcceptBlockTradeProposalRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> None:
@@ -1085,6 +1320,7 @@ class AsyncCommunicationsResource(AsyncResource):
             subaccount: integer, 0..63
             subtrader_id: string
             request: a whole AcceptBlockTradeProposalRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns None (the response has no body).
         """
@@ -1102,6 +1338,7 @@ class AsyncCommunicationsResource(AsyncResource):
             ACCEPT_BLOCK_TRADE_PROPOSAL,
             params=params,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -1232,6 +1469,32 @@ class AsyncCommunicationsResource(AsyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def create_quote(
+        self,
+        *,
+        no_bid: DecimalInput,
+        rest_remainder: bool,
+        rfq_id: str,
+        yes_bid: DecimalInput,
+        post_only: bool | None = None,
+        subaccount: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateQuoteResponse: ...
+
+    @overload
+    async def create_quote(
+        self,
+        *,
+        request: CreateQuoteRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateQuoteResponse: ...
+
     async def create_quote(
         self,
         *,
@@ -1242,6 +1505,7 @@ class AsyncCommunicationsResource(AsyncResource):
         subaccount: int | None = None,
         yes_bid: DecimalInput | None = None,
         request: CreateQuoteRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> CreateQuoteResponse:
@@ -1255,6 +1519,7 @@ class AsyncCommunicationsResource(AsyncResource):
             subaccount: integer
             yes_bid: FixedPointDollars, required
             request: a whole CreateQuoteRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a CreateQuoteResponse.
         """
@@ -1271,6 +1536,7 @@ class AsyncCommunicationsResource(AsyncResource):
         return await self._transport.request(
             CREATE_QUOTE,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -1325,12 +1591,36 @@ class AsyncCommunicationsResource(AsyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def accept_quote(
+        self,
+        quote_id: str,
+        *,
+        accepted_side: Literal["yes", "no"],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None: ...
+
+    @overload
+    async def accept_quote(
+        self,
+        quote_id: str,
+        *,
+        request: AcceptQuoteRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None: ...
+
     async def accept_quote(
         self,
         quote_id: str,
         *,
         accepted_side: Literal["yes", "no"] | None = None,
         request: AcceptQuoteRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> None:
@@ -1340,6 +1630,7 @@ class AsyncCommunicationsResource(AsyncResource):
             quote_id: string, required
             accepted_side: string, one of 'yes', 'no', required
             request: a whole AcceptQuoteRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns None (the response has no body).
         """
@@ -1356,6 +1647,7 @@ class AsyncCommunicationsResource(AsyncResource):
             ACCEPT_QUOTE,
             params=params,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -1480,6 +1772,35 @@ class AsyncCommunicationsResource(AsyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def create_rfq(
+        self,
+        *,
+        market_ticker: str,
+        rest_remainder: bool,
+        contracts: int | None = None,
+        contracts_fp: DecimalInput | None = None,
+        replace_existing: bool | None = None,
+        subaccount: int | None = None,
+        subtrader_id: str | None = None,
+        target_cost_centi_cents: int | None = None,
+        target_cost_dollars: DecimalInput | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateRFQResponse: ...
+
+    @overload
+    async def create_rfq(
+        self,
+        *,
+        request: CreateRFQRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateRFQResponse: ...
+
     async def create_rfq(
         self,
         *,
@@ -1493,6 +1814,7 @@ class AsyncCommunicationsResource(AsyncResource):
         target_cost_centi_cents: int | None = None,
         target_cost_dollars: DecimalInput | None = None,
         request: CreateRFQRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> CreateRFQResponse:
@@ -1509,6 +1831,7 @@ class AsyncCommunicationsResource(AsyncResource):
             target_cost_centi_cents: integer, int64
             target_cost_dollars: FixedPointDollars
             request: a whole CreateRFQRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a CreateRFQResponse.
         """
@@ -1528,6 +1851,7 @@ class AsyncCommunicationsResource(AsyncResource):
         return await self._transport.request(
             CREATE_RFQ,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -1610,6 +1934,31 @@ class AsyncCommunicationsResource(AsyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def accept_rfq_quote(
+        self,
+        rfq_id: str,
+        quote_id: str,
+        *,
+        accepted_side: Literal["yes", "no"],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None: ...
+
+    @overload
+    async def accept_rfq_quote(
+        self,
+        rfq_id: str,
+        quote_id: str,
+        *,
+        request: AcceptQuoteRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None: ...
+
     async def accept_rfq_quote(
         self,
         rfq_id: str,
@@ -1617,6 +1966,7 @@ class AsyncCommunicationsResource(AsyncResource):
         *,
         accepted_side: Literal["yes", "no"] | None = None,
         request: AcceptQuoteRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> None:
@@ -1627,6 +1977,7 @@ class AsyncCommunicationsResource(AsyncResource):
             quote_id: string, required
             accepted_side: string, one of 'yes', 'no', required
             request: a whole AcceptQuoteRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns None (the response has no body).
         """
@@ -1644,6 +1995,7 @@ class AsyncCommunicationsResource(AsyncResource):
             ACCEPT_RFQ_QUOTE,
             params=params,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal, overload
 
 import httpx
 
@@ -185,6 +185,30 @@ class MultivariateResource(SyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def create_market(
+        self,
+        collection_ticker: str,
+        *,
+        selected_markets: builtins.list[TickerPairInput],
+        with_market_payload: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateMarketInMultivariateEventCollectionResponse: ...
+
+    @overload
+    def create_market(
+        self,
+        collection_ticker: str,
+        *,
+        request: CreateMarketInMultivariateEventCollectionRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateMarketInMultivariateEventCollectionResponse: ...
+
     def create_market(
         self,
         collection_ticker: str,
@@ -192,6 +216,7 @@ class MultivariateResource(SyncResource):
         selected_markets: builtins.list[TickerPairInput] | None = None,
         with_market_payload: bool | None = None,
         request: CreateMarketInMultivariateEventCollectionRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> CreateMarketInMultivariateEventCollectionResponse:
@@ -202,6 +227,7 @@ class MultivariateResource(SyncResource):
             selected_markets: array, required
             with_market_payload: boolean
             request: a whole CreateMarketInMultivariateEventCollectionRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a CreateMarketInMultivariateEventCollectionResponse.
         """
@@ -219,6 +245,7 @@ class MultivariateResource(SyncResource):
             CREATE_MARKET_IN_MULTIVARIATE_EVENT_COLLECTION,
             params=params,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -251,12 +278,36 @@ class MultivariateResource(SyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def lookup_tickers(
+        self,
+        collection_ticker: str,
+        *,
+        selected_markets: builtins.list[TickerPairInput],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> LookupTickersForMarketInMultivariateEventCollectionResponse: ...
+
+    @overload
+    def lookup_tickers(
+        self,
+        collection_ticker: str,
+        *,
+        request: LookupTickersForMarketInMultivariateEventCollectionRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> LookupTickersForMarketInMultivariateEventCollectionResponse: ...
+
     def lookup_tickers(
         self,
         collection_ticker: str,
         *,
         selected_markets: builtins.list[TickerPairInput] | None = None,
         request: LookupTickersForMarketInMultivariateEventCollectionRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> LookupTickersForMarketInMultivariateEventCollectionResponse:
@@ -266,6 +317,7 @@ class MultivariateResource(SyncResource):
             collection_ticker: string, required
             selected_markets: array, required
             request: a whole LookupTickersForMarketInMultivariateEventCollectionRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a LookupTickersForMarketInMultivariateEventCollectionResponse.
         """
@@ -282,6 +334,7 @@ class MultivariateResource(SyncResource):
             LOOKUP_TICKERS_FOR_MARKET_IN_MULTIVARIATE_EVENT_COLLECTION,
             params=params,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -389,6 +442,30 @@ class AsyncMultivariateResource(AsyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def create_market(
+        self,
+        collection_ticker: str,
+        *,
+        selected_markets: builtins.list[TickerPairInput],
+        with_market_payload: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateMarketInMultivariateEventCollectionResponse: ...
+
+    @overload
+    async def create_market(
+        self,
+        collection_ticker: str,
+        *,
+        request: CreateMarketInMultivariateEventCollectionRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateMarketInMultivariateEventCollectionResponse: ...
+
     async def create_market(
         self,
         collection_ticker: str,
@@ -396,6 +473,7 @@ class AsyncMultivariateResource(AsyncResource):
         selected_markets: builtins.list[TickerPairInput] | None = None,
         with_market_payload: bool | None = None,
         request: CreateMarketInMultivariateEventCollectionRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> CreateMarketInMultivariateEventCollectionResponse:
@@ -406,6 +484,7 @@ class AsyncMultivariateResource(AsyncResource):
             selected_markets: array, required
             with_market_payload: boolean
             request: a whole CreateMarketInMultivariateEventCollectionRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a CreateMarketInMultivariateEventCollectionResponse.
         """
@@ -423,6 +502,7 @@ class AsyncMultivariateResource(AsyncResource):
             CREATE_MARKET_IN_MULTIVARIATE_EVENT_COLLECTION,
             params=params,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -455,12 +535,36 @@ class AsyncMultivariateResource(AsyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def lookup_tickers(
+        self,
+        collection_ticker: str,
+        *,
+        selected_markets: builtins.list[TickerPairInput],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> LookupTickersForMarketInMultivariateEventCollectionResponse: ...
+
+    @overload
+    async def lookup_tickers(
+        self,
+        collection_ticker: str,
+        *,
+        request: LookupTickersForMarketInMultivariateEventCollectionRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> LookupTickersForMarketInMultivariateEventCollectionResponse: ...
+
     async def lookup_tickers(
         self,
         collection_ticker: str,
         *,
         selected_markets: builtins.list[TickerPairInput] | None = None,
         request: LookupTickersForMarketInMultivariateEventCollectionRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> LookupTickersForMarketInMultivariateEventCollectionResponse:
@@ -470,6 +574,7 @@ class AsyncMultivariateResource(AsyncResource):
             collection_ticker: string, required
             selected_markets: array, required
             request: a whole LookupTickersForMarketInMultivariateEventCollectionRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a LookupTickersForMarketInMultivariateEventCollectionResponse.
         """
@@ -486,6 +591,7 @@ class AsyncMultivariateResource(AsyncResource):
             LOOKUP_TICKERS_FOR_MARKET_IN_MULTIVARIATE_EVENT_COLLECTION,
             params=params,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )

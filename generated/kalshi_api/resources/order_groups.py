@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, overload
 
 import httpx
 
@@ -120,6 +121,30 @@ class OrderGroupsResource(SyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def create(
+        self,
+        *,
+        contracts_limit: int | None = None,
+        contracts_limit_fp: DecimalInput | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        subaccount: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateOrderGroupResponse: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        request: CreateOrderGroupRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateOrderGroupResponse: ...
+
     def create(
         self,
         *,
@@ -128,6 +153,7 @@ class OrderGroupsResource(SyncResource):
         exchange_index: ExchangeIndex | None = None,
         subaccount: int | None = None,
         request: CreateOrderGroupRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> CreateOrderGroupResponse:
@@ -139,6 +165,7 @@ class OrderGroupsResource(SyncResource):
             exchange_index: ExchangeIndex, default 0
             subaccount: integer, 0.., default 0
             request: a whole CreateOrderGroupRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a CreateOrderGroupResponse.
         """
@@ -153,6 +180,7 @@ class OrderGroupsResource(SyncResource):
         return self._transport.request(
             CREATE_ORDER_GROUP,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -216,6 +244,32 @@ class OrderGroupsResource(SyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def update_limit(
+        self,
+        order_group_id: str,
+        *,
+        exchange_index: ExchangeIndex | None = None,
+        contracts_limit: int | None = None,
+        contracts_limit_fp: DecimalInput | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> EmptyResponse: ...
+
+    @overload
+    def update_limit(
+        self,
+        order_group_id: str,
+        *,
+        exchange_index: ExchangeIndex | None = None,
+        request: UpdateOrderGroupLimitRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> EmptyResponse: ...
+
     def update_limit(
         self,
         order_group_id: str,
@@ -224,6 +278,7 @@ class OrderGroupsResource(SyncResource):
         contracts_limit: int | None = None,
         contracts_limit_fp: DecimalInput | None = None,
         request: UpdateOrderGroupLimitRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> EmptyResponse:
@@ -235,6 +290,7 @@ class OrderGroupsResource(SyncResource):
             contracts_limit: integer, int64, 1..
             contracts_limit_fp: FixedPointCount
             request: a whole UpdateOrderGroupLimitRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a EmptyResponse.
         """
@@ -253,6 +309,7 @@ class OrderGroupsResource(SyncResource):
             UPDATE_ORDER_GROUP_LIMIT,
             params=params,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -354,6 +411,30 @@ class AsyncOrderGroupsResource(AsyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def create(
+        self,
+        *,
+        contracts_limit: int | None = None,
+        contracts_limit_fp: DecimalInput | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        subaccount: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateOrderGroupResponse: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        request: CreateOrderGroupRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateOrderGroupResponse: ...
+
     async def create(
         self,
         *,
@@ -362,6 +443,7 @@ class AsyncOrderGroupsResource(AsyncResource):
         exchange_index: ExchangeIndex | None = None,
         subaccount: int | None = None,
         request: CreateOrderGroupRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> CreateOrderGroupResponse:
@@ -373,6 +455,7 @@ class AsyncOrderGroupsResource(AsyncResource):
             exchange_index: ExchangeIndex, default 0
             subaccount: integer, 0.., default 0
             request: a whole CreateOrderGroupRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a CreateOrderGroupResponse.
         """
@@ -387,6 +470,7 @@ class AsyncOrderGroupsResource(AsyncResource):
         return await self._transport.request(
             CREATE_ORDER_GROUP,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -450,6 +534,32 @@ class AsyncOrderGroupsResource(AsyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def update_limit(
+        self,
+        order_group_id: str,
+        *,
+        exchange_index: ExchangeIndex | None = None,
+        contracts_limit: int | None = None,
+        contracts_limit_fp: DecimalInput | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> EmptyResponse: ...
+
+    @overload
+    async def update_limit(
+        self,
+        order_group_id: str,
+        *,
+        exchange_index: ExchangeIndex | None = None,
+        request: UpdateOrderGroupLimitRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> EmptyResponse: ...
+
     async def update_limit(
         self,
         order_group_id: str,
@@ -458,6 +568,7 @@ class AsyncOrderGroupsResource(AsyncResource):
         contracts_limit: int | None = None,
         contracts_limit_fp: DecimalInput | None = None,
         request: UpdateOrderGroupLimitRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> EmptyResponse:
@@ -469,6 +580,7 @@ class AsyncOrderGroupsResource(AsyncResource):
             contracts_limit: integer, int64, 1..
             contracts_limit_fp: FixedPointCount
             request: a whole UpdateOrderGroupLimitRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a EmptyResponse.
         """
@@ -487,6 +599,7 @@ class AsyncOrderGroupsResource(AsyncResource):
             UPDATE_ORDER_GROUP_LIMIT,
             params=params,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )

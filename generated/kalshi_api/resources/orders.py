@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal, overload
 
 import httpx
 
@@ -131,6 +131,40 @@ GET_ORDER_QUEUE_POSITION: Operation[GetOrderQueuePositionResponse] = Operation(
 class OrdersResource(SyncResource):
     """`orders` operations."""
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def create_v2(
+        self,
+        *,
+        count: DecimalInput,
+        price: DecimalInput,
+        self_trade_prevention_type: SelfTradePreventionType,
+        side: BookSide,
+        ticker: str,
+        time_in_force: Literal["fill_or_kill", "good_till_canceled", "immediate_or_cancel"],
+        cancel_order_on_pause: bool | None = None,
+        client_order_id: str | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        expiration_time: int | None = None,
+        order_group_id: str | None = None,
+        post_only: bool | None = None,
+        reduce_only: bool | None = None,
+        subaccount: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateOrderV2Response: ...
+
+    @overload
+    def create_v2(
+        self,
+        *,
+        request: CreateOrderV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateOrderV2Response: ...
+
     def create_v2(
         self,
         *,
@@ -149,6 +183,7 @@ class OrdersResource(SyncResource):
         ticker: str | None = None,
         time_in_force: Literal["fill_or_kill", "good_till_canceled", "immediate_or_cancel"] | None = None,
         request: CreateOrderV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> CreateOrderV2Response:
@@ -170,6 +205,7 @@ class OrdersResource(SyncResource):
             ticker: string, required
             time_in_force: string, one of 'fill_or_kill', 'good_till_canceled', 'immediate_or_cancel', required
             request: a whole CreateOrderV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a CreateOrderV2Response.
         A missing client_order_id is generated (UUID4); errors with an uncertain outcome carry it.
@@ -195,15 +231,38 @@ class OrdersResource(SyncResource):
         return self._transport.request(
             CREATE_ORDER_V2,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def batch_create_v2(
+        self,
+        *,
+        orders: builtins.list[CreateOrderV2Request],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> BatchCreateOrdersV2Response: ...
+
+    @overload
+    def batch_create_v2(
+        self,
+        *,
+        request: BatchCreateOrdersV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> BatchCreateOrdersV2Response: ...
 
     def batch_create_v2(
         self,
         *,
         orders: builtins.list[CreateOrderV2Request] | None = None,
         request: BatchCreateOrdersV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> BatchCreateOrdersV2Response:
@@ -212,6 +271,7 @@ class OrdersResource(SyncResource):
         Arguments (spec types):
             orders: array, required
             request: a whole BatchCreateOrdersV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a BatchCreateOrdersV2Response.
         A missing client_order_id is generated (UUID4); errors with an uncertain outcome carry it.
@@ -224,15 +284,38 @@ class OrdersResource(SyncResource):
         return self._transport.request(
             BATCH_CREATE_ORDERS_V2,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def batch_cancel_v2(
+        self,
+        *,
+        orders: builtins.list[BatchCancelOrdersV2RequestOrdersItem],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> BatchCancelOrdersV2Response: ...
+
+    @overload
+    def batch_cancel_v2(
+        self,
+        *,
+        request: BatchCancelOrdersV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> BatchCancelOrdersV2Response: ...
 
     def batch_cancel_v2(
         self,
         *,
         orders: builtins.list[BatchCancelOrdersV2RequestOrdersItem] | None = None,
         request: BatchCancelOrdersV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> BatchCancelOrdersV2Response:
@@ -241,6 +324,7 @@ class OrdersResource(SyncResource):
         Arguments (spec types):
             orders: array, required
             request: a whole BatchCancelOrdersV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a BatchCancelOrdersV2Response.
         """
@@ -252,6 +336,7 @@ class OrdersResource(SyncResource):
         return self._transport.request(
             BATCH_CANCEL_ORDERS_V2,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -290,6 +375,37 @@ class OrdersResource(SyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def amend_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        count: DecimalInput,
+        price: DecimalInput,
+        side: BookSide,
+        ticker: str,
+        client_order_id: str | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        updated_client_order_id: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> AmendOrderV2Response: ...
+
+    @overload
+    def amend_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        request: AmendOrderV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> AmendOrderV2Response: ...
+
     def amend_v2(
         self,
         order_id: str,
@@ -303,6 +419,7 @@ class OrdersResource(SyncResource):
         ticker: str | None = None,
         updated_client_order_id: str | None = None,
         request: AmendOrderV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> AmendOrderV2Response:
@@ -319,6 +436,7 @@ class OrdersResource(SyncResource):
             ticker: string, required
             updated_client_order_id: string
             request: a whole AmendOrderV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a AmendOrderV2Response.
         """
@@ -342,9 +460,37 @@ class OrdersResource(SyncResource):
             AMEND_ORDER_V2,
             params=params,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def decrease_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        reduce_by: DecimalInput | None = None,
+        reduce_to: DecimalInput | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> DecreaseOrderV2Response: ...
+
+    @overload
+    def decrease_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        request: DecreaseOrderV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> DecreaseOrderV2Response: ...
 
     def decrease_v2(
         self,
@@ -355,6 +501,7 @@ class OrdersResource(SyncResource):
         reduce_by: DecimalInput | None = None,
         reduce_to: DecimalInput | None = None,
         request: DecreaseOrderV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> DecreaseOrderV2Response:
@@ -367,6 +514,7 @@ class OrdersResource(SyncResource):
             reduce_by: FixedPointCount
             reduce_to: FixedPointCount
             request: a whole DecreaseOrderV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a DecreaseOrderV2Response.
         """
@@ -386,6 +534,7 @@ class OrdersResource(SyncResource):
             DECREASE_ORDER_V2,
             params=params,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -567,6 +716,40 @@ class OrdersResource(SyncResource):
 class AsyncOrdersResource(AsyncResource):
     """`orders` operations (async)."""
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def create_v2(
+        self,
+        *,
+        count: DecimalInput,
+        price: DecimalInput,
+        self_trade_prevention_type: SelfTradePreventionType,
+        side: BookSide,
+        ticker: str,
+        time_in_force: Literal["fill_or_kill", "good_till_canceled", "immediate_or_cancel"],
+        cancel_order_on_pause: bool | None = None,
+        client_order_id: str | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        expiration_time: int | None = None,
+        order_group_id: str | None = None,
+        post_only: bool | None = None,
+        reduce_only: bool | None = None,
+        subaccount: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateOrderV2Response: ...
+
+    @overload
+    async def create_v2(
+        self,
+        *,
+        request: CreateOrderV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> CreateOrderV2Response: ...
+
     async def create_v2(
         self,
         *,
@@ -585,6 +768,7 @@ class AsyncOrdersResource(AsyncResource):
         ticker: str | None = None,
         time_in_force: Literal["fill_or_kill", "good_till_canceled", "immediate_or_cancel"] | None = None,
         request: CreateOrderV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> CreateOrderV2Response:
@@ -606,6 +790,7 @@ class AsyncOrdersResource(AsyncResource):
             ticker: string, required
             time_in_force: string, one of 'fill_or_kill', 'good_till_canceled', 'immediate_or_cancel', required
             request: a whole CreateOrderV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a CreateOrderV2Response.
         A missing client_order_id is generated (UUID4); errors with an uncertain outcome carry it.
@@ -631,15 +816,38 @@ class AsyncOrdersResource(AsyncResource):
         return await self._transport.request(
             CREATE_ORDER_V2,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def batch_create_v2(
+        self,
+        *,
+        orders: builtins.list[CreateOrderV2Request],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> BatchCreateOrdersV2Response: ...
+
+    @overload
+    async def batch_create_v2(
+        self,
+        *,
+        request: BatchCreateOrdersV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> BatchCreateOrdersV2Response: ...
 
     async def batch_create_v2(
         self,
         *,
         orders: builtins.list[CreateOrderV2Request] | None = None,
         request: BatchCreateOrdersV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> BatchCreateOrdersV2Response:
@@ -648,6 +856,7 @@ class AsyncOrdersResource(AsyncResource):
         Arguments (spec types):
             orders: array, required
             request: a whole BatchCreateOrdersV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a BatchCreateOrdersV2Response.
         A missing client_order_id is generated (UUID4); errors with an uncertain outcome carry it.
@@ -660,15 +869,38 @@ class AsyncOrdersResource(AsyncResource):
         return await self._transport.request(
             BATCH_CREATE_ORDERS_V2,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def batch_cancel_v2(
+        self,
+        *,
+        orders: builtins.list[BatchCancelOrdersV2RequestOrdersItem],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> BatchCancelOrdersV2Response: ...
+
+    @overload
+    async def batch_cancel_v2(
+        self,
+        *,
+        request: BatchCancelOrdersV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> BatchCancelOrdersV2Response: ...
 
     async def batch_cancel_v2(
         self,
         *,
         orders: builtins.list[BatchCancelOrdersV2RequestOrdersItem] | None = None,
         request: BatchCancelOrdersV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> BatchCancelOrdersV2Response:
@@ -677,6 +909,7 @@ class AsyncOrdersResource(AsyncResource):
         Arguments (spec types):
             orders: array, required
             request: a whole BatchCancelOrdersV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a BatchCancelOrdersV2Response.
         """
@@ -688,6 +921,7 @@ class AsyncOrdersResource(AsyncResource):
         return await self._transport.request(
             BATCH_CANCEL_ORDERS_V2,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -726,6 +960,37 @@ class AsyncOrdersResource(AsyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def amend_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        count: DecimalInput,
+        price: DecimalInput,
+        side: BookSide,
+        ticker: str,
+        client_order_id: str | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        updated_client_order_id: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> AmendOrderV2Response: ...
+
+    @overload
+    async def amend_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        request: AmendOrderV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> AmendOrderV2Response: ...
+
     async def amend_v2(
         self,
         order_id: str,
@@ -739,6 +1004,7 @@ class AsyncOrdersResource(AsyncResource):
         ticker: str | None = None,
         updated_client_order_id: str | None = None,
         request: AmendOrderV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> AmendOrderV2Response:
@@ -755,6 +1021,7 @@ class AsyncOrdersResource(AsyncResource):
             ticker: string, required
             updated_client_order_id: string
             request: a whole AmendOrderV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a AmendOrderV2Response.
         """
@@ -778,9 +1045,37 @@ class AsyncOrdersResource(AsyncResource):
             AMEND_ORDER_V2,
             params=params,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def decrease_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        reduce_by: DecimalInput | None = None,
+        reduce_to: DecimalInput | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> DecreaseOrderV2Response: ...
+
+    @overload
+    async def decrease_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        request: DecreaseOrderV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> DecreaseOrderV2Response: ...
 
     async def decrease_v2(
         self,
@@ -791,6 +1086,7 @@ class AsyncOrdersResource(AsyncResource):
         reduce_by: DecimalInput | None = None,
         reduce_to: DecimalInput | None = None,
         request: DecreaseOrderV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> DecreaseOrderV2Response:
@@ -803,6 +1099,7 @@ class AsyncOrdersResource(AsyncResource):
             reduce_by: FixedPointCount
             reduce_to: FixedPointCount
             request: a whole DecreaseOrderV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a DecreaseOrderV2Response.
         """
@@ -822,6 +1119,7 @@ class AsyncOrdersResource(AsyncResource):
             DECREASE_ORDER_V2,
             params=params,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, overload
 
 import httpx
 
@@ -532,12 +533,35 @@ class PortfolioResource(SyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def update_subaccount_netting(
+        self,
+        *,
+        enabled: bool,
+        subaccount_number: int,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None: ...
+
+    @overload
+    def update_subaccount_netting(
+        self,
+        *,
+        request: UpdateSubaccountNettingRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None: ...
+
     def update_subaccount_netting(
         self,
         *,
         enabled: bool | None = None,
         subaccount_number: int | None = None,
         request: UpdateSubaccountNettingRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> None:
@@ -547,6 +571,7 @@ class PortfolioResource(SyncResource):
             enabled: boolean, required
             subaccount_number: integer, required
             request: a whole UpdateSubaccountNettingRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns None (the response has no body).
         """
@@ -559,9 +584,34 @@ class PortfolioResource(SyncResource):
         return self._transport.request(
             UPDATE_SUBACCOUNT_NETTING,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def transfer_between_subaccounts(
+        self,
+        *,
+        amount_cents: int,
+        client_transfer_id: str,
+        from_subaccount: int,
+        to_subaccount: int,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> ApplySubaccountTransferResponse: ...
+
+    @overload
+    def transfer_between_subaccounts(
+        self,
+        *,
+        request: ApplySubaccountTransferRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> ApplySubaccountTransferResponse: ...
 
     def transfer_between_subaccounts(
         self,
@@ -571,6 +621,7 @@ class PortfolioResource(SyncResource):
         from_subaccount: int | None = None,
         to_subaccount: int | None = None,
         request: ApplySubaccountTransferRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> ApplySubaccountTransferResponse:
@@ -582,6 +633,7 @@ class PortfolioResource(SyncResource):
             from_subaccount: integer, required
             to_subaccount: integer, required
             request: a whole ApplySubaccountTransferRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a ApplySubaccountTransferResponse.
         """
@@ -596,6 +648,7 @@ class PortfolioResource(SyncResource):
         return self._transport.request(
             APPLY_SUBACCOUNT_TRANSFER,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
@@ -1113,12 +1166,35 @@ class AsyncPortfolioResource(AsyncResource):
             timeout=timeout,
         )
 
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def update_subaccount_netting(
+        self,
+        *,
+        enabled: bool,
+        subaccount_number: int,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None: ...
+
+    @overload
+    async def update_subaccount_netting(
+        self,
+        *,
+        request: UpdateSubaccountNettingRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None: ...
+
     async def update_subaccount_netting(
         self,
         *,
         enabled: bool | None = None,
         subaccount_number: int | None = None,
         request: UpdateSubaccountNettingRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> None:
@@ -1128,6 +1204,7 @@ class AsyncPortfolioResource(AsyncResource):
             enabled: boolean, required
             subaccount_number: integer, required
             request: a whole UpdateSubaccountNettingRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns None (the response has no body).
         """
@@ -1140,9 +1217,34 @@ class AsyncPortfolioResource(AsyncResource):
         return await self._transport.request(
             UPDATE_SUBACCOUNT_NETTING,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def transfer_between_subaccounts(
+        self,
+        *,
+        amount_cents: int,
+        client_transfer_id: str,
+        from_subaccount: int,
+        to_subaccount: int,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> ApplySubaccountTransferResponse: ...
+
+    @overload
+    async def transfer_between_subaccounts(
+        self,
+        *,
+        request: ApplySubaccountTransferRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> ApplySubaccountTransferResponse: ...
 
     async def transfer_between_subaccounts(
         self,
@@ -1152,6 +1254,7 @@ class AsyncPortfolioResource(AsyncResource):
         from_subaccount: int | None = None,
         to_subaccount: int | None = None,
         request: ApplySubaccountTransferRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> ApplySubaccountTransferResponse:
@@ -1163,6 +1266,7 @@ class AsyncPortfolioResource(AsyncResource):
             from_subaccount: integer, required
             to_subaccount: integer, required
             request: a whole ApplySubaccountTransferRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
 
         Returns a ApplySubaccountTransferResponse.
         """
@@ -1177,6 +1281,7 @@ class AsyncPortfolioResource(AsyncResource):
         return await self._transport.request(
             APPLY_SUBACCOUNT_TRANSFER,
             body=body,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             timeout=timeout,
         )
