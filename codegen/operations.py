@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from codegen.ir import IRError, Operation, Property, Schema
+from codegen.directions import referenced_components, request_roots, response_roots
+from codegen.ir import IRError, OpenAPIDocument, Operation, Property, Schema
 from codegen.model_schema import in_direction
 from codegen.models import ModelPlan
 from codegen.naming import field_name, pascal_case, snake_case
@@ -31,13 +32,15 @@ class OperationConfig:
     page_items: Mapping[str, str]
     order_writes: Mapping[str, str]
     excluded: Sequence[Mapping[str, Any]]
+    excluded_schemas: Sequence[Mapping[str, Any]] = ()
+    rate_limits: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, config_dir: Path) -> OperationConfig:
         """operations.yaml (names, paging, order writes) and the excluded operations of departures.yaml."""
         path = config_dir / "operations.yaml"
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        unknown = sorted(set(data) - {"resources", "methods", "page_items", "order_writes"})
+        unknown = sorted(set(data) - {"resources", "methods", "page_items", "order_writes", "rate_limits"})
         if unknown:
             raise IRError(str(path), f"unknown key(s) {', '.join(unknown)}")
         departures = yaml.safe_load((config_dir / "departures.yaml").read_text(encoding="utf-8")) or {}
@@ -48,13 +51,45 @@ class OperationConfig:
                     f"departures.yaml: excluded_operations[{index}]",
                     "a rule needs methods, a path and a reason",
                 )
+        schema_rules = departures.get("excluded_schemas") or []
+        for index, rule in enumerate(schema_rules):
+            if not rule.get("names") or not rule.get("reason"):
+                raise IRError(
+                    f"departures.yaml: excluded_schemas[{index}]", "a rule needs names and a reason"
+                )
         return cls(
             resources=data.get("resources") or {},
             methods=data.get("methods") or {},
             page_items=data.get("page_items") or {},
             order_writes=data.get("order_writes") or {},
             excluded=excluded,
+            excluded_schemas=schema_rules,
+            rate_limits=_rate_limits(data.get("rate_limits") or {}, path),
         )
+
+    def billing(self, op: Operation) -> tuple[str, int]:
+        """(bucket, tokens) Kalshi bills ``op`` with."""
+        limits = self.rate_limits
+        write = op.method != "get" and re.fullmatch(limits.get("write_paths", "$^"), op.path) is not None
+        cost = int((limits.get("costs") or {}).get(op.operation_id, limits.get("default_cost", 10)))
+        return ("write" if write else "read"), cost
+
+    def left_out_schemas(self, doc: OpenAPIDocument) -> dict[str, str]:
+        """Component schemas the SDK leaves out, with the reason: those a rule names that no operation the
+        client has uses (directly or through another schema it keeps)."""
+        kept_ops = [op for op in doc.operations if self.exclusion(op) is None]
+        roots = [r for op in kept_ops for r in (*request_roots(op), *response_roots(op))]
+        used = set().union(*(referenced_components(r, doc.schemas) for r in roots))
+        used |= {r.name for r in roots if r is not None and r.name is not None}
+        candidates = {
+            name: str(rule["reason"])
+            for name in doc.schemas
+            for rule in self.excluded_schemas
+            if name not in used and re.search(rule["names"], name)
+        }
+        kept = [s for name, s in doc.schemas.items() if name not in candidates]
+        still_needed = set().union(*(referenced_components(s, doc.schemas) for s in kept))
+        return {name: why for name, why in candidates.items() if name not in still_needed}
 
     def exclusion(self, op: Operation) -> str | None:
         """The reason ``op`` is left out, if a rule matches it."""
@@ -62,6 +97,21 @@ class OperationConfig:
             if op.method in rule["methods"] and re.search(rule["path"], op.path):
                 return str(rule["reason"])
         return None
+
+
+def _rate_limits(data: Mapping[str, Any], path: Path) -> Mapping[str, Any]:
+    unknown = sorted(set(data) - {"write_paths", "default_cost", "costs"})
+    if unknown:
+        raise IRError(f"{path}: rate_limits", f"unknown key(s) {', '.join(unknown)}")
+    try:
+        re.compile(str(data.get("write_paths", "$^")))
+    except re.error as exc:
+        raise IRError(f"{path}: rate_limits.write_paths", f"not a regular expression: {exc}") from None
+    for name, cost in {"default_cost": data.get("default_cost", 10), **(data.get("costs") or {})}.items():
+        if isinstance(cost, bool) or not isinstance(cost, int) or cost < 0:
+            problem = f"the cost of {name} must be a whole number >= 0, got {cost!r}"
+            raise IRError(f"{path}: rate_limits", problem)
+    return data
 
 
 @dataclass(frozen=True)
@@ -96,6 +146,8 @@ class MethodPlan:
     order_writes: str | None
     array_query: tuple[tuple[str, bool], ...]
     fallback_name: bool
+    bucket: str  # the rate-limit bucket Kalshi bills it to ...
+    cost: int  # ... and its tokens
 
     @property
     def auth_note(self) -> str:
@@ -114,6 +166,15 @@ class ResourcePlan:
     @property
     def async_class_name(self) -> str:
         return "Async" + self.class_name
+
+    @property
+    def raw_class_name(self) -> str:
+        """The resource whose methods return ``RawResponse``s (``client.with_raw_response.<attribute>``)."""
+        return self.class_name + "WithRawResponse"
+
+    @property
+    def async_raw_class_name(self) -> str:
+        return "Async" + self.raw_class_name
 
 
 @dataclass
@@ -217,6 +278,7 @@ class _ClientPlanner:
                 op.pointer, f"argument names collide: {sorted(n for n in taken if taken.count(n) > 1)}"
             )
         result = self.result(op, "cursor" in {p.name for p in params if p.location == "query"})
+        bucket, cost = self.config.billing(op)
         return MethodPlan(
             name=name,
             operation=op,
@@ -232,6 +294,8 @@ class _ClientPlanner:
                 (p.name, p.explode) for p in params if p.location == "query" and p.schema.kind == "array"
             ),
             fallback_name=fallback,
+            bucket=bucket,
+            cost=cost,
             **result,
         )
 

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,8 @@ from codegen.directions import (
     openapi_directions,
     sent_messages,
 )
-from codegen.ir import AsyncAPIDocument, OpenAPIDocument, Schema
+from codegen.facades import FACADES, facade_imports
+from codegen.ir import AsyncAPIDocument, IRError, OpenAPIDocument, Schema
 from codegen.load import load_asyncapi, load_openapi, read_yaml
 from codegen.models import ModelPlan, plan_models
 from codegen.naming import pascal_case
@@ -57,8 +59,13 @@ class Project:
         return self.root / "templates"
 
     @property
+    def hand_written(self) -> Path:
+        """The root of the hand-written packages (the runtime and the application layer)."""
+        return self.root / "overrides"
+
+    @property
     def override_config(self) -> Path:
-        return self.root / "overrides" / "config"
+        return self.hand_written / "config"
 
     @property
     def generated(self) -> Path:
@@ -91,7 +98,14 @@ def openapi_plan(project: Project, spec: OpenAPIDocument) -> ModelPlan:
         if params is not None and config.exclusion(op) is None:
             extra.append((params_model_name(op), params, "request"))
     overrides = load_type_overrides(project.override_config, "openapi")
-    return plan_models(spec.schemas, openapi_directions(spec), overrides, extra)
+    left_out = config.left_out_schemas(spec)
+    schemas = {name: schema for name, schema in spec.schemas.items() if name not in left_out}
+    directions = {name: ways for name, ways in openapi_directions(spec).items() if name not in left_out}
+    plan = plan_models(schemas, directions, overrides, extra)
+    for why in dict.fromkeys(left_out.values()):
+        names = [name for name, reason in left_out.items() if reason == why]
+        plan.notes.append(f"left out {len(names)} schema(s), {', '.join(names)}: {why}")
+    return plan
 
 
 def asyncapi_plan(project: Project, spec: AsyncAPIDocument) -> tuple[ModelPlan, list[tuple[str, str]]]:
@@ -115,6 +129,18 @@ def asyncapi_plan(project: Project, spec: AsyncAPIDocument) -> tuple[ModelPlan, 
             target = names[target]
         resolved.append((key, target))
     return plan, resolved
+
+
+def _package_version(project: Project) -> str:
+    """The version in pyproject.toml's [project] table: the SDK's User-Agent names it. (The generator runs
+    where tomllib exists, but the type check targets Python 3.10, which lacks it: one key is read by hand.)"""
+    text = (project.root / "pyproject.toml").read_text(encoding="utf-8")
+    table = text.split("[project]", 1)[-1].split("\n[", 1)[0]
+    for line in table.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "version":
+            return value.strip().strip('"')
+    raise IRError("pyproject.toml", "[project] has no version")
 
 
 def signature_types(
@@ -215,13 +241,18 @@ def render_package(project: Project) -> Rendered:
     files["kalshi_api/testing.py"] = _testing_file(renderer, client, [rest_info, ws_info])
     ws_servers = [f"{s.protocol}://{s.host}{s.pathname}" for s in asyncapi.servers]
     files["kalshi_api/_spec.py"] = renderer.render(
-        "spec_info.py.j2", specs=[rest_info, ws_info], servers=[*openapi.servers, *ws_servers]
+        "spec_info.py.j2",
+        specs=[rest_info, ws_info],
+        servers=[*openapi.servers, *ws_servers],
+        package_version=_package_version(project),
     )
-    core_exports = ["Count", "DecimalInputError", "Dollars", "Page", "PriceLevel"]
+    core_exports = ["AsyncPage", "Count", "DecimalInputError", "Dollars", "Page", "PriceLevel", "RawResponse"]
     lazy: list[tuple[str, str | None]] = [("kalshi_api_core", name) for name in core_exports]
-    lazy += [("kalshi_api_core.errors", None), ("kalshi_api_core.auth", "KalshiAuth")]
+    lazy += [("kalshi_api_core.auth", "KalshiAuth")]
     lazy += [("kalshi_api_core.config", name) for name in ("DEMO", "PRODUCTION", "Environment")]
-    lazy += [("kalshi_api.models", None), ("kalshi_api.ws", None)]
+    # the real submodules, so ``import kalshi_api; kalshi_api.errors.KalshiError`` works too
+    submodules = ["models", "ws", "testing", *(f.module.rsplit(".", 1)[-1] for f in FACADES)]
+    lazy += [(f"kalshi_api.{name}", None) for name in submodules]
     lazy += [("kalshi_api.client", name) for name in ("AsyncKalshiClient", "KalshiClient")]
     files["kalshi_api/__init__.py"] = renderer.render(
         "root_init.py.j2",
@@ -235,6 +266,7 @@ def render_package(project: Project) -> Rendered:
     )
     files["kalshi_api/py.typed"] = renderer.render("py.typed.j2", specs=[rest_info, ws_info])
     files["kalshi_api/__main__.py"] = renderer.render("main.py.j2", specs=[rest_info, ws_info])
+    files.update(_facade_files(renderer, project, [rest_info, ws_info]))
     reference = ReferenceSources(
         client, rest_plan, openapi.schemas, config.excluded,
         ws, ws_plan, asyncapi, registry, rest_info, ws_info,
@@ -298,8 +330,13 @@ def _resource_imports(
     used: dict[str, set[str]] = {
         "kalshi_api_core.resources": {"SyncResource", "AsyncResource"},
         "kalshi_api_core.transport": {"Operation"},
+        "kalshi_api_core.raw_response": {"RawResponse"},
         "collections.abc": {"Mapping"},
-        **({"kalshi_api_core.pagination": {"PageIterator", "AsyncPageIterator"}} if paged else {}),
+        **(
+            {"kalshi_api_core.pagination": {"PageIterator", "AsyncPageIterator", "AsyncPage"}}
+            if paged
+            else {}
+        ),
     }
     found: list[Import] = []
     for m in resource.methods:
@@ -314,6 +351,11 @@ def _resource_imports(
     return _import_lines(_merged(used, imports_of([TypeExpr("", frozenset(found))]))), _uses_builtins(found)
 
 
+def _resource_classes(resource: ResourcePlan) -> list[str]:
+    names = [resource.class_name, resource.async_class_name, resource.raw_class_name]
+    return sorted([*names, resource.async_raw_class_name])
+
+
 def _client_files(
     renderer: Renderer,
     client: ClientPlan,
@@ -324,9 +366,15 @@ def _client_files(
     for resource in client.resources:
         variants = [
             {"class_name": resource.class_name, "base": "SyncResource", "is_async": False, "def_": "def",
-             "await_": "", "iterator": "PageIterator"},
+             "await_": "", "iterator": "PageIterator", "page": "Page", "raw": False},
             {"class_name": resource.async_class_name, "base": "AsyncResource", "is_async": True,
-             "def_": "async def", "await_": "await ", "iterator": "AsyncPageIterator"},
+             "def_": "async def", "await_": "await ", "iterator": "AsyncPageIterator", "page": "AsyncPage",
+             "raw": False},
+            {"class_name": resource.raw_class_name, "base": "SyncResource", "is_async": False, "def_": "def",
+             "await_": "", "iterator": "PageIterator", "page": "Page", "raw": True},
+            {"class_name": resource.async_raw_class_name, "base": "AsyncResource", "is_async": True,
+             "def_": "async def", "await_": "await ", "iterator": "AsyncPageIterator", "page": "AsyncPage",
+             "raw": True},
         ]  # fmt: skip
         imports, uses_builtins = _resource_imports(resource, types)
         files[f"kalshi_api/resources/{resource.attribute}.py"] = renderer.render(
@@ -342,17 +390,16 @@ def _client_files(
         specs=specs,
         docstring="One module per spec tag, each with a sync and an async resource class.",
         import_lines=[
-            f"from kalshi_api.resources.{r.attribute} import {r.async_class_name}, {r.class_name}"
+            f"from kalshi_api.resources.{r.attribute} import {', '.join(_resource_classes(r))}"
             for r in client.resources
         ],
-        exports=sorted(n for r in client.resources for n in (r.class_name, r.async_class_name)),
+        exports=sorted(n for r in client.resources for n in _resource_classes(r)),
     )
     files["kalshi_api/client.py"] = renderer.render(
         "client.py.j2",
         specs=specs,
         resources=client.resources,
         excluded=client.excluded,
-        version=specs[0].version,
         variants=[
             {"client": "KalshiClient", "base": "SyncClientBase", "is_async": False, "prefix": ""},
             {"client": "AsyncKalshiClient", "base": "AsyncClientBase", "is_async": True, "prefix": "Async"},
@@ -361,14 +408,29 @@ def _client_files(
     return files
 
 
+def _facade_files(renderer: Renderer, project: Project, specs: list[SpecInfo]) -> dict[str, str]:
+    """The modules that only re-export hand-written names (``codegen.facades``)."""
+    files = {}
+    for facade in FACADES:
+        imports = facade_imports(facade, project.hand_written)
+        files[facade.path] = renderer.render(
+            "package_init.py.j2",
+            specs=specs,
+            docstring=textwrap.fill(facade.docstring, width=104),  # the quotes keep it within 110
+            import_lines=[f"from {module} import {', '.join(names)}" for module, names in imports],
+            exports=sorted(name for _, names in imports for name in names),
+        )
+    return files
+
+
 def _testing_file(renderer: Renderer, client: ClientPlan, specs: list[SpecInfo]) -> str:
     """``kalshi_api.testing``: the fake exchange with the route table of every operation the client has."""
     imports: dict[str, set[str]] = {
-        "kalshi_api_core.testing.fake": {"FakeExchange"},
-        "kalshi_api_core.testing.limits": {"RateLimits"},
-        "kalshi_api_core.testing.records": {"DEFAULT_MARKETS", "MarketSpec"},
-        "kalshi_api_core.testing.routes": {"Route"},
-        "kalshi_api_core.testing.service": {"Call"},
+        "kalshi_api_app.testing.fake": {"FakeExchange"},
+        "kalshi_api_app.testing.limits": {"RateLimits"},
+        "kalshi_api_app.testing.records": {"DEFAULT_MARKETS", "MarketSpec"},
+        "kalshi_api_app.testing.routes": {"Route"},
+        "kalshi_api_app.testing.service": {"Call"},
     }
     routes = []
     for resource in client.resources:
@@ -430,6 +492,7 @@ def _ws_files(renderer: Renderer, ws: WsPlan, types: SignatureTypes, specs: list
             "from kalshi_api.ws.models import MESSAGE_PAYLOADS",
             "from kalshi_api.ws.protocol import CHANNELS, ERROR_CLASSES",
             "from kalshi_api.ws.session import KalshiWebSocket, KalshiWsSession",
+            "from kalshi_api_core.ws.book import BookView, Level, OrderBook, OrderBookManager",
             "from kalshi_api_core.ws.errors import CommandError, CommandTimeoutError, ConnectError",
             "from kalshi_api_core.ws.errors import ConnectionLostError",
             "from kalshi_api_core.ws.errors import FrameDecodeError, ResubscribeError, WebSocketError",
@@ -443,8 +506,12 @@ def _ws_files(renderer: Renderer, ws: WsPlan, types: SignatureTypes, specs: list
                 "models",
                 "CHANNELS",
                 "ERROR_CLASSES",
+                "BookView",
                 "KalshiWebSocket",
                 "KalshiWsSession",
+                "Level",
+                "OrderBook",
+                "OrderBookManager",
                 "CommandError",
                 "CommandTimeoutError",
                 "ConnectError",

@@ -18,7 +18,7 @@ from decimal import Decimal
 from _connect import DEFAULT_TICKER, connect, parser
 
 from kalshi_api import KalshiClient, errors, models
-from kalshi_api_core.orders import place_order
+from kalshi_api.orders import place_order
 
 CENT = Decimal("0.01")
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal
 from _connect import DEFAULT_TICKER, connect, parser
 
 from kalshi_api import KalshiClient
-from kalshi_api_core.ws.book import BookView
+from kalshi_api.ws import BookView
 
 if TYPE_CHECKING:
     from kalshi_api.testing import FakeKalshi

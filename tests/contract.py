@@ -27,6 +27,7 @@ from codegen.directions import message_direction, openapi_directions
 from codegen.ir import MISSING, AsyncAPIDocument, OpenAPIDocument, Operation, Property, Schema
 from codegen.model_schema import TypeOverrides
 from codegen.naming import class_name, field_name, pascal_case
+from codegen.operations import OperationConfig
 from codegen.response_fields import relaxation, required_when_received
 from tests._samples import field_override
 
@@ -343,7 +344,13 @@ def check_openapi(spec: OpenAPIDocument, overrides: TypeOverrides) -> list[str]:
         if departures.excluded(op) and op.operation_id in methods:
             problems.append(f"operation {op.operation_id}: excluded by departures.yaml but has a method")
     directions = openapi_directions(spec)
+    left_out = OperationConfig.load(CONFIG).left_out_schemas(spec)  # departures.yaml's excluded_schemas
+    for name in sorted(left_out):
+        if hasattr(models, class_name(name, expect.overrides.kinds)):
+            problems.append(f"schema {name}: excluded by departures.yaml but has a model")
     for name, schema in spec.schemas.items():
+        if name in left_out:
+            continue
         for direction in sorted(directions[name]):
             # the request twin of a schema used both ways is <Name>Input (when the two renderings differ)
             py_name = class_name(name, expect.overrides.kinds)
@@ -497,6 +504,17 @@ def stale_departures(openapi: OpenAPIDocument, asyncapi: AsyncAPIDocument, share
         if not any(single.excluded(op) for op in spec.operations):
             problems.append(
                 f"excluded_operations rule {rule['path']!r} matches no operation of {where or 'the spec'}"
+            )
+    config = OperationConfig.load(CONFIG)
+    for rule in data.get("excluded_schemas") or []:
+        where = rule.get("matches_in")
+        spec = load_openapi(read_yaml(shared / where)) if where else openapi
+        single = OperationConfig(
+            config.resources, config.methods, config.page_items, {}, config.excluded, [rule]
+        )
+        if not single.left_out_schemas(spec):
+            problems.append(
+                f"excluded_schemas rule {rule['names']!r} leaves out nothing of {where or 'the spec'}"
             )
     for kind, doc in (("asyncapi", asyncapi), ("openapi", openapi)):
         for location, entry in (((data.get("optional_response_fields") or {}).get(kind)) or {}).items():

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kalshi_api.testing import FakeKalshi
-from kalshi_api_core.cli.app import main
+from kalshi_api_app.cli.app import main
 
 T = "KXHIGHNY-26NOV22-T60"
 KEY_ID = "cli-test-key"

@@ -36,7 +36,7 @@ from codegen.render import Project
 from kalshi_api.client import EXCLUDED_OPERATIONS, RESOURCES, AsyncKalshiClient, KalshiClient
 from kalshi_api_core.auth import KalshiAuth
 from kalshi_api_core.errors import AuthRequiredError
-from kalshi_api_core.pagination import Page
+from kalshi_api_core.pagination import AsyncPage, Page
 from kalshi_api_core.resources import AsyncResource, SyncResource
 from kalshi_api_core.transport import Operation
 from tests._samples import Sampler
@@ -394,7 +394,7 @@ def check_result(result: Any, op: IROperation, operation: Operation[Any]) -> Non
         return
     model = as_type(target, sample)
     if operation.page_items is not None:
-        assert isinstance(result, Page)
+        assert isinstance(result, Page | AsyncPage)
         assert isinstance(result.response, target)
         assert result.response == model
         item_type = typing.get_args(unwrap_optional(target.model_fields[operation.page_items].annotation))[0]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import runpy
@@ -148,3 +149,42 @@ def test_the_demo_refuses_a_readme_without_a_quick_start(tmp_path: Path) -> None
 def test_every_example_documents_both_ways_to_run_it(name: str) -> None:
     lines = example(name, "--help")
     assert "--fake" in "\n".join(lines) and f"python examples/{name}.py --fake" in "\n".join(lines)
+
+
+def user_sources() -> dict[str, str]:
+    """What users read and copy: README.md's Python blocks, and every example program."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```", readme, flags=re.S | re.M)
+    sources = {f"README.md block {n}": block for n, block in enumerate(blocks, 1)}
+    sources |= {path.name: path.read_text(encoding="utf-8") for path in sorted(EXAMPLES.glob("*.py"))}
+    return sources
+
+
+def test_readme_and_examples_never_name_the_runtime_package() -> None:
+    files = [ROOT / "README.md", *sorted(EXAMPLES.glob("*.py"))]
+    assert [f.name for f in files if "kalshi_api_core" in f.read_text(encoding="utf-8")] == []
+
+
+def test_readme_and_examples_import_only_kalshi_api_and_every_import_works() -> None:
+    imports: list[str] = []
+    for where, source in user_sources().items():
+        for node in ast.walk(ast.parse(source, where)):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules, line = (
+                    [node.module],
+                    f"from {node.module} import {', '.join(a.name for a in node.names)}",
+                )
+            elif isinstance(node, ast.Import):
+                modules, line = (
+                    [a.name for a in node.names],
+                    f"import {', '.join(a.name for a in node.names)}",
+                )
+            else:
+                continue
+            ours = [m for m in modules if m.split(".")[0].startswith("kalshi_api")]
+            assert all(m.split(".")[0] == "kalshi_api" for m in ours), f"{where}: {line}"
+            imports += [line] if ours else []
+    assert "from kalshi_api.orders import place_order" in imports  # the README's and place_and_cancel's
+    assert "from kalshi_api.ratelimit import Budget, RateLimiter, seed_from_account" in imports
+    done = run([sys.executable, "-c", "\n".join(sorted(set(imports)))])
+    assert done.returncode == 0, done.stderr

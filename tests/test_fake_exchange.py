@@ -23,12 +23,12 @@ from pydantic import BaseModel
 import kalshi_api.resources
 from kalshi_api import DecimalInputError, KalshiAuth, KalshiClient, errors, models
 from kalshi_api.client import EXCLUDED_OPERATIONS
+from kalshi_api.orders import place_order
 from kalshi_api.testing import ROUTES, FakeKalshi, MarketSpec, RateLimits
-from kalshi_api_core.orders import place_order
+from kalshi_api_app.testing.routes import Route
+from kalshi_api_app.testing.samples import sample
 from kalshi_api_core.pagination import Page
 from kalshi_api_core.resources import SyncResource
-from kalshi_api_core.testing.routes import Route
-from kalshi_api_core.testing.samples import sample
 from kalshi_api_core.transport import Operation
 
 T = "KXHIGHNY-26NOV22-T60"
@@ -619,7 +619,7 @@ def test_account_limits_and_costs_report_the_configuration(
 
 def test_the_pytest_fixture_is_installed_and_running(fake_kalshi: FakeKalshi) -> None:
     plugins = {e.name: e.value for e in entry_points(group="pytest11")}
-    assert plugins["kalshi_api"] == "kalshi_api_core.testing.pytest_plugin"
+    assert plugins["kalshi_api"] == "kalshi_api_app.testing.pytest_plugin"
     assert isinstance(fake_kalshi, FakeKalshi)
     with httpx.Client() as http:
         assert http.get(f"{fake_kalshi.rest_url}/markets/{T}").json()["market"]["ticker"] == T

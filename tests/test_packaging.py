@@ -1,4 +1,5 @@
-"""The wheel carries both packages and imports on its own; the editable install serves both roots."""
+"""The wheel carries the three packages (runtime, generated, application layer) and works on its own, entry
+points included; the editable install serves them from the source tree."""
 
 from __future__ import annotations
 
@@ -31,9 +32,17 @@ def test_wheel_holds_generated_and_hand_written_packages(wheel: Path) -> None:
         "kalshi_api/models.py",
         "kalshi_api/ws/models.py",
         "kalshi_api/py.typed",
+        "kalshi_api/errors.py",
+        "kalshi_api/orders.py",
+        "kalshi_api/testing.py",
         "kalshi_api_core/__init__.py",
         "kalshi_api_core/decimals.py",
         "kalshi_api_core/py.typed",
+        "kalshi_api_app/__init__.py",
+        "kalshi_api_app/orders.py",
+        "kalshi_api_app/cli/app.py",
+        "kalshi_api_app/testing/pytest_plugin.py",
+        "kalshi_api_app/py.typed",
     ):
         assert required in names
     assert not any(
@@ -53,9 +62,10 @@ def test_wheel_holds_generated_and_hand_written_packages(wheel: Path) -> None:
 def test_wheel_imports_without_the_source_tree(wheel: Path, tmp_path: Path) -> None:
     zipfile.ZipFile(wheel).extractall(tmp_path / "site")
     code = (
-        "import kalshi_api, kalshi_api_core, sys;"
-        "assert kalshi_api.__file__.startswith(sys.argv[1]), kalshi_api.__file__;"
-        "assert kalshi_api_core.__file__.startswith(sys.argv[1]), kalshi_api_core.__file__;"
+        "import kalshi_api, kalshi_api_core, kalshi_api_app, kalshi_api.orders, kalshi_api.testing, sys;"
+        "roots = (kalshi_api, kalshi_api_core, kalshi_api_app);"
+        "assert all(m.__file__.startswith(sys.argv[1]) for m in roots), roots;"
+        "assert kalshi_api.orders.place_order.__module__ == 'kalshi_api_app.orders';"
         "print(kalshi_api.OPENAPI_VERSION)"
     )
     site = str(tmp_path / "site")
@@ -71,12 +81,41 @@ def test_wheel_imports_without_the_source_tree(wheel: Path, tmp_path: Path) -> N
     assert result.stdout.strip() == "3.22.0"
 
 
-def test_editable_install_serves_both_packages() -> None:
+def test_wheel_entry_points_resolve_without_the_source_tree(wheel: Path, tmp_path: Path) -> None:
+    """The console script and the pytest plugin, read from the wheel's own metadata and loaded from it."""
+    zipfile.ZipFile(wheel).extractall(tmp_path / "site")
+    (entry_points,) = (tmp_path / "site").glob("kalshi_api-*.dist-info/entry_points.txt")
+    code = (
+        "import configparser, importlib, sys\n"
+        "points = configparser.ConfigParser(); points.read(sys.argv[2])\n"
+        "module, _, attr = points['console_scripts']['kalshi-api'].partition(':')\n"
+        "main = getattr(importlib.import_module(module), attr)\n"
+        "plugin = importlib.import_module(points['pytest11']['kalshi_api'])\n"
+        "assert all(m.__file__.startswith(sys.argv[1]) for m in (sys.modules[module], plugin))\n"
+        "assert callable(plugin.fake_kalshi)\n"
+        "sys.exit(main(['--fake', '--json', 'balance']))"
+    )
+    site = str(tmp_path / "site")
+    result = subprocess.run(
+        [sys.executable, "-c", code, site, str(entry_points)],
+        env={"PYTHONPATH": site, "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert '"balance_dollars"' in result.stdout  # the command ran against an in-process fake, from the wheel
+
+
+def test_editable_install_serves_all_three_packages() -> None:
     import kalshi_api
+    import kalshi_api_app
     import kalshi_api_core
 
     assert Path(kalshi_api.__file__).is_relative_to(ROOT / "generated")
     assert Path(kalshi_api_core.__file__).is_relative_to(ROOT / "overrides")
+    assert Path(kalshi_api_app.__file__).is_relative_to(ROOT / "overrides")
 
 
 def test_import_is_lazy_but_every_name_resolves() -> None:

@@ -18,10 +18,18 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 import kalshi_api.resources
 from kalshi_api import AsyncKalshiClient, KalshiClient, models
+from kalshi_api.ratelimit import (
+    BASIC_READ,
+    BASIC_WRITE,
+    Budget,
+    Cost,
+    RateLimiter,
+    aseed_from_account,
+    seed_from_account,
+)
 from kalshi_api.testing import FakeKalshi, RateLimits
 from kalshi_api_core import errors
 from kalshi_api_core.auth import KalshiAuth
-from kalshi_api_core.ratelimit import BASIC_READ, BASIC_WRITE, Budget, Cost, RateLimiter
 from kalshi_api_core.transport import Operation, RetryPolicy
 from tests.spec_server import Reply, SpecServer, WindowLimit
 
@@ -304,7 +312,7 @@ def test_seeding_from_the_account(server: SpecServer, key: rsa.RSAPrivateKey) ->
     server.script("GetAccountEndpointCosts", Reply(200, COSTS))
     with KalshiClient(**options(server, key, rate_limit=True)) as client:
         assert client.rate_limiter is not None
-        client.rate_limiter.seed_from_account(client)
+        seed_from_account(client.rate_limiter, client)
         check_seeded(client.rate_limiter)
     assert [call.signature_ok for call in server.calls("GetAccountApiLimits")] == [True]
 
@@ -316,7 +324,7 @@ def test_seeding_from_the_account_async(server: SpecServer, key: rsa.RSAPrivateK
 
     async def run() -> None:
         async with AsyncKalshiClient(**options(server, key, rate_limit=limiter)) as client:
-            await limiter.aseed_from_account(client)
+            await aseed_from_account(limiter, client)
 
     asyncio.run(run())
     check_seeded(limiter)
@@ -329,7 +337,7 @@ def test_limits_the_account_reports_are_checked_too(server: SpecServer, key: rsa
     limiter = RateLimiter()
     with KalshiClient(**options(server, key, rate_limit=limiter)) as client:
         with pytest.raises(errors.ConfigurationError, match=r"refill_rate must be a positive .*got 0"):
-            limiter.seed_from_account(client)
+            seed_from_account(limiter, client)
     assert limiter.write == BASIC_WRITE and limiter.usage_tier is None
 
 
@@ -394,7 +402,7 @@ def test_a_limiter_seeded_from_the_fake_exchange_keeps_a_burst_under_its_limits(
     with FakeKalshi(rate_limits=FAKE_LIMITS) as fake:
         limiter = RateLimiter()  # Basic tier until seeded: twice what this exchange allows
         with fake.client(max_retries=0, rate_limit=limiter) as client:
-            limiter.seed_from_account(client)  # learns the exchange's real limits and costs
+            seed_from_account(limiter, client)  # learns the exchange's real limits and costs
             assert (limiter.read, limiter.write) == (Budget(100, 100), Budget(50, 100))
             # The seeding calls were paced at the Basic tier's refill rate, not the exchange's; once both
             # buckets are full again (capacity / refill rate = 1 s) the two sides agree exactly.

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from kalshi_api._spec import ASYNCAPI_VERSION, OPENAPI_VERSION
 
 if TYPE_CHECKING:
-    from kalshi_api import models, ws
+    from kalshi_api import errors, models, orders, ratelimit, record_replay, testing, ws
     from kalshi_api.client import AsyncKalshiClient, KalshiClient
-    from kalshi_api_core import Count, DecimalInputError, Dollars, Page, PriceLevel, errors
+    from kalshi_api_core import AsyncPage, Count, DecimalInputError, Dollars, Page, PriceLevel, RawResponse
     from kalshi_api_core.auth import KalshiAuth
     from kalshi_api_core.config import DEMO, PRODUCTION, Environment
 
@@ -28,6 +28,7 @@ __all__ = [
     "OPENAPI_VERSION",
     "PRODUCTION",
     "AsyncKalshiClient",
+    "AsyncPage",
     "Count",
     "DecimalInputError",
     "Dollars",
@@ -36,25 +37,36 @@ __all__ = [
     "KalshiClient",
     "Page",
     "PriceLevel",
+    "RawResponse",
     "errors",
     "models",
+    "orders",
+    "ratelimit",
+    "record_replay",
+    "testing",
     "ws",
 ]
 
 # name -> (module, attribute); a None attribute means the module itself
 _LAZY: dict[str, tuple[str, str | None]] = {
+    "AsyncPage": ("kalshi_api_core", "AsyncPage"),
     "Count": ("kalshi_api_core", "Count"),
     "DecimalInputError": ("kalshi_api_core", "DecimalInputError"),
     "Dollars": ("kalshi_api_core", "Dollars"),
     "Page": ("kalshi_api_core", "Page"),
     "PriceLevel": ("kalshi_api_core", "PriceLevel"),
-    "errors": ("kalshi_api_core.errors", None),
+    "RawResponse": ("kalshi_api_core", "RawResponse"),
     "KalshiAuth": ("kalshi_api_core.auth", "KalshiAuth"),
     "DEMO": ("kalshi_api_core.config", "DEMO"),
     "PRODUCTION": ("kalshi_api_core.config", "PRODUCTION"),
     "Environment": ("kalshi_api_core.config", "Environment"),
     "models": ("kalshi_api.models", None),
     "ws": ("kalshi_api.ws", None),
+    "testing": ("kalshi_api.testing", None),
+    "errors": ("kalshi_api.errors", None),
+    "orders": ("kalshi_api.orders", None),
+    "ratelimit": ("kalshi_api.ratelimit", None),
+    "record_replay": ("kalshi_api.record_replay", None),
     "AsyncKalshiClient": ("kalshi_api.client", "AsyncKalshiClient"),
     "KalshiClient": ("kalshi_api.client", "KalshiClient"),
 }

@@ -3,11 +3,11 @@
 #   upstream sha256 c91ebd25b9dc40bc00285dfaecdebf9c3c69afda30b396e18d2cdd716027af9c
 # From asyncapi/asyncapi.yaml: Kalshi Market Data WebSocket API 2.0.0
 #   upstream sha256 219f7967f2ed92bf15b02bfd4e7cefe3eb8a3da8c5d85335af2778992dba0400
-"""``python -m kalshi_api``: the ``kalshi-api`` command line (``kalshi_api_core.cli``)."""
+"""``python -m kalshi_api``: the ``kalshi-api`` command line (``kalshi_api_app.cli``)."""
 
 from __future__ import annotations
 
-from kalshi_api_core.cli.app import main
+from kalshi_api_app.cli.app import main
 
 __all__ = ["main"]
 

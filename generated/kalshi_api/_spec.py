@@ -3,9 +3,11 @@
 #   upstream sha256 c91ebd25b9dc40bc00285dfaecdebf9c3c69afda30b396e18d2cdd716027af9c
 # From asyncapi/asyncapi.yaml: Kalshi Market Data WebSocket API 2.0.0
 #   upstream sha256 219f7967f2ed92bf15b02bfd4e7cefe3eb8a3da8c5d85335af2778992dba0400
-"""The pinned specs this package was generated from."""
+"""The pinned specs this package was generated from, and the package's own version."""
 
 from __future__ import annotations
+
+PACKAGE_VERSION = "0.1.0"
 
 OPENAPI_TITLE = "Kalshi Trade API Manual Endpoints"
 OPENAPI_VERSION = "3.22.0"

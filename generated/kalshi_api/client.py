@@ -8,38 +8,125 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
-from kalshi_api._spec import SERVERS
+from kalshi_api._spec import OPENAPI_VERSION, PACKAGE_VERSION, SERVERS
 from kalshi_api_core.client_base import AsyncClientBase, SyncClientBase
 
 # Resources (and the models they use) load on first use of their attribute, so creating a client stays cheap.
 if TYPE_CHECKING:
-    from kalshi_api.resources.account import AccountResource, AsyncAccountResource
-    from kalshi_api.resources.api_keys import ApiKeysResource, AsyncApiKeysResource
-    from kalshi_api.resources.communications import AsyncCommunicationsResource, CommunicationsResource
-    from kalshi_api.resources.events import AsyncEventsResource, EventsResource
-    from kalshi_api.resources.exchange import AsyncExchangeResource, ExchangeResource
-    from kalshi_api.resources.fcm import AsyncFcmResource, FcmResource
-    from kalshi_api.resources.historical import AsyncHistoricalResource, HistoricalResource
+    from kalshi_api.resources.account import (
+        AccountResource,
+        AccountResourceWithRawResponse,
+        AsyncAccountResource,
+        AsyncAccountResourceWithRawResponse,
+    )
+    from kalshi_api.resources.api_keys import (
+        ApiKeysResource,
+        ApiKeysResourceWithRawResponse,
+        AsyncApiKeysResource,
+        AsyncApiKeysResourceWithRawResponse,
+    )
+    from kalshi_api.resources.communications import (
+        AsyncCommunicationsResource,
+        AsyncCommunicationsResourceWithRawResponse,
+        CommunicationsResource,
+        CommunicationsResourceWithRawResponse,
+    )
+    from kalshi_api.resources.events import (
+        AsyncEventsResource,
+        AsyncEventsResourceWithRawResponse,
+        EventsResource,
+        EventsResourceWithRawResponse,
+    )
+    from kalshi_api.resources.exchange import (
+        AsyncExchangeResource,
+        AsyncExchangeResourceWithRawResponse,
+        ExchangeResource,
+        ExchangeResourceWithRawResponse,
+    )
+    from kalshi_api.resources.fcm import (
+        AsyncFcmResource,
+        AsyncFcmResourceWithRawResponse,
+        FcmResource,
+        FcmResourceWithRawResponse,
+    )
+    from kalshi_api.resources.historical import (
+        AsyncHistoricalResource,
+        AsyncHistoricalResourceWithRawResponse,
+        HistoricalResource,
+        HistoricalResourceWithRawResponse,
+    )
     from kalshi_api.resources.incentive_programs import (
         AsyncIncentiveProgramsResource,
+        AsyncIncentiveProgramsResourceWithRawResponse,
         IncentiveProgramsResource,
+        IncentiveProgramsResourceWithRawResponse,
     )
-    from kalshi_api.resources.live_data import AsyncLiveDataResource, LiveDataResource
-    from kalshi_api.resources.markets import AsyncMarketsResource, MarketsResource
-    from kalshi_api.resources.milestones import AsyncMilestonesResource, MilestonesResource
-    from kalshi_api.resources.multivariate import AsyncMultivariateResource, MultivariateResource
-    from kalshi_api.resources.order_groups import AsyncOrderGroupsResource, OrderGroupsResource
-    from kalshi_api.resources.orders import AsyncOrdersResource, OrdersResource
-    from kalshi_api.resources.portfolio import AsyncPortfolioResource, PortfolioResource
-    from kalshi_api.resources.search import AsyncSearchResource, SearchResource
+    from kalshi_api.resources.live_data import (
+        AsyncLiveDataResource,
+        AsyncLiveDataResourceWithRawResponse,
+        LiveDataResource,
+        LiveDataResourceWithRawResponse,
+    )
+    from kalshi_api.resources.markets import (
+        AsyncMarketsResource,
+        AsyncMarketsResourceWithRawResponse,
+        MarketsResource,
+        MarketsResourceWithRawResponse,
+    )
+    from kalshi_api.resources.milestones import (
+        AsyncMilestonesResource,
+        AsyncMilestonesResourceWithRawResponse,
+        MilestonesResource,
+        MilestonesResourceWithRawResponse,
+    )
+    from kalshi_api.resources.multivariate import (
+        AsyncMultivariateResource,
+        AsyncMultivariateResourceWithRawResponse,
+        MultivariateResource,
+        MultivariateResourceWithRawResponse,
+    )
+    from kalshi_api.resources.order_groups import (
+        AsyncOrderGroupsResource,
+        AsyncOrderGroupsResourceWithRawResponse,
+        OrderGroupsResource,
+        OrderGroupsResourceWithRawResponse,
+    )
+    from kalshi_api.resources.orders import (
+        AsyncOrdersResource,
+        AsyncOrdersResourceWithRawResponse,
+        OrdersResource,
+        OrdersResourceWithRawResponse,
+    )
+    from kalshi_api.resources.portfolio import (
+        AsyncPortfolioResource,
+        AsyncPortfolioResourceWithRawResponse,
+        PortfolioResource,
+        PortfolioResourceWithRawResponse,
+    )
+    from kalshi_api.resources.search import (
+        AsyncSearchResource,
+        AsyncSearchResourceWithRawResponse,
+        SearchResource,
+        SearchResourceWithRawResponse,
+    )
     from kalshi_api.resources.structured_targets import (
         AsyncStructuredTargetsResource,
+        AsyncStructuredTargetsResourceWithRawResponse,
         StructuredTargetsResource,
+        StructuredTargetsResourceWithRawResponse,
     )
     from kalshi_api.ws.session import KalshiWebSocket
     from kalshi_api_core.ws.policy import ReconnectPolicy, ResubscribePolicy
 
-__all__ = ["EXCLUDED_OPERATIONS", "RESOURCES", "SERVERS", "AsyncKalshiClient", "KalshiClient"]
+__all__ = [
+    "EXCLUDED_OPERATIONS",
+    "RESOURCES",
+    "SERVERS",
+    "AsyncKalshiClient",
+    "AsyncRawResponses",
+    "KalshiClient",
+    "RawResponses",
+]
 
 RESOURCES: tuple[str, ...] = (
     "account",
@@ -66,11 +153,122 @@ EXCLUDED_OPERATIONS: dict[str, str] = {}
 """Operations of the spec that the client deliberately leaves out, with the reason."""
 
 
+class RawResponses:
+    """The KalshiClient's resources with methods that return ``RawResponse``: the status and headers
+    (request id, rate-limit headers) of the final response, and ``parsed``, what the method returns otherwise."""
+
+    def __init__(self, client: KalshiClient) -> None:
+        self._client = client
+
+    @cached_property
+    def account(self) -> AccountResourceWithRawResponse:
+        from kalshi_api.resources.account import AccountResourceWithRawResponse
+
+        return AccountResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def api_keys(self) -> ApiKeysResourceWithRawResponse:
+        from kalshi_api.resources.api_keys import ApiKeysResourceWithRawResponse
+
+        return ApiKeysResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def communications(self) -> CommunicationsResourceWithRawResponse:
+        from kalshi_api.resources.communications import CommunicationsResourceWithRawResponse
+
+        return CommunicationsResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def events(self) -> EventsResourceWithRawResponse:
+        from kalshi_api.resources.events import EventsResourceWithRawResponse
+
+        return EventsResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def exchange(self) -> ExchangeResourceWithRawResponse:
+        from kalshi_api.resources.exchange import ExchangeResourceWithRawResponse
+
+        return ExchangeResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def fcm(self) -> FcmResourceWithRawResponse:
+        from kalshi_api.resources.fcm import FcmResourceWithRawResponse
+
+        return FcmResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def historical(self) -> HistoricalResourceWithRawResponse:
+        from kalshi_api.resources.historical import HistoricalResourceWithRawResponse
+
+        return HistoricalResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def incentive_programs(self) -> IncentiveProgramsResourceWithRawResponse:
+        from kalshi_api.resources.incentive_programs import IncentiveProgramsResourceWithRawResponse
+
+        return IncentiveProgramsResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def live_data(self) -> LiveDataResourceWithRawResponse:
+        from kalshi_api.resources.live_data import LiveDataResourceWithRawResponse
+
+        return LiveDataResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def markets(self) -> MarketsResourceWithRawResponse:
+        from kalshi_api.resources.markets import MarketsResourceWithRawResponse
+
+        return MarketsResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def milestones(self) -> MilestonesResourceWithRawResponse:
+        from kalshi_api.resources.milestones import MilestonesResourceWithRawResponse
+
+        return MilestonesResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def multivariate(self) -> MultivariateResourceWithRawResponse:
+        from kalshi_api.resources.multivariate import MultivariateResourceWithRawResponse
+
+        return MultivariateResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def order_groups(self) -> OrderGroupsResourceWithRawResponse:
+        from kalshi_api.resources.order_groups import OrderGroupsResourceWithRawResponse
+
+        return OrderGroupsResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def orders(self) -> OrdersResourceWithRawResponse:
+        from kalshi_api.resources.orders import OrdersResourceWithRawResponse
+
+        return OrdersResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def portfolio(self) -> PortfolioResourceWithRawResponse:
+        from kalshi_api.resources.portfolio import PortfolioResourceWithRawResponse
+
+        return PortfolioResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def search(self) -> SearchResourceWithRawResponse:
+        from kalshi_api.resources.search import SearchResourceWithRawResponse
+
+        return SearchResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def structured_targets(self) -> StructuredTargetsResourceWithRawResponse:
+        from kalshi_api.resources.structured_targets import StructuredTargetsResourceWithRawResponse
+
+        return StructuredTargetsResourceWithRawResponse(self._client._transport)
+
+
 class KalshiClient(SyncClientBase):
     """Kalshi's REST API: use it as a context manager or call ``close()``."""
 
     known_servers: ClassVar[tuple[str, ...]] = SERVERS
-    version: ClassVar[str] = "3.22.0"
+    package_version: ClassVar[str] = PACKAGE_VERSION
+    spec_version: ClassVar[str] = OPENAPI_VERSION
 
     @cached_property
     def account(self) -> AccountResource:
@@ -174,6 +372,11 @@ class KalshiClient(SyncClientBase):
 
         return StructuredTargetsResource(self._transport)
 
+    @cached_property
+    def with_raw_response(self) -> RawResponses:
+        """``client.with_raw_response.markets.get(...)``: the same calls, returning ``RawResponse``s."""
+        return RawResponses(self)
+
     def websocket(
         self,
         *,
@@ -206,11 +409,122 @@ class KalshiClient(SyncClientBase):
         )
 
 
+class AsyncRawResponses:
+    """The AsyncKalshiClient's resources with methods that return ``RawResponse``: the status and headers
+    (request id, rate-limit headers) of the final response, and ``parsed``, what the method returns otherwise."""
+
+    def __init__(self, client: AsyncKalshiClient) -> None:
+        self._client = client
+
+    @cached_property
+    def account(self) -> AsyncAccountResourceWithRawResponse:
+        from kalshi_api.resources.account import AsyncAccountResourceWithRawResponse
+
+        return AsyncAccountResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def api_keys(self) -> AsyncApiKeysResourceWithRawResponse:
+        from kalshi_api.resources.api_keys import AsyncApiKeysResourceWithRawResponse
+
+        return AsyncApiKeysResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def communications(self) -> AsyncCommunicationsResourceWithRawResponse:
+        from kalshi_api.resources.communications import AsyncCommunicationsResourceWithRawResponse
+
+        return AsyncCommunicationsResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def events(self) -> AsyncEventsResourceWithRawResponse:
+        from kalshi_api.resources.events import AsyncEventsResourceWithRawResponse
+
+        return AsyncEventsResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def exchange(self) -> AsyncExchangeResourceWithRawResponse:
+        from kalshi_api.resources.exchange import AsyncExchangeResourceWithRawResponse
+
+        return AsyncExchangeResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def fcm(self) -> AsyncFcmResourceWithRawResponse:
+        from kalshi_api.resources.fcm import AsyncFcmResourceWithRawResponse
+
+        return AsyncFcmResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def historical(self) -> AsyncHistoricalResourceWithRawResponse:
+        from kalshi_api.resources.historical import AsyncHistoricalResourceWithRawResponse
+
+        return AsyncHistoricalResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def incentive_programs(self) -> AsyncIncentiveProgramsResourceWithRawResponse:
+        from kalshi_api.resources.incentive_programs import AsyncIncentiveProgramsResourceWithRawResponse
+
+        return AsyncIncentiveProgramsResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def live_data(self) -> AsyncLiveDataResourceWithRawResponse:
+        from kalshi_api.resources.live_data import AsyncLiveDataResourceWithRawResponse
+
+        return AsyncLiveDataResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def markets(self) -> AsyncMarketsResourceWithRawResponse:
+        from kalshi_api.resources.markets import AsyncMarketsResourceWithRawResponse
+
+        return AsyncMarketsResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def milestones(self) -> AsyncMilestonesResourceWithRawResponse:
+        from kalshi_api.resources.milestones import AsyncMilestonesResourceWithRawResponse
+
+        return AsyncMilestonesResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def multivariate(self) -> AsyncMultivariateResourceWithRawResponse:
+        from kalshi_api.resources.multivariate import AsyncMultivariateResourceWithRawResponse
+
+        return AsyncMultivariateResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def order_groups(self) -> AsyncOrderGroupsResourceWithRawResponse:
+        from kalshi_api.resources.order_groups import AsyncOrderGroupsResourceWithRawResponse
+
+        return AsyncOrderGroupsResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def orders(self) -> AsyncOrdersResourceWithRawResponse:
+        from kalshi_api.resources.orders import AsyncOrdersResourceWithRawResponse
+
+        return AsyncOrdersResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def portfolio(self) -> AsyncPortfolioResourceWithRawResponse:
+        from kalshi_api.resources.portfolio import AsyncPortfolioResourceWithRawResponse
+
+        return AsyncPortfolioResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def search(self) -> AsyncSearchResourceWithRawResponse:
+        from kalshi_api.resources.search import AsyncSearchResourceWithRawResponse
+
+        return AsyncSearchResourceWithRawResponse(self._client._transport)
+
+    @cached_property
+    def structured_targets(self) -> AsyncStructuredTargetsResourceWithRawResponse:
+        from kalshi_api.resources.structured_targets import AsyncStructuredTargetsResourceWithRawResponse
+
+        return AsyncStructuredTargetsResourceWithRawResponse(self._client._transport)
+
+
 class AsyncKalshiClient(AsyncClientBase):
     """Kalshi's REST API, async: use it as an async context manager or call ``await close()``."""
 
     known_servers: ClassVar[tuple[str, ...]] = SERVERS
-    version: ClassVar[str] = "3.22.0"
+    package_version: ClassVar[str] = PACKAGE_VERSION
+    spec_version: ClassVar[str] = OPENAPI_VERSION
 
     @cached_property
     def account(self) -> AsyncAccountResource:
@@ -313,6 +627,11 @@ class AsyncKalshiClient(AsyncClientBase):
         from kalshi_api.resources.structured_targets import AsyncStructuredTargetsResource
 
         return AsyncStructuredTargetsResource(self._transport)
+
+    @cached_property
+    def with_raw_response(self) -> AsyncRawResponses:
+        """``client.with_raw_response.markets.get(...)``: the same calls, returning ``RawResponse``s."""
+        return AsyncRawResponses(self)
 
     def websocket(
         self,

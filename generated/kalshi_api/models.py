@@ -1501,24 +1501,6 @@ class GetStructuredTargetParams(RequestModel):
     structured_target_id: Annotated[str, Field(min_length=1)]
 
 
-class AmendOrderRequest(RequestModel):
-    """`#/components/schemas/AmendOrderRequest`"""
-
-    action: Literal["buy", "sell"]
-    client_order_id: str | None = None
-    count: Annotated[StrictInt | None, Field(ge=1)] = None
-    count_fp: Count | None = None
-    exchange_index: ExchangeIndex = 0
-    no_price: Annotated[StrictInt | None, Field(ge=1, le=99)] = None
-    no_price_dollars: Dollars | None = None
-    side: Literal["yes", "no"]
-    subaccount: Annotated[StrictInt, Field(ge=0)] = 0
-    ticker: str
-    updated_client_order_id: str | None = None
-    yes_price: Annotated[StrictInt | None, Field(ge=1, le=99)] = None
-    yes_price_dollars: Dollars | None = None
-
-
 class AmendOrderV2Request(RequestModel):
     """`#/components/schemas/AmendOrderV2Request`"""
 
@@ -1546,15 +1528,6 @@ class ApiUsageLevelGrant(ResponseModel):
     expires_ts: StrictInt | None = None
     level: str
     source: str
-
-
-class BatchCancelOrdersRequestOrder(ResponseModel):
-    """`#/components/schemas/BatchCancelOrdersRequestOrder`"""
-
-    exchange_index: ExchangeIndex = 0
-    market_ticker: str | None = None
-    order_id: str
-    subaccount: StrictInt = 0
 
 
 class BatchCancelOrdersV2RequestOrdersItem(RequestModel):
@@ -1611,32 +1584,6 @@ class CreateOrderGroupResponse(ResponseModel):
     exchange_index: ExchangeIndex | None = None
     order_group_id: str
     subaccount: StrictInt
-
-
-class CreateOrderRequest(RequestModel):
-    """`#/components/schemas/CreateOrderRequest`"""
-
-    action: Literal["buy", "sell"]
-    buy_max_cost: StrictInt | None = None
-    cancel_order_on_pause: StrictBool | None = None
-    client_order_id: str | None = None
-    count: Annotated[StrictInt | None, Field(ge=1)] = None
-    count_fp: Count | None = None
-    exchange_index: ExchangeIndex = 0
-    expiration_ts: StrictInt | None = None
-    no_price: Annotated[StrictInt | None, Field(ge=1, le=99)] = None
-    no_price_dollars: Dollars | None = None
-    order_group_id: str | None = None
-    post_only: StrictBool | None = None
-    reduce_only: StrictBool | None = None
-    self_trade_prevention_type: SelfTradePreventionType | None = None
-    sell_position_floor: StrictInt | None = None
-    side: Literal["yes", "no"]
-    subaccount: Annotated[StrictInt, Field(ge=0)] = 0
-    ticker: str
-    time_in_force: Literal["fill_or_kill", "good_till_canceled", "immediate_or_cancel"] | None = None
-    yes_price: Annotated[StrictInt | None, Field(ge=1, le=99)] = None
-    yes_price_dollars: Dollars | None = None
 
 
 class CreateOrderV2Request(RequestModel):
@@ -2110,35 +2057,6 @@ class GetEventForecastPercentilesHistoryParams(RequestModel):
     period_interval: Literal[0, 1, 60, 1440]
 
 
-class AmendOrderResponse(ResponseModel):
-    """`#/components/schemas/AmendOrderResponse`"""
-
-    old_order: Order
-    order: Order
-
-
-class BatchCancelOrdersIndividualResponse(ResponseModel):
-    """`#/components/schemas/BatchCancelOrdersIndividualResponse`"""
-
-    error: ErrorResponse | None = None
-    order: Order | None = None
-    order_id: str
-    reduced_by_fp: Count
-
-
-class BatchCancelOrdersRequest(RequestModel):
-    """`#/components/schemas/BatchCancelOrdersRequest`"""
-
-    ids: list[str] | None = None
-    orders: list[BatchCancelOrdersRequestOrder] | None = None
-
-
-class BatchCancelOrdersResponse(ResponseModel):
-    """`#/components/schemas/BatchCancelOrdersResponse`"""
-
-    orders: list[BatchCancelOrdersIndividualResponse]
-
-
 class BatchCancelOrdersV2Request(RequestModel):
     """`#/components/schemas/BatchCancelOrdersV2Request`"""
 
@@ -2149,26 +2067,6 @@ class BatchCancelOrdersV2Response(ResponseModel):
     """`#/components/schemas/BatchCancelOrdersV2Response`"""
 
     orders: list[BatchCancelOrdersV2ResponseOrdersItem]
-
-
-class BatchCreateOrdersIndividualResponse(ResponseModel):
-    """`#/components/schemas/BatchCreateOrdersIndividualResponse`"""
-
-    client_order_id: str | None = None
-    error: ErrorResponse | None = None
-    order: Order | None = None
-
-
-class BatchCreateOrdersRequest(RequestModel):
-    """`#/components/schemas/BatchCreateOrdersRequest`"""
-
-    orders: list[CreateOrderRequest]
-
-
-class BatchCreateOrdersResponse(ResponseModel):
-    """`#/components/schemas/BatchCreateOrdersResponse`"""
-
-    orders: list[BatchCreateOrdersIndividualResponse]
 
 
 class BatchCreateOrdersV2Request(RequestModel):
@@ -2195,12 +2093,6 @@ class CreateMarketInMultivariateEventCollectionResponse(ResponseModel):
     event_ticker: str
     market: Market | None = None
     market_ticker: str
-
-
-class CreateOrderResponse(ResponseModel):
-    """`#/components/schemas/CreateOrderResponse`"""
-
-    order: Order
 
 
 class EventData(ResponseModel):
@@ -2340,8 +2232,6 @@ __all__ = [
     "AcceptRFQQuoteParams",
     "AccountApiUsageLevelVolumeGoal",
     "AccountApiUsageLevelVolumeProgress",
-    "AmendOrderRequest",
-    "AmendOrderResponse",
     "AmendOrderV2Params",
     "AmendOrderV2Request",
     "AmendOrderV2Response",
@@ -2352,17 +2242,10 @@ __all__ = [
     "ApplySubaccountTransferRequest",
     "ApplySubaccountTransferResponse",
     "AssociatedEvent",
-    "BatchCancelOrdersIndividualResponse",
-    "BatchCancelOrdersRequest",
-    "BatchCancelOrdersRequestOrder",
-    "BatchCancelOrdersResponse",
     "BatchCancelOrdersV2Request",
     "BatchCancelOrdersV2RequestOrdersItem",
     "BatchCancelOrdersV2Response",
     "BatchCancelOrdersV2ResponseOrdersItem",
-    "BatchCreateOrdersIndividualResponse",
-    "BatchCreateOrdersRequest",
-    "BatchCreateOrdersResponse",
     "BatchCreateOrdersV2Request",
     "BatchCreateOrdersV2Response",
     "BatchCreateOrdersV2ResponseOrdersItem",
@@ -2384,8 +2267,6 @@ __all__ = [
     "CreateMarketInMultivariateEventCollectionResponse",
     "CreateOrderGroupRequest",
     "CreateOrderGroupResponse",
-    "CreateOrderRequest",
-    "CreateOrderResponse",
     "CreateOrderV2Request",
     "CreateOrderV2Response",
     "CreateQuoteRequest",

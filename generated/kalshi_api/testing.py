@@ -5,13 +5,14 @@
 #   upstream sha256 219f7967f2ed92bf15b02bfd4e7cefe3eb8a3da8c5d85335af2778992dba0400
 """An in-process fake Kalshi exchange (REST and WebSocket on loopback) for testing bots offline.
 
-``with FakeKalshi() as fake: client = fake.client()``; see ``kalshi_api_core.testing`` for how it works.
-``ROUTES`` lists every operation it serves, with the models that validate its parameters and body.
+``with FakeKalshi() as fake: client = fake.client()``. ``ROUTES`` lists every operation it serves, with the
+models that validate its parameters and body. ``fake_kalshi`` is the pytest fixture (a running
+``FakeKalshi``), registered for you by the plugin the package installs.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from kalshi_api.models import (
     AcceptBlockTradeProposalParams,
@@ -223,13 +224,16 @@ from kalshi_api.resources.portfolio import (
 )
 from kalshi_api.resources.search import GET_FILTERS_FOR_SPORTS, GET_TAGS_FOR_SERIES_CATEGORIES
 from kalshi_api.resources.structured_targets import GET_STRUCTURED_TARGET, GET_STRUCTURED_TARGETS
-from kalshi_api_core.testing.fake import FakeExchange
-from kalshi_api_core.testing.limits import RateLimits
-from kalshi_api_core.testing.records import DEFAULT_MARKETS, MarketSpec
-from kalshi_api_core.testing.routes import Route
-from kalshi_api_core.testing.service import Call
+from kalshi_api_app.testing.fake import FakeExchange
+from kalshi_api_app.testing.limits import RateLimits
+from kalshi_api_app.testing.records import DEFAULT_MARKETS, MarketSpec
+from kalshi_api_app.testing.routes import Route
+from kalshi_api_app.testing.service import Call
 
-__all__ = ["DEFAULT_MARKETS", "ROUTES", "Call", "FakeKalshi", "MarketSpec", "RateLimits"]
+if TYPE_CHECKING:
+    from kalshi_api_app.testing.pytest_plugin import fake_kalshi
+
+__all__ = ["DEFAULT_MARKETS", "ROUTES", "Call", "FakeKalshi", "MarketSpec", "RateLimits", "fake_kalshi"]
 
 ROUTES: tuple[Route, ...] = (
     Route(UPGRADE_ACCOUNT_API_USAGE_LEVEL, status=201),
@@ -356,3 +360,12 @@ class FakeKalshi(FakeExchange):
     """A fake Kalshi exchange on loopback: ``with FakeKalshi() as fake: client = fake.client()``."""
 
     routes: ClassVar[tuple[Route, ...]] = ROUTES
+
+
+def __getattr__(name: str) -> Any:
+    # The fixture needs pytest, which the SDK doesn't depend on: it loads on first use only.
+    if name == "fake_kalshi":
+        from kalshi_api_app.testing.pytest_plugin import fake_kalshi
+
+        return fake_kalshi
+    raise AttributeError(f"module 'kalshi_api.testing' has no attribute {name!r}")

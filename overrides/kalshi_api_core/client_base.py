@@ -37,7 +37,8 @@ logger = logging.getLogger("kalshi_api")
 class _ClientBase:
     # The generated subclasses list every server the specs name; those hosts (and loopback) are allowed.
     known_servers: ClassVar[tuple[str, ...]] = ()
-    version: ClassVar[str] = "0"
+    package_version: ClassVar[str] = "0"  # the generated clients name the package's and the spec's versions
+    spec_version: ClassVar[str] = "0"
 
     def __init__(
         self,
@@ -91,7 +92,7 @@ class _ClientBase:
             retry=self.retry_policy,
             headers=headers,
             json_loads=json_loads,
-            user_agent=f"kalshi-api/{self.version}",
+            user_agent=f"kalshi-api/{self.package_version} (Kalshi API spec {self.spec_version})",
             max_response_bytes=max_response_bytes,
             limiter=self.rate_limiter,
         )

@@ -10,6 +10,36 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+# The error classes; kalshi_api.errors re-exports exactly these.
+__all__ = [
+    "APIError",
+    "AuthRequiredError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "HeaderNotAllowedError",
+    "HostNotAllowedError",
+    "KalshiError",
+    "MissingExtraError",
+    "NetworkError",
+    "NotFoundError",
+    "OrderStateUnknownError",
+    "PaginationError",
+    "PermissionDeniedError",
+    "PoolTimeoutError",
+    "RateLimitError",
+    "RecordingError",
+    "RequestCostError",
+    "RequestError",
+    "RequestTimeoutError",
+    "ResponseDecodeError",
+    "ResponseTooLargeError",
+    "ServerError",
+    "TransportError",
+    "UnrecordedRequestError",
+]
+
 
 class KalshiError(Exception):
     """Root of every error raised by kalshi-api."""

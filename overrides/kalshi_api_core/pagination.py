@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_args, overload
-
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from kalshi_api_core import dataframes
 from kalshi_api_core.dataframes import DecimalMode
@@ -21,9 +18,9 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Page(Generic[T], Sequence[T]):
-    """One page of a cursor-paginated list. ``response`` is the whole decoded response model; ``item_type``
-    the items' model class, when known (it gives an empty page's DataFrame its columns)."""
+class _PageData(Generic[T], Sequence[T]):
+    """What a page holds. ``response`` is the whole decoded response model; ``item_type`` the items' model
+    class (from the generated operation: it gives an empty page's DataFrame its columns)."""
 
     items: list[T]
     cursor: str | None
@@ -48,7 +45,7 @@ class Page(Generic[T], Sequence[T]):
         return self.items[index]
 
     def __repr__(self) -> str:
-        return f"Page(items=<{len(self.items)} items>, cursor={self.cursor!r})"
+        return f"{type(self).__name__}(items=<{len(self.items)} items>, cursor={self.cursor!r})"
 
     def to_pandas(self, *, decimals: DecimalMode = "decimal") -> pandas.DataFrame:
         """The items as a pandas DataFrame (``kalshi_api_core.dataframes`` says how columns are made);
@@ -60,26 +57,54 @@ class Page(Generic[T], Sequence[T]):
         return dataframes.to_polars(self.items, self.item_type, decimals)
 
 
-_ITEM_MODELS: dict[tuple[type[Any], str], type[BaseModel] | None] = {}  # asked for on every page decoded
+@dataclass(frozen=True, repr=False)
+class Page(_PageData[T]):
+    """One page of a cursor-paginated list, from a sync client: ``next_page()`` fetches the one after it
+    (the same call with this page's cursor), ``iter_pages()`` this page and every one after it."""
+
+    fetch: Callable[[str], Page[T]] | None = field(default=None, compare=False)
+
+    def next_page(self) -> Page[T] | None:
+        """The next page, or None when this is the last."""
+        if not self.has_next:
+            return None
+        if self.fetch is None:
+            raise PaginationError("this page was not fetched by a client, so it can't fetch the next one")
+        return self.fetch(self.cursor or "")
+
+    def iter_pages(self, max_pages: int | None = None) -> Iterator[Page[T]]:
+        """This page, then each following one (at most ``max_pages`` in all; a repeated cursor raises
+        ``PaginationError``)."""
+        guard = _CursorGuard(max_pages)
+        page: Page[T] | None = self
+        while page is not None:
+            yield page
+            cursor = guard.next_cursor(page)
+            page = None if cursor is None else page.next_page()
 
 
-def list_item_model(model: type[Any], field: str) -> type[BaseModel] | None:
-    """The model class a ``list[Model]`` (or optional list) field of ``model`` holds, if it holds one."""
-    key = (model, field)
-    if key not in _ITEM_MODELS:
-        _ITEM_MODELS[key] = _find_item_model(model, field)
-    return _ITEM_MODELS[key]
+@dataclass(frozen=True, repr=False)
+class AsyncPage(_PageData[T]):
+    """One page from an async client: ``await next_page()``, ``async for page in iter_pages()``."""
 
+    fetch: Callable[[str], Awaitable[AsyncPage[T]]] | None = field(default=None, compare=False)
 
-def _find_item_model(model: type[Any], field: str) -> type[BaseModel] | None:
-    fields: dict[str, FieldInfo] = getattr(model, "model_fields", {})
-    pending = [fields[field].annotation] if field in fields else []
-    while pending:
-        hint = pending.pop()
-        if isinstance(hint, type) and issubclass(hint, BaseModel):
-            return hint
-        pending.extend(get_args(hint))
-    return None
+    async def next_page(self) -> AsyncPage[T] | None:
+        """The next page, or None when this is the last."""
+        if not self.has_next:
+            return None
+        if self.fetch is None:
+            raise PaginationError("this page was not fetched by a client, so it can't fetch the next one")
+        return await self.fetch(self.cursor or "")
+
+    async def iter_pages(self, max_pages: int | None = None) -> AsyncIterator[AsyncPage[T]]:
+        """This page, then each following one (at most ``max_pages`` in all)."""
+        guard = _CursorGuard(max_pages)
+        page: AsyncPage[T] | None = self
+        while page is not None:
+            yield page
+            cursor = guard.next_cursor(page)
+            page = None if cursor is None else await page.next_page()
 
 
 class _CursorGuard:
@@ -92,7 +117,7 @@ class _CursorGuard:
         self.pages = 0
         self.seen: set[str] = set()
 
-    def next_cursor(self, page: Page[Any]) -> str | None:
+    def next_cursor(self, page: _PageData[Any]) -> str | None:
         """The cursor to fetch next, or None when paging is over."""
         self.pages += 1
         if not page.has_next or (self.max_pages is not None and self.pages >= self.max_pages):
@@ -115,8 +140,8 @@ def _pages(fetch: Callable[[str | None], Page[T]], guard: _CursorGuard) -> Itera
 
 
 async def _apages(
-    fetch: Callable[[str | None], Awaitable[Page[T]]], guard: _CursorGuard
-) -> AsyncIterator[Page[T]]:
+    fetch: Callable[[str | None], Awaitable[AsyncPage[T]]], guard: _CursorGuard
+) -> AsyncIterator[AsyncPage[T]]:
     cursor: str | None = None
     while True:
         page = await fetch(cursor)
@@ -165,7 +190,7 @@ class AsyncPageIterator(Generic[T], AsyncIterator[T]):
     """The async ``PageIterator``: ``async for`` over every item; ``await to_pandas()`` / ``to_polars()``."""
 
     def __init__(
-        self, fetch: Callable[[str | None], Awaitable[Page[T]]], max_pages: int | None = None
+        self, fetch: Callable[[str | None], Awaitable[AsyncPage[T]]], max_pages: int | None = None
     ) -> None:
         self._pages = _apages(fetch, _CursorGuard(max_pages))
         self._items: Iterator[T] = iter(())

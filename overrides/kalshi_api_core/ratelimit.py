@@ -22,12 +22,6 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from kalshi_api_core.errors import ConfigurationError, RequestCostError
-from kalshi_api_core.ratelimit_account import (
-    AccountLimits,
-    AsyncAccountClient,
-    EndpointCosts,
-    SyncAccountClient,
-)
 
 Bucket = Literal["read", "write"]
 
@@ -61,28 +55,15 @@ class Cost:
 # two seconds of budget. The page gives no burst size for reads, so the read bucket holds one second.
 BASIC_READ = Budget(refill_rate=200, capacity=200)
 BASIC_WRITE = Budget(refill_rate=100, capacity=200)
-# Tokens per request for every endpoint without a cost of its own (same page).
-DEFAULT_COST = 10
-# Costs that differ from the default on Kalshi's reference pages: CancelOrderV2, and BatchCancelOrdersV2 per
-# order. GET /account/endpoint_costs has the whole current table: seed_from_account() loads it.
-DOCUMENTED_COSTS: Mapping[tuple[str, str], int] = {
-    ("DELETE", "/portfolio/events/orders/{order_id}"): 2,
-    ("DELETE", "/portfolio/events/orders/batched"): 2,
-}
 
-# Kalshi bills order placement, amends, decreases and cancels, order groups and the RFQ quote flow to the
-# write bucket, and every GET and anything else to the read bucket (same page).
-_WRITE_PATHS = re.compile(
-    r"/portfolio/(events/orders|order_groups)(/.*)?"  # V2 order writes, order groups
-    r"|/communications/(rfqs/[^/]+/)?quotes(/.*)?"  # quotes and their accept/confirm/delete
-)
 # Kalshi's cost table names full paths; the spec's operations are relative to the base path.
 _BASE_PATH = re.compile(r"^/trade-api/v\d+(?=/)")
 _PARAMETER = re.compile(r"\{[^/}]*\}")
 
 
 class Endpoint(Protocol):
-    """What the limiter reads of an operation: the generated ``Operation`` objects have both attributes."""
+    """What the limiter reads of an operation. The generated ``Operation`` objects carry the bucket Kalshi
+    bills them to and their documented cost (overrides/config/operations.yaml ``rate_limits``)."""
 
     @property
     def method(self) -> str: ...
@@ -90,12 +71,11 @@ class Endpoint(Protocol):
     @property
     def path(self) -> str: ...
 
+    @property
+    def bucket(self) -> Bucket: ...
 
-def bucket_for(endpoint: Endpoint) -> Bucket:
-    """The bucket Kalshi bills an operation to."""
-    if endpoint.method.upper() != "GET" and _WRITE_PATHS.fullmatch(endpoint.path):
-        return "write"
-    return "read"
+    @property
+    def cost(self) -> int: ...
 
 
 def billed_items(body: object) -> int:
@@ -116,8 +96,12 @@ def _tokens(name: str, value: object) -> int:
     return value
 
 
-def _cost_table(costs: Mapping[tuple[str, str], int]) -> dict[tuple[str, str], int]:
-    return {_endpoint_key(m, p): _tokens(f"the cost of {m} {p}", c) for (m, p), c in costs.items()}
+def _table(
+    default: int | None, costs: Mapping[tuple[str, str], int]
+) -> tuple[int | None, dict[tuple[str, str], int]]:
+    """A default (None: each operation's own cost) and the costs by endpoint key, checked."""
+    checked = {_endpoint_key(m, p): _tokens(f"the cost of {m} {p}", c) for (m, p), c in costs.items()}
+    return (None if default is None else _tokens("default_cost", default)), checked
 
 
 class TokenBucket:
@@ -165,10 +149,11 @@ class TokenBucket:
 class RateLimiter:
     """Read and write token buckets with per-endpoint costs, for every client given it (``rate_limit=``).
 
-    Without arguments it follows Kalshi's Basic tier and documented costs; pass ``read=``/``write=`` budgets
-    for another tier, or load the account's own limits and Kalshi's current cost table with
-    ``seed_from_account(client)`` / ``await aseed_from_account(async_client)``. ``clock`` (monotonic seconds)
-    is a test seam.
+    Without arguments it follows Kalshi's Basic tier and each operation's documented cost; pass
+    ``read=``/``write=`` budgets for another tier, ``costs=`` ((METHOD, path) -> tokens) for endpoints
+    that cost something else, and ``default_cost=`` for every endpoint ``costs`` doesn't name. To load the
+    account's own limits and Kalshi's current cost table, see ``kalshi_api.ratelimit.seed_from_account``.
+    ``clock`` (monotonic seconds) is a test seam.
 
     ``headroom`` is the share of each refill rate left unused (default 5%): the server's buckets and ours
     don't refill in step (they start at different instants, and requests reach the server with varying
@@ -180,8 +165,8 @@ class RateLimiter:
         *,
         read: Budget = BASIC_READ,
         write: Budget = BASIC_WRITE,
-        default_cost: int = DEFAULT_COST,
-        costs: Mapping[tuple[str, str], int] = DOCUMENTED_COSTS,
+        default_cost: int | None = None,
+        costs: Mapping[tuple[str, str], int] | None = None,
         headroom: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -197,7 +182,7 @@ class RateLimiter:
         pace = 1 - headroom
         self._buckets = {"read": TokenBucket(read, now, pace), "write": TokenBucket(write, now, pace)}
         # replaced as a whole, so a reader never sees the default of one table with the entries of another
-        self._table = (_tokens("default_cost", default_cost), _cost_table(costs))
+        self._table = _table(default_cost, costs or {})
         self.usage_tier: str | None = None  # the account's API tier, once seeded from it
 
     @property
@@ -211,8 +196,10 @@ class RateLimiter:
     def cost(self, endpoint: Endpoint, items: int = 1) -> Cost:
         """The tokens a request to ``endpoint`` takes, and from which bucket; a batch is billed per item."""
         default, table = self._table
-        per_item = table.get(_endpoint_key(endpoint.method, endpoint.path), default)
-        return Cost(bucket_for(endpoint), per_item * max(1, items))
+        per_item = table.get(_endpoint_key(endpoint.method, endpoint.path))
+        if per_item is None:
+            per_item = endpoint.cost if default is None else default
+        return Cost(endpoint.bucket, per_item * max(1, items))
 
     def wait_time(self, endpoint: Endpoint, items: int = 1) -> float:
         """Seconds a request to ``endpoint`` sent now would wait (nothing is reserved)."""
@@ -236,30 +223,28 @@ class RateLimiter:
         """The server answered 429: its bucket is empty whatever ours says (another process may share the
         key), so drain ours, and keep it empty for ``retry_after`` seconds when the server asks to wait."""
         with self._lock:
-            self._buckets[bucket_for(endpoint)].hold(retry_after or 0.0, self._clock())
+            self._buckets[endpoint.bucket].hold(retry_after or 0.0, self._clock())
 
-    def seed_from_account(self, client: SyncAccountClient) -> None:
-        """Load the account's limits (GET /account/limits, which needs credentials) and the current cost of
-        every endpoint (GET /account/endpoint_costs) through a ``KalshiClient``."""
-        self._seed(client.account.limits(), client.account.endpoint_costs())
-
-    async def aseed_from_account(self, client: AsyncAccountClient) -> None:
-        """``seed_from_account`` through an ``AsyncKalshiClient``."""
-        self._seed(await client.account.limits(), await client.account.endpoint_costs())
-
-    def _seed(self, limits: AccountLimits, costs: EndpointCosts) -> None:
-        read = Budget(limits.read.refill_rate, limits.read.bucket_capacity)
-        write = Budget(limits.write.refill_rate, limits.write.bucket_capacity)
-        table = (
-            _tokens("default_cost", costs.default_cost),
-            _cost_table({(c.method, c.path): c.cost for c in costs.endpoint_costs}),
-        )
+    def replace_limits(
+        self,
+        *,
+        read: Budget,
+        write: Budget,
+        default_cost: int,
+        costs: Mapping[tuple[str, str], int],
+        usage_tier: str | None = None,
+    ) -> None:
+        """New budgets and a whole new cost table (an account's, say); tokens already spent stay spent."""
+        for name, budget in (("read", read), ("write", write)):
+            if not isinstance(budget, Budget):
+                raise ConfigurationError(f"{name} must be a Budget, got {budget!r}")
+        table = _table(default_cost, costs)
         with self._lock:
             now = self._clock()
             self._buckets["read"].resize(read, now)
             self._buckets["write"].resize(write, now)
             self._table = table
-            self.usage_tier = limits.usage_tier
+            self.usage_tier = usage_tier
 
     def _reserve(self, endpoint: Endpoint, items: int) -> float:
         cost = self.cost(endpoint, items)

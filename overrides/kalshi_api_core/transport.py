@@ -17,8 +17,8 @@ import random
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar, cast
@@ -48,8 +48,9 @@ from kalshi_api_core.errors import (
     ResponseTooLargeError,
     error_class_for_status,
 )
-from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator, list_item_model
+from kalshi_api_core.pagination import AsyncPage, AsyncPageIterator, Page, PageIterator
 from kalshi_api_core.ratelimit import RateLimiter, billed_items
+from kalshi_api_core.raw_response import RawResponse
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -72,8 +73,11 @@ class Operation(Generic[R]):
     response_type: Any = None  # a generated model class (or a type alias such as a free-form JSON object)
     unwrap: str | None = None  # single-object envelope field
     page_items: str | None = None  # cursor pages: the items field ...
-    page_cursor: str | None = None  # ... and the next-cursor field of the response
+    page_cursor: str | None = None  # ... and the next-cursor field of the response ...
+    page_item_type: Any = None  # ... and the items' model class
     order_writes: Literal["single", "batch"] | None = None  # where client_order_ids live in the body
+    bucket: Literal["read", "write"] = "read"  # the rate-limit bucket Kalshi bills it to ...
+    cost: int = 10  # ... and the tokens it costs (per order for a batch)
 
     def validate(self, content: bytes, json_loads: JsonLoads | None) -> Any:
         """Decode a response body straight from bytes into the declared type."""
@@ -85,18 +89,18 @@ class Operation(Generic[R]):
         adapter = _adapter(target)
         return adapter.validate_python(json_loads(content)) if json_loads else adapter.validate_json(content)
 
-    def decode(self, model: Any) -> R:
+    def decode(self, model: Any, page_type: type[Page[Any] | AsyncPage[Any]] = Page) -> R:
         if model is None:
             result: Any = None
         elif self.unwrap is not None:
             result = getattr(model, self.unwrap)
         elif self.page_items is not None:
             cursor = getattr(model, self.page_cursor or "cursor", None)
-            result = Page(
+            result = page_type(
                 items=list(getattr(model, self.page_items) or ()),
                 cursor=cursor or None,
                 response=model,
-                item_type=list_item_model(type(model), self.page_items),
+                item_type=self.page_item_type,
             )
         else:
             result = model
@@ -393,7 +397,13 @@ class RequestCore:
         return delay
 
     def settle(
-        self, prepared: Prepared, response: httpx.Response, content: bytes, attempt: int, started: float
+        self,
+        prepared: Prepared,
+        response: httpx.Response,
+        content: bytes,
+        attempt: int,
+        started: float,
+        page_type: type[Page[Any] | AsyncPage[Any]] = Page,
     ) -> tuple[float | None, Any]:
         """(delay, None) to retry, or (None, result) when the response is final (errors are raised)."""
         self.log(prepared, str(response.status_code), started, attempt)
@@ -404,7 +414,7 @@ class RequestCore:
         delay = self.delay_after_response(prepared, response, attempt)
         if delay is not None:
             return delay, None
-        return None, self.finish(prepared, response, content)
+        return None, self.finish(prepared, response, content, page_type)
 
     def body_limit(self, prepared: Prepared, response: httpx.Response) -> int:
         """The most body bytes to read; refuses at once a response that declares more."""
@@ -449,7 +459,13 @@ class RequestCore:
             return RequestTimeoutError(f"{prepared.label}: timed out ({reason})", **kwargs)
         return NetworkError(f"{prepared.label}: network error ({reason}: {exc})", **kwargs)
 
-    def finish(self, prepared: Prepared, response: httpx.Response, content: bytes) -> Any:
+    def finish(
+        self,
+        prepared: Prepared,
+        response: httpx.Response,
+        content: bytes,
+        page_type: type[Page[Any] | AsyncPage[Any]] = Page,
+    ) -> Any:
         """The decoded result of a 2xx response, or the typed error for any other status."""
         if not 200 <= response.status_code < 300:
             raise self.api_error(prepared, response, content)
@@ -464,7 +480,7 @@ class RequestCore:
                     path=prepared.sign_path,
                     client_order_ids=prepared.client_order_ids,
                 )
-            return operation.decode(None)
+            return operation.decode(None, page_type)
         try:
             model = operation.validate(content, self.json_loads)
         except Exception as exc:  # any failure of a (pluggable) JSON loader or of validation: the body is bad
@@ -475,7 +491,7 @@ class RequestCore:
                 path=prepared.sign_path,
                 client_order_ids=prepared.client_order_ids,
             ) from exc
-        return operation.decode(model)
+        return operation.decode(model, page_type)
 
     def api_error(self, prepared: Prepared, response: httpx.Response, content: bytes) -> APIError:
         body = parse_error_body(content, response.headers.get("Content-Type"))
@@ -513,6 +529,27 @@ class SyncTransport:
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> R:
+        raw = self.request_raw(
+            operation,
+            params=params,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+        return raw.parsed
+
+    def request_raw(
+        self,
+        operation: Operation[R],
+        *,
+        params: BaseModel | None = None,
+        body: BaseModel | Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[R]:
+        """The decoded result with the final response's status and headers; a page can fetch the next."""
         prepared = self.core.prepare(operation, params, body, extra_headers, timeout, extra_body)
         attempt = 0
         while True:
@@ -538,10 +575,32 @@ class SyncTransport:
             else:
                 pending, result = self.core.settle(prepared, response, content, attempt, started)
                 if pending is None:
-                    return cast(R, result)
+                    if isinstance(result, Page):
+                        result = replace(
+                            result, fetch=self._next_page(operation, params, extra_headers, timeout)
+                        )
+                    return RawResponse(response.status_code, response.headers, cast(R, result))
                 delay = pending
             time.sleep(delay)
             attempt += 1
+
+    def _next_page(
+        self,
+        operation: Operation[Any],
+        params: BaseModel | None,
+        extra_headers: Mapping[str, str] | None,
+        timeout: float | httpx.Timeout | None,
+    ) -> Callable[[str], Page[Any]]:
+        """How a page fetches the one after it: the same call with the page's cursor."""
+
+        def fetch(cursor: str) -> Page[Any]:
+            page_params = params.model_copy(update={"cursor": cursor}) if params is not None else None
+            page: Page[Any] = self.request(
+                operation, params=page_params, extra_headers=extra_headers, timeout=timeout
+            )
+            return page
+
+        return fetch
 
     def _read(self, prepared: Prepared, response: httpx.Response) -> bytes:
         limit = self.core.body_limit(prepared, response)
@@ -588,6 +647,54 @@ class AsyncTransport:
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> R:
+        raw = await self.request_raw(
+            operation,
+            params=params,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+        return raw.parsed
+
+    async def request_page(
+        self,
+        operation: Operation[Page[T]],
+        *,
+        params: BaseModel | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> AsyncPage[T]:
+        raw = await self.request_raw_page(
+            operation, params=params, extra_headers=extra_headers, timeout=timeout
+        )
+        return raw.parsed
+
+    async def request_raw_page(
+        self,
+        operation: Operation[Page[T]],
+        *,
+        params: BaseModel | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[T]]:
+        """A page of a cursor operation, which ``await page.next_page()`` continues."""
+        raw: RawResponse[Any] = await self.request_raw(
+            operation, params=params, extra_headers=extra_headers, timeout=timeout
+        )
+        return raw
+
+    async def request_raw(
+        self,
+        operation: Operation[R],
+        *,
+        params: BaseModel | None = None,
+        body: BaseModel | Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[R]:
+        """The decoded result with the final response's status and headers (pages are ``AsyncPage``s)."""
         prepared = self.core.prepare(operation, params, body, extra_headers, timeout, extra_body)
         attempt = 0
         while True:
@@ -612,12 +719,31 @@ class AsyncTransport:
             except httpx.TransportError as exc:
                 delay = self.core.retry_or_raise(prepared, exc, attempt, started)
             else:
-                pending, result = self.core.settle(prepared, response, content, attempt, started)
+                pending, result = self.core.settle(prepared, response, content, attempt, started, AsyncPage)
                 if pending is None:
-                    return cast(R, result)
+                    if isinstance(result, AsyncPage):
+                        result = replace(
+                            result, fetch=self._next_page(operation, params, extra_headers, timeout)
+                        )
+                    return RawResponse(response.status_code, response.headers, cast(R, result))
                 delay = pending
             await asyncio.sleep(delay)
             attempt += 1
+
+    def _next_page(
+        self,
+        operation: Operation[Any],
+        params: BaseModel | None,
+        extra_headers: Mapping[str, str] | None,
+        timeout: float | httpx.Timeout | None,
+    ) -> Callable[[str], Awaitable[AsyncPage[Any]]]:
+        async def fetch(cursor: str) -> AsyncPage[Any]:
+            page_params = params.model_copy(update={"cursor": cursor}) if params is not None else None
+            return await self.request_page(
+                operation, params=page_params, extra_headers=extra_headers, timeout=timeout
+            )
+
+        return fetch
 
     async def _read(self, prepared: Prepared, response: httpx.Response) -> bytes:
         limit = self.core.body_limit(prepared, response)
@@ -639,9 +765,9 @@ class AsyncTransport:
     ) -> AsyncPageIterator[T]:
         self.core.prepare(operation, params, None, extra_headers, timeout)  # fail fast, before iterating
 
-        async def fetch(cursor: str | None) -> Page[T]:
+        async def fetch(cursor: str | None) -> AsyncPage[T]:
             page_params = params.model_copy(update={"cursor": cursor}) if cursor else params
-            return await self.request(
+            return await self.request_page(
                 operation, params=page_params, extra_headers=extra_headers, timeout=timeout
             )
 

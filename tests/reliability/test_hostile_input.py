@@ -93,6 +93,8 @@ def _samples() -> dict[type[BaseModel], Any]:
         (WS_PLAN, ASYNCAPI.schemas, ws_models, WS_SAMPLER),
     ):
         for name, schema in schemas.items():
+            if name not in plan.response_names:  # left out by departures.yaml
+                continue
             for py_name in (plan.response_names[name], plan.request_names[name]):
                 cls = getattr(module, py_name)
                 if isinstance(cls, type) and issubclass(cls, BaseModel):
@@ -1001,8 +1003,10 @@ def test_a_million_small_items() -> None:
     assert (
         len(_timed("1e6 extra ints", lambda: models.GetMarketsResponse.model_validate_json(raw)).unknown) > 0
     )
-    ids = [f"id-{i}" for i in range(1_000_000)]
-    request = _timed("1e6 ids request", lambda: models.BatchCancelOrdersRequest.model_validate({"ids": ids}))
+    tickers = [f"KX-{i}" for i in range(1_000_000)]
+    request = _timed(
+        "1e6 tickers request", lambda: models.GetMarketsParams.model_validate({"tickers": ",".join(tickers)})
+    )
     assert len(request.model_dump_json()) > 8_000_000
 
 

@@ -15,9 +15,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kalshi_api import AsyncKalshiClient, KalshiAuth, KalshiClient, models
+from kalshi_api.orders import PlacedOrder, aplace_order, place_order
+from kalshi_api.ratelimit import Budget, RateLimiter
 from kalshi_api_core import errors
-from kalshi_api_core.orders import PlacedOrder, aplace_order, place_order
-from kalshi_api_core.ratelimit import Budget, RateLimiter
 from kalshi_api_core.transport import RetryPolicy
 from tests.spec_server import Reply, SpecServer
 

@@ -20,8 +20,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kalshi_api import AsyncKalshiClient, KalshiAuth, KalshiClient, models
+from kalshi_api.orders import aplace_order, place_order
 from kalshi_api_core import errors
-from kalshi_api_core.orders import aplace_order, place_order
 from kalshi_api_core.transport import RetryPolicy
 from tests.reliability.conftest import record
 from tests.spec_server import Reply, SpecServer

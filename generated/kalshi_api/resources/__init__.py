@@ -5,57 +5,176 @@
 
 from __future__ import annotations
 
-from kalshi_api.resources.account import AccountResource, AsyncAccountResource
-from kalshi_api.resources.api_keys import ApiKeysResource, AsyncApiKeysResource
-from kalshi_api.resources.communications import AsyncCommunicationsResource, CommunicationsResource
-from kalshi_api.resources.events import AsyncEventsResource, EventsResource
-from kalshi_api.resources.exchange import AsyncExchangeResource, ExchangeResource
-from kalshi_api.resources.fcm import AsyncFcmResource, FcmResource
-from kalshi_api.resources.historical import AsyncHistoricalResource, HistoricalResource
-from kalshi_api.resources.incentive_programs import AsyncIncentiveProgramsResource, IncentiveProgramsResource
-from kalshi_api.resources.live_data import AsyncLiveDataResource, LiveDataResource
-from kalshi_api.resources.markets import AsyncMarketsResource, MarketsResource
-from kalshi_api.resources.milestones import AsyncMilestonesResource, MilestonesResource
-from kalshi_api.resources.multivariate import AsyncMultivariateResource, MultivariateResource
-from kalshi_api.resources.order_groups import AsyncOrderGroupsResource, OrderGroupsResource
-from kalshi_api.resources.orders import AsyncOrdersResource, OrdersResource
-from kalshi_api.resources.portfolio import AsyncPortfolioResource, PortfolioResource
-from kalshi_api.resources.search import AsyncSearchResource, SearchResource
-from kalshi_api.resources.structured_targets import AsyncStructuredTargetsResource, StructuredTargetsResource
+from kalshi_api.resources.account import (
+    AccountResource,
+    AccountResourceWithRawResponse,
+    AsyncAccountResource,
+    AsyncAccountResourceWithRawResponse,
+)
+from kalshi_api.resources.api_keys import (
+    ApiKeysResource,
+    ApiKeysResourceWithRawResponse,
+    AsyncApiKeysResource,
+    AsyncApiKeysResourceWithRawResponse,
+)
+from kalshi_api.resources.communications import (
+    AsyncCommunicationsResource,
+    AsyncCommunicationsResourceWithRawResponse,
+    CommunicationsResource,
+    CommunicationsResourceWithRawResponse,
+)
+from kalshi_api.resources.events import (
+    AsyncEventsResource,
+    AsyncEventsResourceWithRawResponse,
+    EventsResource,
+    EventsResourceWithRawResponse,
+)
+from kalshi_api.resources.exchange import (
+    AsyncExchangeResource,
+    AsyncExchangeResourceWithRawResponse,
+    ExchangeResource,
+    ExchangeResourceWithRawResponse,
+)
+from kalshi_api.resources.fcm import (
+    AsyncFcmResource,
+    AsyncFcmResourceWithRawResponse,
+    FcmResource,
+    FcmResourceWithRawResponse,
+)
+from kalshi_api.resources.historical import (
+    AsyncHistoricalResource,
+    AsyncHistoricalResourceWithRawResponse,
+    HistoricalResource,
+    HistoricalResourceWithRawResponse,
+)
+from kalshi_api.resources.incentive_programs import (
+    AsyncIncentiveProgramsResource,
+    AsyncIncentiveProgramsResourceWithRawResponse,
+    IncentiveProgramsResource,
+    IncentiveProgramsResourceWithRawResponse,
+)
+from kalshi_api.resources.live_data import (
+    AsyncLiveDataResource,
+    AsyncLiveDataResourceWithRawResponse,
+    LiveDataResource,
+    LiveDataResourceWithRawResponse,
+)
+from kalshi_api.resources.markets import (
+    AsyncMarketsResource,
+    AsyncMarketsResourceWithRawResponse,
+    MarketsResource,
+    MarketsResourceWithRawResponse,
+)
+from kalshi_api.resources.milestones import (
+    AsyncMilestonesResource,
+    AsyncMilestonesResourceWithRawResponse,
+    MilestonesResource,
+    MilestonesResourceWithRawResponse,
+)
+from kalshi_api.resources.multivariate import (
+    AsyncMultivariateResource,
+    AsyncMultivariateResourceWithRawResponse,
+    MultivariateResource,
+    MultivariateResourceWithRawResponse,
+)
+from kalshi_api.resources.order_groups import (
+    AsyncOrderGroupsResource,
+    AsyncOrderGroupsResourceWithRawResponse,
+    OrderGroupsResource,
+    OrderGroupsResourceWithRawResponse,
+)
+from kalshi_api.resources.orders import (
+    AsyncOrdersResource,
+    AsyncOrdersResourceWithRawResponse,
+    OrdersResource,
+    OrdersResourceWithRawResponse,
+)
+from kalshi_api.resources.portfolio import (
+    AsyncPortfolioResource,
+    AsyncPortfolioResourceWithRawResponse,
+    PortfolioResource,
+    PortfolioResourceWithRawResponse,
+)
+from kalshi_api.resources.search import (
+    AsyncSearchResource,
+    AsyncSearchResourceWithRawResponse,
+    SearchResource,
+    SearchResourceWithRawResponse,
+)
+from kalshi_api.resources.structured_targets import (
+    AsyncStructuredTargetsResource,
+    AsyncStructuredTargetsResourceWithRawResponse,
+    StructuredTargetsResource,
+    StructuredTargetsResourceWithRawResponse,
+)
 
 __all__ = [
     "AccountResource",
+    "AccountResourceWithRawResponse",
     "ApiKeysResource",
+    "ApiKeysResourceWithRawResponse",
     "AsyncAccountResource",
+    "AsyncAccountResourceWithRawResponse",
     "AsyncApiKeysResource",
+    "AsyncApiKeysResourceWithRawResponse",
     "AsyncCommunicationsResource",
+    "AsyncCommunicationsResourceWithRawResponse",
     "AsyncEventsResource",
+    "AsyncEventsResourceWithRawResponse",
     "AsyncExchangeResource",
+    "AsyncExchangeResourceWithRawResponse",
     "AsyncFcmResource",
+    "AsyncFcmResourceWithRawResponse",
     "AsyncHistoricalResource",
+    "AsyncHistoricalResourceWithRawResponse",
     "AsyncIncentiveProgramsResource",
+    "AsyncIncentiveProgramsResourceWithRawResponse",
     "AsyncLiveDataResource",
+    "AsyncLiveDataResourceWithRawResponse",
     "AsyncMarketsResource",
+    "AsyncMarketsResourceWithRawResponse",
     "AsyncMilestonesResource",
+    "AsyncMilestonesResourceWithRawResponse",
     "AsyncMultivariateResource",
+    "AsyncMultivariateResourceWithRawResponse",
     "AsyncOrderGroupsResource",
+    "AsyncOrderGroupsResourceWithRawResponse",
     "AsyncOrdersResource",
+    "AsyncOrdersResourceWithRawResponse",
     "AsyncPortfolioResource",
+    "AsyncPortfolioResourceWithRawResponse",
     "AsyncSearchResource",
+    "AsyncSearchResourceWithRawResponse",
     "AsyncStructuredTargetsResource",
+    "AsyncStructuredTargetsResourceWithRawResponse",
     "CommunicationsResource",
+    "CommunicationsResourceWithRawResponse",
     "EventsResource",
+    "EventsResourceWithRawResponse",
     "ExchangeResource",
+    "ExchangeResourceWithRawResponse",
     "FcmResource",
+    "FcmResourceWithRawResponse",
     "HistoricalResource",
+    "HistoricalResourceWithRawResponse",
     "IncentiveProgramsResource",
+    "IncentiveProgramsResourceWithRawResponse",
     "LiveDataResource",
+    "LiveDataResourceWithRawResponse",
     "MarketsResource",
+    "MarketsResourceWithRawResponse",
     "MilestonesResource",
+    "MilestonesResourceWithRawResponse",
     "MultivariateResource",
+    "MultivariateResourceWithRawResponse",
     "OrderGroupsResource",
+    "OrderGroupsResourceWithRawResponse",
     "OrdersResource",
+    "OrdersResourceWithRawResponse",
     "PortfolioResource",
+    "PortfolioResourceWithRawResponse",
     "SearchResource",
+    "SearchResourceWithRawResponse",
     "StructuredTargetsResource",
+    "StructuredTargetsResourceWithRawResponse",
 ]

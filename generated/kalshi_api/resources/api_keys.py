@@ -20,10 +20,16 @@ from kalshi_api.models import (
     GenerateApiKeyResponse,
     GetApiKeysResponse,
 )
+from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_body, build_params
 from kalshi_api_core.transport import Operation
 
-__all__ = ["ApiKeysResource", "AsyncApiKeysResource"]
+__all__ = [
+    "ApiKeysResource",
+    "ApiKeysResourceWithRawResponse",
+    "AsyncApiKeysResource",
+    "AsyncApiKeysResourceWithRawResponse",
+]
 
 GET_API_KEYS: Operation[GetApiKeysResponse] = Operation(
     operation_id="GetApiKeys",
@@ -31,6 +37,8 @@ GET_API_KEYS: Operation[GetApiKeysResponse] = Operation(
     path="/api_keys",
     requires_auth=True,
     response_type=GetApiKeysResponse,
+    bucket="read",
+    cost=10,
 )
 CREATE_API_KEY: Operation[CreateApiKeyResponse] = Operation(
     operation_id="CreateApiKey",
@@ -38,6 +46,8 @@ CREATE_API_KEY: Operation[CreateApiKeyResponse] = Operation(
     path="/api_keys",
     requires_auth=True,
     response_type=CreateApiKeyResponse,
+    bucket="read",
+    cost=10,
 )
 GENERATE_API_KEY: Operation[GenerateApiKeyResponse] = Operation(
     operation_id="GenerateApiKey",
@@ -45,6 +55,8 @@ GENERATE_API_KEY: Operation[GenerateApiKeyResponse] = Operation(
     path="/api_keys/generate",
     requires_auth=True,
     response_type=GenerateApiKeyResponse,
+    bucket="read",
+    cost=10,
 )
 DELETE_API_KEY: Operation[None] = Operation(
     operation_id="DeleteApiKey",
@@ -52,6 +64,8 @@ DELETE_API_KEY: Operation[None] = Operation(
     path="/api_keys/{api_key}",
     requires_auth=True,
     path_params=("api_key",),
+    bucket="read",
+    cost=10,
 )
 
 
@@ -370,6 +384,336 @@ class AsyncApiKeysResource(AsyncResource):
             api_key=api_key,
         )
         return await self._transport.request(
+            DELETE_API_KEY,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class ApiKeysResourceWithRawResponse(SyncResource):
+    """`api-keys` operations."""
+
+    def list(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetApiKeysResponse]:
+        """`GET /api_keys` (GetApiKeys). Requires authentication.
+
+        Returns a GetApiKeysResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return self._transport.request_raw(
+            GET_API_KEYS,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def create(
+        self,
+        *,
+        name: str,
+        public_key: str,
+        scopes: builtins.list[ApiKeyScope] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateApiKeyResponse]: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        request: CreateApiKeyRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateApiKeyResponse]: ...
+
+    def create(
+        self,
+        *,
+        name: str | None = None,
+        public_key: str | None = None,
+        scopes: builtins.list[ApiKeyScope] | None = None,
+        request: CreateApiKeyRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateApiKeyResponse]:
+        """`POST /api_keys` (CreateApiKey). Requires authentication.
+
+        Arguments (spec types):
+            name: string, required
+            public_key: string, required
+            scopes: array
+            request: a whole CreateApiKeyRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a CreateApiKeyResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        body = build_body(
+            CreateApiKeyRequest,
+            request,
+            name=name,
+            public_key=public_key,
+            scopes=scopes,
+        )
+        return self._transport.request_raw(
+            CREATE_API_KEY,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def generate(
+        self,
+        *,
+        name: str,
+        scopes: builtins.list[ApiKeyScope] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GenerateApiKeyResponse]: ...
+
+    @overload
+    def generate(
+        self,
+        *,
+        request: GenerateApiKeyRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GenerateApiKeyResponse]: ...
+
+    def generate(
+        self,
+        *,
+        name: str | None = None,
+        scopes: builtins.list[ApiKeyScope] | None = None,
+        request: GenerateApiKeyRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GenerateApiKeyResponse]:
+        """`POST /api_keys/generate` (GenerateApiKey). Requires authentication.
+
+        Arguments (spec types):
+            name: string, required
+            scopes: array
+            request: a whole GenerateApiKeyRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a GenerateApiKeyResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        body = build_body(
+            GenerateApiKeyRequest,
+            request,
+            name=name,
+            scopes=scopes,
+        )
+        return self._transport.request_raw(
+            GENERATE_API_KEY,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def delete(
+        self,
+        api_key: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`DELETE /api_keys/{api_key}` (DeleteApiKey). Requires authentication.
+
+        Arguments (spec types):
+            api_key: string, required
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            DeleteApiKeyParams,
+            api_key=api_key,
+        )
+        return self._transport.request_raw(
+            DELETE_API_KEY,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class AsyncApiKeysResourceWithRawResponse(AsyncResource):
+    """`api-keys` operations (async)."""
+
+    async def list(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetApiKeysResponse]:
+        """`GET /api_keys` (GetApiKeys). Requires authentication.
+
+        Returns a GetApiKeysResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return await self._transport.request_raw(
+            GET_API_KEYS,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def create(
+        self,
+        *,
+        name: str,
+        public_key: str,
+        scopes: builtins.list[ApiKeyScope] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateApiKeyResponse]: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        request: CreateApiKeyRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateApiKeyResponse]: ...
+
+    async def create(
+        self,
+        *,
+        name: str | None = None,
+        public_key: str | None = None,
+        scopes: builtins.list[ApiKeyScope] | None = None,
+        request: CreateApiKeyRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateApiKeyResponse]:
+        """`POST /api_keys` (CreateApiKey). Requires authentication.
+
+        Arguments (spec types):
+            name: string, required
+            public_key: string, required
+            scopes: array
+            request: a whole CreateApiKeyRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a CreateApiKeyResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        body = build_body(
+            CreateApiKeyRequest,
+            request,
+            name=name,
+            public_key=public_key,
+            scopes=scopes,
+        )
+        return await self._transport.request_raw(
+            CREATE_API_KEY,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def generate(
+        self,
+        *,
+        name: str,
+        scopes: builtins.list[ApiKeyScope] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GenerateApiKeyResponse]: ...
+
+    @overload
+    async def generate(
+        self,
+        *,
+        request: GenerateApiKeyRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GenerateApiKeyResponse]: ...
+
+    async def generate(
+        self,
+        *,
+        name: str | None = None,
+        scopes: builtins.list[ApiKeyScope] | None = None,
+        request: GenerateApiKeyRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GenerateApiKeyResponse]:
+        """`POST /api_keys/generate` (GenerateApiKey). Requires authentication.
+
+        Arguments (spec types):
+            name: string, required
+            scopes: array
+            request: a whole GenerateApiKeyRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a GenerateApiKeyResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        body = build_body(
+            GenerateApiKeyRequest,
+            request,
+            name=name,
+            scopes=scopes,
+        )
+        return await self._transport.request_raw(
+            GENERATE_API_KEY,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def delete(
+        self,
+        api_key: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`DELETE /api_keys/{api_key}` (DeleteApiKey). Requires authentication.
+
+        Arguments (spec types):
+            api_key: string, required
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            DeleteApiKeyParams,
+            api_key=api_key,
+        )
+        return await self._transport.request_raw(
             DELETE_API_KEY,
             params=params,
             extra_headers=extra_headers,

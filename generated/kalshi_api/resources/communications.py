@@ -45,7 +45,8 @@ from kalshi_api.models import (
     Quote,
     UserFilter,
 )
-from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
+from kalshi_api_core.pagination import AsyncPage, AsyncPageIterator, Page, PageIterator
+from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import (
     AsyncResource,
     DecimalInput,
@@ -56,7 +57,12 @@ from kalshi_api_core.resources import (
 )
 from kalshi_api_core.transport import Operation
 
-__all__ = ["AsyncCommunicationsResource", "CommunicationsResource"]
+__all__ = [
+    "AsyncCommunicationsResource",
+    "AsyncCommunicationsResourceWithRawResponse",
+    "CommunicationsResource",
+    "CommunicationsResourceWithRawResponse",
+]
 
 GET_BLOCK_TRADE_PROPOSALS: Operation[Page[BlockTradeProposal]] = Operation(
     operation_id="GetBlockTradeProposals",
@@ -66,6 +72,9 @@ GET_BLOCK_TRADE_PROPOSALS: Operation[Page[BlockTradeProposal]] = Operation(
     response_type=GetBlockTradeProposalsResponse,
     page_items="block_trade_proposals",
     page_cursor="cursor",
+    page_item_type=BlockTradeProposal,
+    bucket="read",
+    cost=10,
 )
 PROPOSE_BLOCK_TRADE: Operation[ProposeBlockTradeResponse] = Operation(
     operation_id="ProposeBlockTrade",
@@ -73,6 +82,8 @@ PROPOSE_BLOCK_TRADE: Operation[ProposeBlockTradeResponse] = Operation(
     path="/communications/block-trade-proposals",
     requires_auth=True,
     response_type=ProposeBlockTradeResponse,
+    bucket="read",
+    cost=10,
 )
 ACCEPT_BLOCK_TRADE_PROPOSAL: Operation[None] = Operation(
     operation_id="AcceptBlockTradeProposal",
@@ -80,6 +91,8 @@ ACCEPT_BLOCK_TRADE_PROPOSAL: Operation[None] = Operation(
     path="/communications/block-trade-proposals/{block_trade_proposal_id}/accept",
     requires_auth=True,
     path_params=("block_trade_proposal_id",),
+    bucket="read",
+    cost=10,
 )
 GET_COMMUNICATIONS_ID: Operation[GetCommunicationsIDResponse] = Operation(
     operation_id="GetCommunicationsID",
@@ -87,6 +100,8 @@ GET_COMMUNICATIONS_ID: Operation[GetCommunicationsIDResponse] = Operation(
     path="/communications/id",
     requires_auth=True,
     response_type=GetCommunicationsIDResponse,
+    bucket="read",
+    cost=10,
 )
 GET_QUOTES: Operation[Page[Quote]] = Operation(
     operation_id="GetQuotes",
@@ -96,6 +111,9 @@ GET_QUOTES: Operation[Page[Quote]] = Operation(
     response_type=GetQuotesResponse,
     page_items="quotes",
     page_cursor="cursor",
+    page_item_type=Quote,
+    bucket="read",
+    cost=10,
 )
 CREATE_QUOTE: Operation[CreateQuoteResponse] = Operation(
     operation_id="CreateQuote",
@@ -103,6 +121,8 @@ CREATE_QUOTE: Operation[CreateQuoteResponse] = Operation(
     path="/communications/quotes",
     requires_auth=True,
     response_type=CreateQuoteResponse,
+    bucket="write",
+    cost=10,
 )
 GET_QUOTE: Operation[Quote] = Operation(
     operation_id="GetQuote",
@@ -112,6 +132,8 @@ GET_QUOTE: Operation[Quote] = Operation(
     path_params=("quote_id",),
     response_type=GetQuoteResponse,
     unwrap="quote",
+    bucket="read",
+    cost=10,
 )
 DELETE_QUOTE: Operation[None] = Operation(
     operation_id="DeleteQuote",
@@ -119,6 +141,8 @@ DELETE_QUOTE: Operation[None] = Operation(
     path="/communications/quotes/{quote_id}",
     requires_auth=True,
     path_params=("quote_id",),
+    bucket="write",
+    cost=10,
 )
 ACCEPT_QUOTE: Operation[None] = Operation(
     operation_id="AcceptQuote",
@@ -126,6 +150,8 @@ ACCEPT_QUOTE: Operation[None] = Operation(
     path="/communications/quotes/{quote_id}/accept",
     requires_auth=True,
     path_params=("quote_id",),
+    bucket="write",
+    cost=10,
 )
 CONFIRM_QUOTE: Operation[None] = Operation(
     operation_id="ConfirmQuote",
@@ -133,6 +159,8 @@ CONFIRM_QUOTE: Operation[None] = Operation(
     path="/communications/quotes/{quote_id}/confirm",
     requires_auth=True,
     path_params=("quote_id",),
+    bucket="write",
+    cost=10,
 )
 GET_RF_QS: Operation[Page[RFQ]] = Operation(
     operation_id="GetRFQs",
@@ -142,6 +170,9 @@ GET_RF_QS: Operation[Page[RFQ]] = Operation(
     response_type=GetRFQsResponse,
     page_items="rfqs",
     page_cursor="cursor",
+    page_item_type=RFQ,
+    bucket="read",
+    cost=10,
 )
 CREATE_RFQ: Operation[CreateRFQResponse] = Operation(
     operation_id="CreateRFQ",
@@ -149,6 +180,8 @@ CREATE_RFQ: Operation[CreateRFQResponse] = Operation(
     path="/communications/rfqs",
     requires_auth=True,
     response_type=CreateRFQResponse,
+    bucket="read",
+    cost=10,
 )
 GET_RFQ: Operation[RFQ] = Operation(
     operation_id="GetRFQ",
@@ -158,6 +191,8 @@ GET_RFQ: Operation[RFQ] = Operation(
     path_params=("rfq_id",),
     response_type=GetRFQResponse,
     unwrap="rfq",
+    bucket="read",
+    cost=10,
 )
 DELETE_RFQ: Operation[None] = Operation(
     operation_id="DeleteRFQ",
@@ -165,6 +200,8 @@ DELETE_RFQ: Operation[None] = Operation(
     path="/communications/rfqs/{rfq_id}",
     requires_auth=True,
     path_params=("rfq_id",),
+    bucket="read",
+    cost=10,
 )
 DELETE_RFQ_QUOTE: Operation[None] = Operation(
     operation_id="DeleteRFQQuote",
@@ -175,6 +212,8 @@ DELETE_RFQ_QUOTE: Operation[None] = Operation(
         "rfq_id",
         "quote_id",
     ),
+    bucket="write",
+    cost=10,
 )
 ACCEPT_RFQ_QUOTE: Operation[None] = Operation(
     operation_id="AcceptRFQQuote",
@@ -185,6 +224,8 @@ ACCEPT_RFQ_QUOTE: Operation[None] = Operation(
         "rfq_id",
         "quote_id",
     ),
+    bucket="write",
+    cost=10,
 )
 CONFIRM_RFQ_QUOTE: Operation[None] = Operation(
     operation_id="ConfirmRFQQuote",
@@ -195,6 +236,8 @@ CONFIRM_RFQ_QUOTE: Operation[None] = Operation(
         "rfq_id",
         "quote_id",
     ),
+    bucket="write",
+    cost=10,
 )
 
 
@@ -219,8 +262,7 @@ class CommunicationsResource(SyncResource):
             limit: integer, int32, 1..100, default 100
             status: string
 
-        Returns one page of BlockTradeProposal; ``list_block_trade_proposals_all`` iterates every page.
-        """
+        Returns one page of BlockTradeProposal: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``list_block_trade_proposals_all`` iterates every item."""
         params = build_params(
             GetBlockTradeProposalsParams,
             cursor=cursor,
@@ -474,8 +516,7 @@ class CommunicationsResource(SyncResource):
             rfq_creator_subtrader_id: string
             rfq_id: string
 
-        Returns one page of Quote; ``list_quotes_all`` iterates every page.
-        """
+        Returns one page of Quote: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``list_quotes_all`` iterates every item."""
         params = build_params(
             GetQuotesParams,
             cursor=cursor,
@@ -789,8 +830,7 @@ class CommunicationsResource(SyncResource):
             creator_user_id: string
             user_filter: UserFilter, one of 'self'
 
-        Returns one page of RFQ; ``list_rfqs_all`` iterates every page.
-        """
+        Returns one page of RFQ: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``list_rfqs_all`` iterates every item."""
         params = build_params(
             GetRFQsParams,
             cursor=cursor,
@@ -1127,7 +1167,7 @@ class AsyncCommunicationsResource(AsyncResource):
         status: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[BlockTradeProposal]:
+    ) -> AsyncPage[BlockTradeProposal]:
         """`GET /communications/block-trade-proposals` (GetBlockTradeProposals). Requires authentication.
 
         Arguments (spec types):
@@ -1136,8 +1176,7 @@ class AsyncCommunicationsResource(AsyncResource):
             limit: integer, int32, 1..100, default 100
             status: string
 
-        Returns one page of BlockTradeProposal; ``list_block_trade_proposals_all`` iterates every page.
-        """
+        Returns one page of BlockTradeProposal: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``list_block_trade_proposals_all`` iterates every item."""
         params = build_params(
             GetBlockTradeProposalsParams,
             cursor=cursor,
@@ -1145,7 +1184,7 @@ class AsyncCommunicationsResource(AsyncResource):
             limit=limit,
             status=status,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_BLOCK_TRADE_PROPOSALS,
             params=params,
             extra_headers=extra_headers,
@@ -1375,7 +1414,7 @@ class AsyncCommunicationsResource(AsyncResource):
         rfq_id: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[Quote]:
+    ) -> AsyncPage[Quote]:
         """`GET /communications/quotes` (GetQuotes). Requires authentication.
 
         Arguments (spec types):
@@ -1391,8 +1430,7 @@ class AsyncCommunicationsResource(AsyncResource):
             rfq_creator_subtrader_id: string
             rfq_id: string
 
-        Returns one page of Quote; ``list_quotes_all`` iterates every page.
-        """
+        Returns one page of Quote: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``list_quotes_all`` iterates every item."""
         params = build_params(
             GetQuotesParams,
             cursor=cursor,
@@ -1407,7 +1445,7 @@ class AsyncCommunicationsResource(AsyncResource):
             rfq_creator_subtrader_id=rfq_creator_subtrader_id,
             rfq_id=rfq_id,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_QUOTES,
             params=params,
             extra_headers=extra_headers,
@@ -1693,7 +1731,7 @@ class AsyncCommunicationsResource(AsyncResource):
         user_filter: UserFilter | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[RFQ]:
+    ) -> AsyncPage[RFQ]:
         """`GET /communications/rfqs` (GetRFQs). Requires authentication.
 
         Arguments (spec types):
@@ -1706,8 +1744,7 @@ class AsyncCommunicationsResource(AsyncResource):
             creator_user_id: string
             user_filter: UserFilter, one of 'self'
 
-        Returns one page of RFQ; ``list_rfqs_all`` iterates every page.
-        """
+        Returns one page of RFQ: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``list_rfqs_all`` iterates every item."""
         params = build_params(
             GetRFQsParams,
             cursor=cursor,
@@ -1719,7 +1756,7 @@ class AsyncCommunicationsResource(AsyncResource):
             creator_user_id=creator_user_id,
             user_filter=user_filter,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_RF_QS,
             params=params,
             extra_headers=extra_headers,
@@ -2024,6 +2061,1598 @@ class AsyncCommunicationsResource(AsyncResource):
         )
         body = json_body(request)
         return await self._transport.request(
+            CONFIRM_RFQ_QUOTE,
+            params=params,
+            body=body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class CommunicationsResourceWithRawResponse(SyncResource):
+    """`communications` operations."""
+
+    def list_block_trade_proposals(
+        self,
+        *,
+        cursor: str | None = None,
+        market_ticker: str | None = None,
+        limit: int | None = None,
+        status: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[BlockTradeProposal]]:
+        """`GET /communications/block-trade-proposals` (GetBlockTradeProposals). Requires authentication.
+
+        Arguments (spec types):
+            cursor: string
+            market_ticker: string
+            limit: integer, int32, 1..100, default 100
+            status: string
+
+        Returns one page of BlockTradeProposal: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetBlockTradeProposalsParams,
+            cursor=cursor,
+            market_ticker=market_ticker,
+            limit=limit,
+            status=status,
+        )
+        return self._transport.request_raw(
+            GET_BLOCK_TRADE_PROPOSALS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def propose_block_trade(
+        self,
+        *,
+        buyer_user_id: str,
+        centicount: int,
+        expiration_ts: AwareDatetime,
+        maker_side: Literal["yes", "no"],
+        market_ticker: str,
+        price_centi_cents: int,
+        seller_user_id: str,
+        buyer_subaccount: int | None = None,
+        buyer_subtrader_id: str | None = None,
+        seller_subaccount: int | None = None,
+        seller_subtrader_id: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[ProposeBlockTradeResponse]: ...
+
+    @overload
+    def propose_block_trade(
+        self,
+        *,
+        request: ProposeBlockTradeRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[ProposeBlockTradeResponse]: ...
+
+    def propose_block_trade(
+        self,
+        *,
+        buyer_subaccount: int | None = None,
+        buyer_subtrader_id: str | None = None,
+        buyer_user_id: str | None = None,
+        centicount: int | None = None,
+        expiration_ts: AwareDatetime | None = None,
+        maker_side: Literal["yes", "no"] | None = None,
+        market_ticker: str | None = None,
+        price_centi_cents: int | None = None,
+        seller_subaccount: int | None = None,
+        seller_subtrader_id: str | None = None,
+        seller_user_id: str | None = None,
+        request: ProposeBlockTradeRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[ProposeBlockTradeResponse]:
+        """`POST /communications/block-trade-proposals` (ProposeBlockTrade). Requires authentication.
+
+        Arguments (spec types):
+            buyer_subaccount: integer, 0..63
+            buyer_subtrader_id: string
+            buyer_user_id: string, required
+            centicount: integer, int64, 1.., required
+            expiration_ts: string, date-time, required
+            maker_side: string, one of 'yes', 'no', required
+            market_ticker: string, required
+            price_centi_cents: integer, int64, 1.., required
+            seller_subaccount: integer, 0..63
+            seller_subtrader_id: string
+            seller_user_id: string, required
+            request: a whole ProposeBlockTradeRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a ProposeBlockTradeResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        body = build_body(
+            ProposeBlockTradeRequest,
+            request,
+            buyer_subaccount=buyer_subaccount,
+            buyer_subtrader_id=buyer_subtrader_id,
+            buyer_user_id=buyer_user_id,
+            centicount=centicount,
+            expiration_ts=expiration_ts,
+            maker_side=maker_side,
+            market_ticker=market_ticker,
+            price_centi_cents=price_centi_cents,
+            seller_subaccount=seller_subaccount,
+            seller_subtrader_id=seller_subtrader_id,
+            seller_user_id=seller_user_id,
+        )
+        return self._transport.request_raw(
+            PROPOSE_BLOCK_TRADE,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def accept_block_trade_proposal(
+        self,
+        block_trade_proposal_id: str,
+        *,
+        subaccount: int | None = None,
+        subtrader_id: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]: ...
+
+    @overload
+    def accept_block_trade_proposal(
+        self,
+        block_trade_proposal_id: str,
+        *,
+        request: AcceptBlockTradeProposalRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]: ...
+
+    def accept_block_trade_proposal(
+        self,
+        block_trade_proposal_id: str,
+        *,
+        subaccount: int | None = None,
+        subtrader_id: str | None = None,
+        request: AcceptBlockTradeProposalRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`POST /communications/block-trade-proposals/{block_trade_proposal_id}/accept` (AcceptBlockTradeProposal). Requires authentication.
+
+        Arguments (spec types):
+            block_trade_proposal_id: string, required
+            subaccount: integer, 0..63
+            subtrader_id: string
+            request: a whole AcceptBlockTradeProposalRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            AcceptBlockTradeProposalParams,
+            block_trade_proposal_id=block_trade_proposal_id,
+        )
+        body = build_body(
+            AcceptBlockTradeProposalRequest,
+            request,
+            subaccount=subaccount,
+            subtrader_id=subtrader_id,
+        )
+        return self._transport.request_raw(
+            ACCEPT_BLOCK_TRADE_PROPOSAL,
+            params=params,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def get_id(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetCommunicationsIDResponse]:
+        """`GET /communications/id` (GetCommunicationsID). Requires authentication.
+
+        Returns a GetCommunicationsIDResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return self._transport.request_raw(
+            GET_COMMUNICATIONS_ID,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def list_quotes(
+        self,
+        *,
+        cursor: str | None = None,
+        min_ts: int | None = None,
+        max_ts: int | None = None,
+        limit: int | None = None,
+        status: str | None = None,
+        quote_creator_user_id: str | None = None,
+        user_filter: UserFilter | None = None,
+        rfq_user_filter: UserFilter | None = None,
+        rfq_creator_user_id: str | None = None,
+        rfq_creator_subtrader_id: str | None = None,
+        rfq_id: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[Quote]]:
+        """`GET /communications/quotes` (GetQuotes). Requires authentication.
+
+        Arguments (spec types):
+            cursor: string
+            min_ts: integer, int64
+            max_ts: integer, int64
+            limit: integer, int32, 1..500, default 500
+            status: string
+            quote_creator_user_id: string
+            user_filter: UserFilter, one of 'self'
+            rfq_user_filter: UserFilter, one of 'self'
+            rfq_creator_user_id: string
+            rfq_creator_subtrader_id: string
+            rfq_id: string
+
+        Returns one page of Quote: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetQuotesParams,
+            cursor=cursor,
+            min_ts=min_ts,
+            max_ts=max_ts,
+            limit=limit,
+            status=status,
+            quote_creator_user_id=quote_creator_user_id,
+            user_filter=user_filter,
+            rfq_user_filter=rfq_user_filter,
+            rfq_creator_user_id=rfq_creator_user_id,
+            rfq_creator_subtrader_id=rfq_creator_subtrader_id,
+            rfq_id=rfq_id,
+        )
+        return self._transport.request_raw(
+            GET_QUOTES,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def create_quote(
+        self,
+        *,
+        no_bid: DecimalInput,
+        rest_remainder: bool,
+        rfq_id: str,
+        yes_bid: DecimalInput,
+        post_only: bool | None = None,
+        subaccount: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateQuoteResponse]: ...
+
+    @overload
+    def create_quote(
+        self,
+        *,
+        request: CreateQuoteRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateQuoteResponse]: ...
+
+    def create_quote(
+        self,
+        *,
+        no_bid: DecimalInput | None = None,
+        post_only: bool | None = None,
+        rest_remainder: bool | None = None,
+        rfq_id: str | None = None,
+        subaccount: int | None = None,
+        yes_bid: DecimalInput | None = None,
+        request: CreateQuoteRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateQuoteResponse]:
+        """`POST /communications/quotes` (CreateQuote). Requires authentication.
+
+        Arguments (spec types):
+            no_bid: FixedPointDollars, required
+            post_only: boolean
+            rest_remainder: boolean, required
+            rfq_id: string, required
+            subaccount: integer
+            yes_bid: FixedPointDollars, required
+            request: a whole CreateQuoteRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a CreateQuoteResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        body = build_body(
+            CreateQuoteRequest,
+            request,
+            no_bid=no_bid,
+            post_only=post_only,
+            rest_remainder=rest_remainder,
+            rfq_id=rfq_id,
+            subaccount=subaccount,
+            yes_bid=yes_bid,
+        )
+        return self._transport.request_raw(
+            CREATE_QUOTE,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def get_quote(
+        self,
+        quote_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Quote]:
+        """`GET /communications/quotes/{quote_id}` (GetQuote). Requires authentication.
+
+        Arguments (spec types):
+            quote_id: string, required
+
+        Returns the ``quote`` of a GetQuoteResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetQuoteParams,
+            quote_id=quote_id,
+        )
+        return self._transport.request_raw(
+            GET_QUOTE,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def delete_quote(
+        self,
+        quote_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`DELETE /communications/quotes/{quote_id}` (DeleteQuote). Requires authentication.
+
+        Arguments (spec types):
+            quote_id: string, required
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            DeleteQuoteParams,
+            quote_id=quote_id,
+        )
+        return self._transport.request_raw(
+            DELETE_QUOTE,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def accept_quote(
+        self,
+        quote_id: str,
+        *,
+        accepted_side: Literal["yes", "no"],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]: ...
+
+    @overload
+    def accept_quote(
+        self,
+        quote_id: str,
+        *,
+        request: AcceptQuoteRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]: ...
+
+    def accept_quote(
+        self,
+        quote_id: str,
+        *,
+        accepted_side: Literal["yes", "no"] | None = None,
+        request: AcceptQuoteRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`PUT /communications/quotes/{quote_id}/accept` (AcceptQuote). Requires authentication.
+
+        Arguments (spec types):
+            quote_id: string, required
+            accepted_side: string, one of 'yes', 'no', required
+            request: a whole AcceptQuoteRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            AcceptQuoteParams,
+            quote_id=quote_id,
+        )
+        body = build_body(
+            AcceptQuoteRequest,
+            request,
+            accepted_side=accepted_side,
+        )
+        return self._transport.request_raw(
+            ACCEPT_QUOTE,
+            params=params,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def confirm_quote(
+        self,
+        quote_id: str,
+        *,
+        request: EmptyResponse | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`PUT /communications/quotes/{quote_id}/confirm` (ConfirmQuote). Requires authentication.
+
+        Arguments (spec types):
+            quote_id: string, required
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            ConfirmQuoteParams,
+            quote_id=quote_id,
+        )
+        body = json_body(request)
+        return self._transport.request_raw(
+            CONFIRM_QUOTE,
+            params=params,
+            body=body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def list_rfqs(
+        self,
+        *,
+        cursor: str | None = None,
+        event_ticker: str | None = None,
+        market_ticker: str | None = None,
+        subaccount: int | None = None,
+        limit: int | None = None,
+        status: str | None = None,
+        creator_user_id: str | None = None,
+        user_filter: UserFilter | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[RFQ]]:
+        """`GET /communications/rfqs` (GetRFQs). Requires authentication.
+
+        Arguments (spec types):
+            cursor: string
+            event_ticker: string
+            market_ticker: string
+            subaccount: integer
+            limit: integer, int32, 1..100, default 100
+            status: string
+            creator_user_id: string
+            user_filter: UserFilter, one of 'self'
+
+        Returns one page of RFQ: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetRFQsParams,
+            cursor=cursor,
+            event_ticker=event_ticker,
+            market_ticker=market_ticker,
+            subaccount=subaccount,
+            limit=limit,
+            status=status,
+            creator_user_id=creator_user_id,
+            user_filter=user_filter,
+        )
+        return self._transport.request_raw(
+            GET_RF_QS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def create_rfq(
+        self,
+        *,
+        market_ticker: str,
+        rest_remainder: bool,
+        contracts: int | None = None,
+        contracts_fp: DecimalInput | None = None,
+        replace_existing: bool | None = None,
+        subaccount: int | None = None,
+        subtrader_id: str | None = None,
+        target_cost_centi_cents: int | None = None,
+        target_cost_dollars: DecimalInput | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateRFQResponse]: ...
+
+    @overload
+    def create_rfq(
+        self,
+        *,
+        request: CreateRFQRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateRFQResponse]: ...
+
+    def create_rfq(
+        self,
+        *,
+        contracts: int | None = None,
+        contracts_fp: DecimalInput | None = None,
+        market_ticker: str | None = None,
+        replace_existing: bool | None = None,
+        rest_remainder: bool | None = None,
+        subaccount: int | None = None,
+        subtrader_id: str | None = None,
+        target_cost_centi_cents: int | None = None,
+        target_cost_dollars: DecimalInput | None = None,
+        request: CreateRFQRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateRFQResponse]:
+        """`POST /communications/rfqs` (CreateRFQ). Requires authentication.
+
+        Arguments (spec types):
+            contracts: integer
+            contracts_fp: FixedPointCount
+            market_ticker: string, required
+            replace_existing: boolean, default False
+            rest_remainder: boolean, required
+            subaccount: integer
+            subtrader_id: string
+            target_cost_centi_cents: integer, int64
+            target_cost_dollars: FixedPointDollars
+            request: a whole CreateRFQRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a CreateRFQResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        body = build_body(
+            CreateRFQRequest,
+            request,
+            contracts=contracts,
+            contracts_fp=contracts_fp,
+            market_ticker=market_ticker,
+            replace_existing=replace_existing,
+            rest_remainder=rest_remainder,
+            subaccount=subaccount,
+            subtrader_id=subtrader_id,
+            target_cost_centi_cents=target_cost_centi_cents,
+            target_cost_dollars=target_cost_dollars,
+        )
+        return self._transport.request_raw(
+            CREATE_RFQ,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def get_rfq(
+        self,
+        rfq_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[RFQ]:
+        """`GET /communications/rfqs/{rfq_id}` (GetRFQ). Requires authentication.
+
+        Arguments (spec types):
+            rfq_id: string, required
+
+        Returns the ``rfq`` of a GetRFQResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetRFQParams,
+            rfq_id=rfq_id,
+        )
+        return self._transport.request_raw(
+            GET_RFQ,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def delete_rfq(
+        self,
+        rfq_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`DELETE /communications/rfqs/{rfq_id}` (DeleteRFQ). Requires authentication.
+
+        Arguments (spec types):
+            rfq_id: string, required
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            DeleteRFQParams,
+            rfq_id=rfq_id,
+        )
+        return self._transport.request_raw(
+            DELETE_RFQ,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def delete_rfq_quote(
+        self,
+        rfq_id: str,
+        quote_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`DELETE /communications/rfqs/{rfq_id}/quotes/{quote_id}` (DeleteRFQQuote). Requires authentication.
+
+        Arguments (spec types):
+            rfq_id: string, required
+            quote_id: string, required
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            DeleteRFQQuoteParams,
+            rfq_id=rfq_id,
+            quote_id=quote_id,
+        )
+        return self._transport.request_raw(
+            DELETE_RFQ_QUOTE,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def accept_rfq_quote(
+        self,
+        rfq_id: str,
+        quote_id: str,
+        *,
+        accepted_side: Literal["yes", "no"],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]: ...
+
+    @overload
+    def accept_rfq_quote(
+        self,
+        rfq_id: str,
+        quote_id: str,
+        *,
+        request: AcceptQuoteRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]: ...
+
+    def accept_rfq_quote(
+        self,
+        rfq_id: str,
+        quote_id: str,
+        *,
+        accepted_side: Literal["yes", "no"] | None = None,
+        request: AcceptQuoteRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`PUT /communications/rfqs/{rfq_id}/quotes/{quote_id}/accept` (AcceptRFQQuote). Requires authentication.
+
+        Arguments (spec types):
+            rfq_id: string, required
+            quote_id: string, required
+            accepted_side: string, one of 'yes', 'no', required
+            request: a whole AcceptQuoteRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            AcceptRFQQuoteParams,
+            rfq_id=rfq_id,
+            quote_id=quote_id,
+        )
+        body = build_body(
+            AcceptQuoteRequest,
+            request,
+            accepted_side=accepted_side,
+        )
+        return self._transport.request_raw(
+            ACCEPT_RFQ_QUOTE,
+            params=params,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def confirm_rfq_quote(
+        self,
+        rfq_id: str,
+        quote_id: str,
+        *,
+        request: EmptyResponse | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`PUT /communications/rfqs/{rfq_id}/quotes/{quote_id}/confirm` (ConfirmRFQQuote). Requires authentication.
+
+        Arguments (spec types):
+            rfq_id: string, required
+            quote_id: string, required
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            ConfirmRFQQuoteParams,
+            rfq_id=rfq_id,
+            quote_id=quote_id,
+        )
+        body = json_body(request)
+        return self._transport.request_raw(
+            CONFIRM_RFQ_QUOTE,
+            params=params,
+            body=body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class AsyncCommunicationsResourceWithRawResponse(AsyncResource):
+    """`communications` operations (async)."""
+
+    async def list_block_trade_proposals(
+        self,
+        *,
+        cursor: str | None = None,
+        market_ticker: str | None = None,
+        limit: int | None = None,
+        status: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[BlockTradeProposal]]:
+        """`GET /communications/block-trade-proposals` (GetBlockTradeProposals). Requires authentication.
+
+        Arguments (spec types):
+            cursor: string
+            market_ticker: string
+            limit: integer, int32, 1..100, default 100
+            status: string
+
+        Returns one page of BlockTradeProposal: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetBlockTradeProposalsParams,
+            cursor=cursor,
+            market_ticker=market_ticker,
+            limit=limit,
+            status=status,
+        )
+        return await self._transport.request_raw_page(
+            GET_BLOCK_TRADE_PROPOSALS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def propose_block_trade(
+        self,
+        *,
+        buyer_user_id: str,
+        centicount: int,
+        expiration_ts: AwareDatetime,
+        maker_side: Literal["yes", "no"],
+        market_ticker: str,
+        price_centi_cents: int,
+        seller_user_id: str,
+        buyer_subaccount: int | None = None,
+        buyer_subtrader_id: str | None = None,
+        seller_subaccount: int | None = None,
+        seller_subtrader_id: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[ProposeBlockTradeResponse]: ...
+
+    @overload
+    async def propose_block_trade(
+        self,
+        *,
+        request: ProposeBlockTradeRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[ProposeBlockTradeResponse]: ...
+
+    async def propose_block_trade(
+        self,
+        *,
+        buyer_subaccount: int | None = None,
+        buyer_subtrader_id: str | None = None,
+        buyer_user_id: str | None = None,
+        centicount: int | None = None,
+        expiration_ts: AwareDatetime | None = None,
+        maker_side: Literal["yes", "no"] | None = None,
+        market_ticker: str | None = None,
+        price_centi_cents: int | None = None,
+        seller_subaccount: int | None = None,
+        seller_subtrader_id: str | None = None,
+        seller_user_id: str | None = None,
+        request: ProposeBlockTradeRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[ProposeBlockTradeResponse]:
+        """`POST /communications/block-trade-proposals` (ProposeBlockTrade). Requires authentication.
+
+        Arguments (spec types):
+            buyer_subaccount: integer, 0..63
+            buyer_subtrader_id: string
+            buyer_user_id: string, required
+            centicount: integer, int64, 1.., required
+            expiration_ts: string, date-time, required
+            maker_side: string, one of 'yes', 'no', required
+            market_ticker: string, required
+            price_centi_cents: integer, int64, 1.., required
+            seller_subaccount: integer, 0..63
+            seller_subtrader_id: string
+            seller_user_id: string, required
+            request: a whole ProposeBlockTradeRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a ProposeBlockTradeResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        body = build_body(
+            ProposeBlockTradeRequest,
+            request,
+            buyer_subaccount=buyer_subaccount,
+            buyer_subtrader_id=buyer_subtrader_id,
+            buyer_user_id=buyer_user_id,
+            centicount=centicount,
+            expiration_ts=expiration_ts,
+            maker_side=maker_side,
+            market_ticker=market_ticker,
+            price_centi_cents=price_centi_cents,
+            seller_subaccount=seller_subaccount,
+            seller_subtrader_id=seller_subtrader_id,
+            seller_user_id=seller_user_id,
+        )
+        return await self._transport.request_raw(
+            PROPOSE_BLOCK_TRADE,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def accept_block_trade_proposal(
+        self,
+        block_trade_proposal_id: str,
+        *,
+        subaccount: int | None = None,
+        subtrader_id: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]: ...
+
+    @overload
+    async def accept_block_trade_proposal(
+        self,
+        block_trade_proposal_id: str,
+        *,
+        request: AcceptBlockTradeProposalRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]: ...
+
+    async def accept_block_trade_proposal(
+        self,
+        block_trade_proposal_id: str,
+        *,
+        subaccount: int | None = None,
+        subtrader_id: str | None = None,
+        request: AcceptBlockTradeProposalRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`POST /communications/block-trade-proposals/{block_trade_proposal_id}/accept` (AcceptBlockTradeProposal). Requires authentication.
+
+        Arguments (spec types):
+            block_trade_proposal_id: string, required
+            subaccount: integer, 0..63
+            subtrader_id: string
+            request: a whole AcceptBlockTradeProposalRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            AcceptBlockTradeProposalParams,
+            block_trade_proposal_id=block_trade_proposal_id,
+        )
+        body = build_body(
+            AcceptBlockTradeProposalRequest,
+            request,
+            subaccount=subaccount,
+            subtrader_id=subtrader_id,
+        )
+        return await self._transport.request_raw(
+            ACCEPT_BLOCK_TRADE_PROPOSAL,
+            params=params,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def get_id(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetCommunicationsIDResponse]:
+        """`GET /communications/id` (GetCommunicationsID). Requires authentication.
+
+        Returns a GetCommunicationsIDResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return await self._transport.request_raw(
+            GET_COMMUNICATIONS_ID,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def list_quotes(
+        self,
+        *,
+        cursor: str | None = None,
+        min_ts: int | None = None,
+        max_ts: int | None = None,
+        limit: int | None = None,
+        status: str | None = None,
+        quote_creator_user_id: str | None = None,
+        user_filter: UserFilter | None = None,
+        rfq_user_filter: UserFilter | None = None,
+        rfq_creator_user_id: str | None = None,
+        rfq_creator_subtrader_id: str | None = None,
+        rfq_id: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[Quote]]:
+        """`GET /communications/quotes` (GetQuotes). Requires authentication.
+
+        Arguments (spec types):
+            cursor: string
+            min_ts: integer, int64
+            max_ts: integer, int64
+            limit: integer, int32, 1..500, default 500
+            status: string
+            quote_creator_user_id: string
+            user_filter: UserFilter, one of 'self'
+            rfq_user_filter: UserFilter, one of 'self'
+            rfq_creator_user_id: string
+            rfq_creator_subtrader_id: string
+            rfq_id: string
+
+        Returns one page of Quote: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetQuotesParams,
+            cursor=cursor,
+            min_ts=min_ts,
+            max_ts=max_ts,
+            limit=limit,
+            status=status,
+            quote_creator_user_id=quote_creator_user_id,
+            user_filter=user_filter,
+            rfq_user_filter=rfq_user_filter,
+            rfq_creator_user_id=rfq_creator_user_id,
+            rfq_creator_subtrader_id=rfq_creator_subtrader_id,
+            rfq_id=rfq_id,
+        )
+        return await self._transport.request_raw_page(
+            GET_QUOTES,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def create_quote(
+        self,
+        *,
+        no_bid: DecimalInput,
+        rest_remainder: bool,
+        rfq_id: str,
+        yes_bid: DecimalInput,
+        post_only: bool | None = None,
+        subaccount: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateQuoteResponse]: ...
+
+    @overload
+    async def create_quote(
+        self,
+        *,
+        request: CreateQuoteRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateQuoteResponse]: ...
+
+    async def create_quote(
+        self,
+        *,
+        no_bid: DecimalInput | None = None,
+        post_only: bool | None = None,
+        rest_remainder: bool | None = None,
+        rfq_id: str | None = None,
+        subaccount: int | None = None,
+        yes_bid: DecimalInput | None = None,
+        request: CreateQuoteRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateQuoteResponse]:
+        """`POST /communications/quotes` (CreateQuote). Requires authentication.
+
+        Arguments (spec types):
+            no_bid: FixedPointDollars, required
+            post_only: boolean
+            rest_remainder: boolean, required
+            rfq_id: string, required
+            subaccount: integer
+            yes_bid: FixedPointDollars, required
+            request: a whole CreateQuoteRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a CreateQuoteResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        body = build_body(
+            CreateQuoteRequest,
+            request,
+            no_bid=no_bid,
+            post_only=post_only,
+            rest_remainder=rest_remainder,
+            rfq_id=rfq_id,
+            subaccount=subaccount,
+            yes_bid=yes_bid,
+        )
+        return await self._transport.request_raw(
+            CREATE_QUOTE,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def get_quote(
+        self,
+        quote_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Quote]:
+        """`GET /communications/quotes/{quote_id}` (GetQuote). Requires authentication.
+
+        Arguments (spec types):
+            quote_id: string, required
+
+        Returns the ``quote`` of a GetQuoteResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetQuoteParams,
+            quote_id=quote_id,
+        )
+        return await self._transport.request_raw(
+            GET_QUOTE,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def delete_quote(
+        self,
+        quote_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`DELETE /communications/quotes/{quote_id}` (DeleteQuote). Requires authentication.
+
+        Arguments (spec types):
+            quote_id: string, required
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            DeleteQuoteParams,
+            quote_id=quote_id,
+        )
+        return await self._transport.request_raw(
+            DELETE_QUOTE,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def accept_quote(
+        self,
+        quote_id: str,
+        *,
+        accepted_side: Literal["yes", "no"],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]: ...
+
+    @overload
+    async def accept_quote(
+        self,
+        quote_id: str,
+        *,
+        request: AcceptQuoteRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]: ...
+
+    async def accept_quote(
+        self,
+        quote_id: str,
+        *,
+        accepted_side: Literal["yes", "no"] | None = None,
+        request: AcceptQuoteRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`PUT /communications/quotes/{quote_id}/accept` (AcceptQuote). Requires authentication.
+
+        Arguments (spec types):
+            quote_id: string, required
+            accepted_side: string, one of 'yes', 'no', required
+            request: a whole AcceptQuoteRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            AcceptQuoteParams,
+            quote_id=quote_id,
+        )
+        body = build_body(
+            AcceptQuoteRequest,
+            request,
+            accepted_side=accepted_side,
+        )
+        return await self._transport.request_raw(
+            ACCEPT_QUOTE,
+            params=params,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def confirm_quote(
+        self,
+        quote_id: str,
+        *,
+        request: EmptyResponse | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`PUT /communications/quotes/{quote_id}/confirm` (ConfirmQuote). Requires authentication.
+
+        Arguments (spec types):
+            quote_id: string, required
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            ConfirmQuoteParams,
+            quote_id=quote_id,
+        )
+        body = json_body(request)
+        return await self._transport.request_raw(
+            CONFIRM_QUOTE,
+            params=params,
+            body=body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def list_rfqs(
+        self,
+        *,
+        cursor: str | None = None,
+        event_ticker: str | None = None,
+        market_ticker: str | None = None,
+        subaccount: int | None = None,
+        limit: int | None = None,
+        status: str | None = None,
+        creator_user_id: str | None = None,
+        user_filter: UserFilter | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[RFQ]]:
+        """`GET /communications/rfqs` (GetRFQs). Requires authentication.
+
+        Arguments (spec types):
+            cursor: string
+            event_ticker: string
+            market_ticker: string
+            subaccount: integer
+            limit: integer, int32, 1..100, default 100
+            status: string
+            creator_user_id: string
+            user_filter: UserFilter, one of 'self'
+
+        Returns one page of RFQ: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetRFQsParams,
+            cursor=cursor,
+            event_ticker=event_ticker,
+            market_ticker=market_ticker,
+            subaccount=subaccount,
+            limit=limit,
+            status=status,
+            creator_user_id=creator_user_id,
+            user_filter=user_filter,
+        )
+        return await self._transport.request_raw_page(
+            GET_RF_QS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def create_rfq(
+        self,
+        *,
+        market_ticker: str,
+        rest_remainder: bool,
+        contracts: int | None = None,
+        contracts_fp: DecimalInput | None = None,
+        replace_existing: bool | None = None,
+        subaccount: int | None = None,
+        subtrader_id: str | None = None,
+        target_cost_centi_cents: int | None = None,
+        target_cost_dollars: DecimalInput | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateRFQResponse]: ...
+
+    @overload
+    async def create_rfq(
+        self,
+        *,
+        request: CreateRFQRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateRFQResponse]: ...
+
+    async def create_rfq(
+        self,
+        *,
+        contracts: int | None = None,
+        contracts_fp: DecimalInput | None = None,
+        market_ticker: str | None = None,
+        replace_existing: bool | None = None,
+        rest_remainder: bool | None = None,
+        subaccount: int | None = None,
+        subtrader_id: str | None = None,
+        target_cost_centi_cents: int | None = None,
+        target_cost_dollars: DecimalInput | None = None,
+        request: CreateRFQRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateRFQResponse]:
+        """`POST /communications/rfqs` (CreateRFQ). Requires authentication.
+
+        Arguments (spec types):
+            contracts: integer
+            contracts_fp: FixedPointCount
+            market_ticker: string, required
+            replace_existing: boolean, default False
+            rest_remainder: boolean, required
+            subaccount: integer
+            subtrader_id: string
+            target_cost_centi_cents: integer, int64
+            target_cost_dollars: FixedPointDollars
+            request: a whole CreateRFQRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a CreateRFQResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        body = build_body(
+            CreateRFQRequest,
+            request,
+            contracts=contracts,
+            contracts_fp=contracts_fp,
+            market_ticker=market_ticker,
+            replace_existing=replace_existing,
+            rest_remainder=rest_remainder,
+            subaccount=subaccount,
+            subtrader_id=subtrader_id,
+            target_cost_centi_cents=target_cost_centi_cents,
+            target_cost_dollars=target_cost_dollars,
+        )
+        return await self._transport.request_raw(
+            CREATE_RFQ,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def get_rfq(
+        self,
+        rfq_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[RFQ]:
+        """`GET /communications/rfqs/{rfq_id}` (GetRFQ). Requires authentication.
+
+        Arguments (spec types):
+            rfq_id: string, required
+
+        Returns the ``rfq`` of a GetRFQResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetRFQParams,
+            rfq_id=rfq_id,
+        )
+        return await self._transport.request_raw(
+            GET_RFQ,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def delete_rfq(
+        self,
+        rfq_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`DELETE /communications/rfqs/{rfq_id}` (DeleteRFQ). Requires authentication.
+
+        Arguments (spec types):
+            rfq_id: string, required
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            DeleteRFQParams,
+            rfq_id=rfq_id,
+        )
+        return await self._transport.request_raw(
+            DELETE_RFQ,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def delete_rfq_quote(
+        self,
+        rfq_id: str,
+        quote_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`DELETE /communications/rfqs/{rfq_id}/quotes/{quote_id}` (DeleteRFQQuote). Requires authentication.
+
+        Arguments (spec types):
+            rfq_id: string, required
+            quote_id: string, required
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            DeleteRFQQuoteParams,
+            rfq_id=rfq_id,
+            quote_id=quote_id,
+        )
+        return await self._transport.request_raw(
+            DELETE_RFQ_QUOTE,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def accept_rfq_quote(
+        self,
+        rfq_id: str,
+        quote_id: str,
+        *,
+        accepted_side: Literal["yes", "no"],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]: ...
+
+    @overload
+    async def accept_rfq_quote(
+        self,
+        rfq_id: str,
+        quote_id: str,
+        *,
+        request: AcceptQuoteRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]: ...
+
+    async def accept_rfq_quote(
+        self,
+        rfq_id: str,
+        quote_id: str,
+        *,
+        accepted_side: Literal["yes", "no"] | None = None,
+        request: AcceptQuoteRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`PUT /communications/rfqs/{rfq_id}/quotes/{quote_id}/accept` (AcceptRFQQuote). Requires authentication.
+
+        Arguments (spec types):
+            rfq_id: string, required
+            quote_id: string, required
+            accepted_side: string, one of 'yes', 'no', required
+            request: a whole AcceptQuoteRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            AcceptRFQQuoteParams,
+            rfq_id=rfq_id,
+            quote_id=quote_id,
+        )
+        body = build_body(
+            AcceptQuoteRequest,
+            request,
+            accepted_side=accepted_side,
+        )
+        return await self._transport.request_raw(
+            ACCEPT_RFQ_QUOTE,
+            params=params,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def confirm_rfq_quote(
+        self,
+        rfq_id: str,
+        quote_id: str,
+        *,
+        request: EmptyResponse | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`PUT /communications/rfqs/{rfq_id}/quotes/{quote_id}/confirm` (ConfirmRFQQuote). Requires authentication.
+
+        Arguments (spec types):
+            rfq_id: string, required
+            quote_id: string, required
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            ConfirmRFQQuoteParams,
+            rfq_id=rfq_id,
+            quote_id=quote_id,
+        )
+        body = json_body(request)
+        return await self._transport.request_raw(
             CONFIRM_RFQ_QUOTE,
             params=params,
             body=body,

@@ -29,11 +29,17 @@ from kalshi_api.models import (
     GetMultivariateEventsParams,
     GetMultivariateEventsResponse,
 )
-from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
+from kalshi_api_core.pagination import AsyncPage, AsyncPageIterator, Page, PageIterator
+from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_params
 from kalshi_api_core.transport import Operation
 
-__all__ = ["AsyncEventsResource", "EventsResource"]
+__all__ = [
+    "AsyncEventsResource",
+    "AsyncEventsResourceWithRawResponse",
+    "EventsResource",
+    "EventsResourceWithRawResponse",
+]
 
 GET_EVENTS: Operation[Page[EventData]] = Operation(
     operation_id="GetEvents",
@@ -43,6 +49,9 @@ GET_EVENTS: Operation[Page[EventData]] = Operation(
     response_type=GetEventsResponse,
     page_items="events",
     page_cursor="cursor",
+    page_item_type=EventData,
+    bucket="read",
+    cost=10,
 )
 GET_EVENT_FEE_CHANGES: Operation[Page[EventFeeChange]] = Operation(
     operation_id="GetEventFeeChanges",
@@ -52,6 +61,9 @@ GET_EVENT_FEE_CHANGES: Operation[Page[EventFeeChange]] = Operation(
     response_type=GetEventFeeChangesResponse,
     page_items="event_fee_changes",
     page_cursor="cursor",
+    page_item_type=EventFeeChange,
+    bucket="read",
+    cost=10,
 )
 GET_MULTIVARIATE_EVENTS: Operation[Page[EventData]] = Operation(
     operation_id="GetMultivariateEvents",
@@ -61,6 +73,9 @@ GET_MULTIVARIATE_EVENTS: Operation[Page[EventData]] = Operation(
     response_type=GetMultivariateEventsResponse,
     page_items="events",
     page_cursor="cursor",
+    page_item_type=EventData,
+    bucket="read",
+    cost=10,
 )
 GET_EVENT: Operation[GetEventResponse] = Operation(
     operation_id="GetEvent",
@@ -69,6 +84,8 @@ GET_EVENT: Operation[GetEventResponse] = Operation(
     requires_auth=False,
     path_params=("event_ticker",),
     response_type=GetEventResponse,
+    bucket="read",
+    cost=10,
 )
 GET_EVENT_METADATA: Operation[GetEventMetadataResponse] = Operation(
     operation_id="GetEventMetadata",
@@ -77,6 +94,8 @@ GET_EVENT_METADATA: Operation[GetEventMetadataResponse] = Operation(
     requires_auth=False,
     path_params=("event_ticker",),
     response_type=GetEventMetadataResponse,
+    bucket="read",
+    cost=10,
 )
 GET_MARKET_CANDLESTICKS_BY_EVENT: Operation[GetEventCandlesticksResponse] = Operation(
     operation_id="GetMarketCandlesticksByEvent",
@@ -88,6 +107,8 @@ GET_MARKET_CANDLESTICKS_BY_EVENT: Operation[GetEventCandlesticksResponse] = Oper
         "ticker",
     ),
     response_type=GetEventCandlesticksResponse,
+    bucket="read",
+    cost=10,
 )
 GET_EVENT_FORECAST_PERCENTILES_HISTORY: Operation[GetEventForecastPercentilesHistoryResponse] = Operation(
     operation_id="GetEventForecastPercentilesHistory",
@@ -102,6 +123,8 @@ GET_EVENT_FORECAST_PERCENTILES_HISTORY: Operation[GetEventForecastPercentilesHis
         "percentiles": True,
     },
     response_type=GetEventForecastPercentilesHistoryResponse,
+    bucket="read",
+    cost=10,
 )
 
 
@@ -136,8 +159,7 @@ class EventsResource(SyncResource):
             min_close_ts: integer, int64
             min_updated_ts: integer, int64
 
-        Returns one page of EventData; ``list_all`` iterates every page.
-        """
+        Returns one page of EventData: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``list_all`` iterates every item."""
         params = build_params(
             GetEventsParams,
             limit=limit,
@@ -222,8 +244,7 @@ class EventsResource(SyncResource):
             limit: integer, int64, 1..1000, default 100
             cursor: string
 
-        Returns one page of EventFeeChange; ``fee_changes_all`` iterates every page.
-        """
+        Returns one page of EventFeeChange: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``fee_changes_all`` iterates every item."""
         params = build_params(
             GetEventFeeChangesParams,
             event_ticker=event_ticker,
@@ -288,8 +309,7 @@ class EventsResource(SyncResource):
             collection_ticker: string
             with_nested_markets: boolean, default False
 
-        Returns one page of EventData; ``list_multivariate_all`` iterates every page.
-        """
+        Returns one page of EventData: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``list_multivariate_all`` iterates every item."""
         params = build_params(
             GetMultivariateEventsParams,
             limit=limit,
@@ -490,7 +510,7 @@ class AsyncEventsResource(AsyncResource):
         min_updated_ts: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[EventData]:
+    ) -> AsyncPage[EventData]:
         """`GET /events` (GetEvents). Public: no credentials needed.
 
         Arguments (spec types):
@@ -504,8 +524,7 @@ class AsyncEventsResource(AsyncResource):
             min_close_ts: integer, int64
             min_updated_ts: integer, int64
 
-        Returns one page of EventData; ``list_all`` iterates every page.
-        """
+        Returns one page of EventData: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``list_all`` iterates every item."""
         params = build_params(
             GetEventsParams,
             limit=limit,
@@ -518,7 +537,7 @@ class AsyncEventsResource(AsyncResource):
             min_close_ts=min_close_ts,
             min_updated_ts=min_updated_ts,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_EVENTS,
             params=params,
             extra_headers=extra_headers,
@@ -582,7 +601,7 @@ class AsyncEventsResource(AsyncResource):
         cursor: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[EventFeeChange]:
+    ) -> AsyncPage[EventFeeChange]:
         """`GET /events/fee_changes` (GetEventFeeChanges). Public: no credentials needed.
 
         Arguments (spec types):
@@ -590,15 +609,14 @@ class AsyncEventsResource(AsyncResource):
             limit: integer, int64, 1..1000, default 100
             cursor: string
 
-        Returns one page of EventFeeChange; ``fee_changes_all`` iterates every page.
-        """
+        Returns one page of EventFeeChange: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``fee_changes_all`` iterates every item."""
         params = build_params(
             GetEventFeeChangesParams,
             event_ticker=event_ticker,
             limit=limit,
             cursor=cursor,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_EVENT_FEE_CHANGES,
             params=params,
             extra_headers=extra_headers,
@@ -646,7 +664,7 @@ class AsyncEventsResource(AsyncResource):
         with_nested_markets: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[EventData]:
+    ) -> AsyncPage[EventData]:
         """`GET /events/multivariate` (GetMultivariateEvents). Public: no credentials needed.
 
         Arguments (spec types):
@@ -656,8 +674,7 @@ class AsyncEventsResource(AsyncResource):
             collection_ticker: string
             with_nested_markets: boolean, default False
 
-        Returns one page of EventData; ``list_multivariate_all`` iterates every page.
-        """
+        Returns one page of EventData: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``list_multivariate_all`` iterates every item."""
         params = build_params(
             GetMultivariateEventsParams,
             limit=limit,
@@ -666,7 +683,7 @@ class AsyncEventsResource(AsyncResource):
             collection_ticker=collection_ticker,
             with_nested_markets=with_nested_markets,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_MULTIVARIATE_EVENTS,
             params=params,
             extra_headers=extra_headers,
@@ -834,6 +851,516 @@ class AsyncEventsResource(AsyncResource):
             period_interval=period_interval,
         )
         return await self._transport.request(
+            GET_EVENT_FORECAST_PERCENTILES_HISTORY,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class EventsResourceWithRawResponse(SyncResource):
+    """`events` operations."""
+
+    def list(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        with_nested_markets: bool | None = None,
+        with_milestones: bool | None = None,
+        status: Literal["unopened", "open", "closed", "settled"] | None = None,
+        series_ticker: str | None = None,
+        tickers: str | None = None,
+        min_close_ts: int | None = None,
+        min_updated_ts: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[EventData]]:
+        """`GET /events` (GetEvents). Public: no credentials needed.
+
+        Arguments (spec types):
+            limit: integer, 1..200, default 200
+            cursor: string
+            with_nested_markets: boolean, default False
+            with_milestones: boolean, default False
+            status: string, one of 'unopened', 'open', 'closed', 'settled'
+            series_ticker: string
+            tickers: string
+            min_close_ts: integer, int64
+            min_updated_ts: integer, int64
+
+        Returns one page of EventData: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetEventsParams,
+            limit=limit,
+            cursor=cursor,
+            with_nested_markets=with_nested_markets,
+            with_milestones=with_milestones,
+            status=status,
+            series_ticker=series_ticker,
+            tickers=tickers,
+            min_close_ts=min_close_ts,
+            min_updated_ts=min_updated_ts,
+        )
+        return self._transport.request_raw(
+            GET_EVENTS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def fee_changes(
+        self,
+        *,
+        event_ticker: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[EventFeeChange]]:
+        """`GET /events/fee_changes` (GetEventFeeChanges). Public: no credentials needed.
+
+        Arguments (spec types):
+            event_ticker: string
+            limit: integer, int64, 1..1000, default 100
+            cursor: string
+
+        Returns one page of EventFeeChange: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetEventFeeChangesParams,
+            event_ticker=event_ticker,
+            limit=limit,
+            cursor=cursor,
+        )
+        return self._transport.request_raw(
+            GET_EVENT_FEE_CHANGES,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def list_multivariate(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        series_ticker: str | None = None,
+        collection_ticker: str | None = None,
+        with_nested_markets: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[EventData]]:
+        """`GET /events/multivariate` (GetMultivariateEvents). Public: no credentials needed.
+
+        Arguments (spec types):
+            limit: integer, 1..200, default 100
+            cursor: string
+            series_ticker: string
+            collection_ticker: string
+            with_nested_markets: boolean, default False
+
+        Returns one page of EventData: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMultivariateEventsParams,
+            limit=limit,
+            cursor=cursor,
+            series_ticker=series_ticker,
+            collection_ticker=collection_ticker,
+            with_nested_markets=with_nested_markets,
+        )
+        return self._transport.request_raw(
+            GET_MULTIVARIATE_EVENTS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def get(
+        self,
+        event_ticker: str,
+        *,
+        with_nested_markets: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetEventResponse]:
+        """`GET /events/{event_ticker}` (GetEvent). Public: no credentials needed.
+
+        Arguments (spec types):
+            event_ticker: string, required
+            with_nested_markets: boolean, default False
+
+        Returns a GetEventResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetEventParams,
+            event_ticker=event_ticker,
+            with_nested_markets=with_nested_markets,
+        )
+        return self._transport.request_raw(
+            GET_EVENT,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def metadata(
+        self,
+        event_ticker: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetEventMetadataResponse]:
+        """`GET /events/{event_ticker}/metadata` (GetEventMetadata). Public: no credentials needed.
+
+        Arguments (spec types):
+            event_ticker: string, required
+
+        Returns a GetEventMetadataResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetEventMetadataParams,
+            event_ticker=event_ticker,
+        )
+        return self._transport.request_raw(
+            GET_EVENT_METADATA,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def candlesticks(
+        self,
+        series_ticker: str,
+        ticker: str,
+        *,
+        start_ts: int,
+        end_ts: int,
+        period_interval: Literal[1, 60, 1440],
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetEventCandlesticksResponse]:
+        """`GET /series/{series_ticker}/events/{ticker}/candlesticks` (GetMarketCandlesticksByEvent). Public: no credentials needed.
+
+        Arguments (spec types):
+            series_ticker: string, required
+            ticker: string, required
+            start_ts: integer, int64, required
+            end_ts: integer, int64, required
+            period_interval: integer, int32, one of 1, 60, 1440, required
+
+        Returns a GetEventCandlesticksResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMarketCandlesticksByEventParams,
+            series_ticker=series_ticker,
+            ticker=ticker,
+            start_ts=start_ts,
+            end_ts=end_ts,
+            period_interval=period_interval,
+        )
+        return self._transport.request_raw(
+            GET_MARKET_CANDLESTICKS_BY_EVENT,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def forecast_percentile_history(
+        self,
+        series_ticker: str,
+        ticker: str,
+        *,
+        percentiles: builtins.list[int],
+        start_ts: int,
+        end_ts: int,
+        period_interval: Literal[0, 1, 60, 1440],
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetEventForecastPercentilesHistoryResponse]:
+        """`GET /series/{series_ticker}/events/{ticker}/forecast_percentile_history` (GetEventForecastPercentilesHistory). Requires authentication.
+
+        Arguments (spec types):
+            series_ticker: string, required
+            ticker: string, required
+            percentiles: array, at most 10 items, required
+            start_ts: integer, int64, required
+            end_ts: integer, int64, required
+            period_interval: integer, int32, one of 0, 1, 60, 1440, required
+
+        Returns a GetEventForecastPercentilesHistoryResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetEventForecastPercentilesHistoryParams,
+            series_ticker=series_ticker,
+            ticker=ticker,
+            percentiles=percentiles,
+            start_ts=start_ts,
+            end_ts=end_ts,
+            period_interval=period_interval,
+        )
+        return self._transport.request_raw(
+            GET_EVENT_FORECAST_PERCENTILES_HISTORY,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class AsyncEventsResourceWithRawResponse(AsyncResource):
+    """`events` operations (async)."""
+
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        with_nested_markets: bool | None = None,
+        with_milestones: bool | None = None,
+        status: Literal["unopened", "open", "closed", "settled"] | None = None,
+        series_ticker: str | None = None,
+        tickers: str | None = None,
+        min_close_ts: int | None = None,
+        min_updated_ts: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[EventData]]:
+        """`GET /events` (GetEvents). Public: no credentials needed.
+
+        Arguments (spec types):
+            limit: integer, 1..200, default 200
+            cursor: string
+            with_nested_markets: boolean, default False
+            with_milestones: boolean, default False
+            status: string, one of 'unopened', 'open', 'closed', 'settled'
+            series_ticker: string
+            tickers: string
+            min_close_ts: integer, int64
+            min_updated_ts: integer, int64
+
+        Returns one page of EventData: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetEventsParams,
+            limit=limit,
+            cursor=cursor,
+            with_nested_markets=with_nested_markets,
+            with_milestones=with_milestones,
+            status=status,
+            series_ticker=series_ticker,
+            tickers=tickers,
+            min_close_ts=min_close_ts,
+            min_updated_ts=min_updated_ts,
+        )
+        return await self._transport.request_raw_page(
+            GET_EVENTS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def fee_changes(
+        self,
+        *,
+        event_ticker: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[EventFeeChange]]:
+        """`GET /events/fee_changes` (GetEventFeeChanges). Public: no credentials needed.
+
+        Arguments (spec types):
+            event_ticker: string
+            limit: integer, int64, 1..1000, default 100
+            cursor: string
+
+        Returns one page of EventFeeChange: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetEventFeeChangesParams,
+            event_ticker=event_ticker,
+            limit=limit,
+            cursor=cursor,
+        )
+        return await self._transport.request_raw_page(
+            GET_EVENT_FEE_CHANGES,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def list_multivariate(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        series_ticker: str | None = None,
+        collection_ticker: str | None = None,
+        with_nested_markets: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[EventData]]:
+        """`GET /events/multivariate` (GetMultivariateEvents). Public: no credentials needed.
+
+        Arguments (spec types):
+            limit: integer, 1..200, default 100
+            cursor: string
+            series_ticker: string
+            collection_ticker: string
+            with_nested_markets: boolean, default False
+
+        Returns one page of EventData: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMultivariateEventsParams,
+            limit=limit,
+            cursor=cursor,
+            series_ticker=series_ticker,
+            collection_ticker=collection_ticker,
+            with_nested_markets=with_nested_markets,
+        )
+        return await self._transport.request_raw_page(
+            GET_MULTIVARIATE_EVENTS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def get(
+        self,
+        event_ticker: str,
+        *,
+        with_nested_markets: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetEventResponse]:
+        """`GET /events/{event_ticker}` (GetEvent). Public: no credentials needed.
+
+        Arguments (spec types):
+            event_ticker: string, required
+            with_nested_markets: boolean, default False
+
+        Returns a GetEventResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetEventParams,
+            event_ticker=event_ticker,
+            with_nested_markets=with_nested_markets,
+        )
+        return await self._transport.request_raw(
+            GET_EVENT,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def metadata(
+        self,
+        event_ticker: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetEventMetadataResponse]:
+        """`GET /events/{event_ticker}/metadata` (GetEventMetadata). Public: no credentials needed.
+
+        Arguments (spec types):
+            event_ticker: string, required
+
+        Returns a GetEventMetadataResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetEventMetadataParams,
+            event_ticker=event_ticker,
+        )
+        return await self._transport.request_raw(
+            GET_EVENT_METADATA,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def candlesticks(
+        self,
+        series_ticker: str,
+        ticker: str,
+        *,
+        start_ts: int,
+        end_ts: int,
+        period_interval: Literal[1, 60, 1440],
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetEventCandlesticksResponse]:
+        """`GET /series/{series_ticker}/events/{ticker}/candlesticks` (GetMarketCandlesticksByEvent). Public: no credentials needed.
+
+        Arguments (spec types):
+            series_ticker: string, required
+            ticker: string, required
+            start_ts: integer, int64, required
+            end_ts: integer, int64, required
+            period_interval: integer, int32, one of 1, 60, 1440, required
+
+        Returns a GetEventCandlesticksResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMarketCandlesticksByEventParams,
+            series_ticker=series_ticker,
+            ticker=ticker,
+            start_ts=start_ts,
+            end_ts=end_ts,
+            period_interval=period_interval,
+        )
+        return await self._transport.request_raw(
+            GET_MARKET_CANDLESTICKS_BY_EVENT,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def forecast_percentile_history(
+        self,
+        series_ticker: str,
+        ticker: str,
+        *,
+        percentiles: builtins.list[int],
+        start_ts: int,
+        end_ts: int,
+        period_interval: Literal[0, 1, 60, 1440],
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetEventForecastPercentilesHistoryResponse]:
+        """`GET /series/{series_ticker}/events/{ticker}/forecast_percentile_history` (GetEventForecastPercentilesHistory). Requires authentication.
+
+        Arguments (spec types):
+            series_ticker: string, required
+            ticker: string, required
+            percentiles: array, at most 10 items, required
+            start_ts: integer, int64, required
+            end_ts: integer, int64, required
+            period_interval: integer, int32, one of 0, 1, 60, 1440, required
+
+        Returns a GetEventForecastPercentilesHistoryResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetEventForecastPercentilesHistoryParams,
+            series_ticker=series_ticker,
+            ticker=ticker,
+            percentiles=percentiles,
+            start_ts=start_ts,
+            end_ts=end_ts,
+            period_interval=period_interval,
+        )
+        return await self._transport.request_raw(
             GET_EVENT_FORECAST_PERCENTILES_HISTORY,
             params=params,
             extra_headers=extra_headers,

@@ -18,10 +18,16 @@ from kalshi_api.models import (
     GetUserDataTimestampResponse,
     Schedule,
 )
+from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_params
 from kalshi_api_core.transport import Operation
 
-__all__ = ["AsyncExchangeResource", "ExchangeResource"]
+__all__ = [
+    "AsyncExchangeResource",
+    "AsyncExchangeResourceWithRawResponse",
+    "ExchangeResource",
+    "ExchangeResourceWithRawResponse",
+]
 
 GET_EXCHANGE_ANNOUNCEMENTS: Operation[GetExchangeAnnouncementsResponse] = Operation(
     operation_id="GetExchangeAnnouncements",
@@ -29,6 +35,8 @@ GET_EXCHANGE_ANNOUNCEMENTS: Operation[GetExchangeAnnouncementsResponse] = Operat
     path="/exchange/announcements",
     requires_auth=False,
     response_type=GetExchangeAnnouncementsResponse,
+    bucket="read",
+    cost=10,
 )
 GET_EXCHANGE_SCHEDULE: Operation[Schedule] = Operation(
     operation_id="GetExchangeSchedule",
@@ -37,6 +45,8 @@ GET_EXCHANGE_SCHEDULE: Operation[Schedule] = Operation(
     requires_auth=False,
     response_type=GetExchangeScheduleResponse,
     unwrap="schedule",
+    bucket="read",
+    cost=10,
 )
 GET_EXCHANGE_STATUS: Operation[ExchangeStatus] = Operation(
     operation_id="GetExchangeStatus",
@@ -44,6 +54,8 @@ GET_EXCHANGE_STATUS: Operation[ExchangeStatus] = Operation(
     path="/exchange/status",
     requires_auth=False,
     response_type=ExchangeStatus,
+    bucket="read",
+    cost=10,
 )
 GET_USER_DATA_TIMESTAMP: Operation[GetUserDataTimestampResponse] = Operation(
     operation_id="GetUserDataTimestamp",
@@ -51,6 +63,8 @@ GET_USER_DATA_TIMESTAMP: Operation[GetUserDataTimestampResponse] = Operation(
     path="/exchange/user_data_timestamp",
     requires_auth=False,
     response_type=GetUserDataTimestampResponse,
+    bucket="read",
+    cost=10,
 )
 GET_SERIES_FEE_CHANGES: Operation[GetSeriesFeeChangesResponse] = Operation(
     operation_id="GetSeriesFeeChanges",
@@ -58,6 +72,8 @@ GET_SERIES_FEE_CHANGES: Operation[GetSeriesFeeChangesResponse] = Operation(
     path="/series/fee_changes",
     requires_auth=False,
     response_type=GetSeriesFeeChangesResponse,
+    bucket="read",
+    cost=10,
 )
 
 
@@ -246,6 +262,208 @@ class AsyncExchangeResource(AsyncResource):
             show_historical=show_historical,
         )
         return await self._transport.request(
+            GET_SERIES_FEE_CHANGES,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class ExchangeResourceWithRawResponse(SyncResource):
+    """`exchange` operations."""
+
+    def announcements(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetExchangeAnnouncementsResponse]:
+        """`GET /exchange/announcements` (GetExchangeAnnouncements). Public: no credentials needed.
+
+        Returns a GetExchangeAnnouncementsResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return self._transport.request_raw(
+            GET_EXCHANGE_ANNOUNCEMENTS,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def schedule(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Schedule]:
+        """`GET /exchange/schedule` (GetExchangeSchedule). Public: no credentials needed.
+
+        Returns the ``schedule`` of a GetExchangeScheduleResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return self._transport.request_raw(
+            GET_EXCHANGE_SCHEDULE,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def status(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[ExchangeStatus]:
+        """`GET /exchange/status` (GetExchangeStatus). Public: no credentials needed.
+
+        Returns a ExchangeStatus.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return self._transport.request_raw(
+            GET_EXCHANGE_STATUS,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def user_data_timestamp(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetUserDataTimestampResponse]:
+        """`GET /exchange/user_data_timestamp` (GetUserDataTimestamp). Public: no credentials needed.
+
+        Returns a GetUserDataTimestampResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return self._transport.request_raw(
+            GET_USER_DATA_TIMESTAMP,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def series_fee_changes(
+        self,
+        *,
+        series_ticker: str | None = None,
+        show_historical: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetSeriesFeeChangesResponse]:
+        """`GET /series/fee_changes` (GetSeriesFeeChanges). Public: no credentials needed.
+
+        Arguments (spec types):
+            series_ticker: string
+            show_historical: boolean, default False
+
+        Returns a GetSeriesFeeChangesResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetSeriesFeeChangesParams,
+            series_ticker=series_ticker,
+            show_historical=show_historical,
+        )
+        return self._transport.request_raw(
+            GET_SERIES_FEE_CHANGES,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class AsyncExchangeResourceWithRawResponse(AsyncResource):
+    """`exchange` operations (async)."""
+
+    async def announcements(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetExchangeAnnouncementsResponse]:
+        """`GET /exchange/announcements` (GetExchangeAnnouncements). Public: no credentials needed.
+
+        Returns a GetExchangeAnnouncementsResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return await self._transport.request_raw(
+            GET_EXCHANGE_ANNOUNCEMENTS,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def schedule(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Schedule]:
+        """`GET /exchange/schedule` (GetExchangeSchedule). Public: no credentials needed.
+
+        Returns the ``schedule`` of a GetExchangeScheduleResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return await self._transport.request_raw(
+            GET_EXCHANGE_SCHEDULE,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def status(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[ExchangeStatus]:
+        """`GET /exchange/status` (GetExchangeStatus). Public: no credentials needed.
+
+        Returns a ExchangeStatus.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return await self._transport.request_raw(
+            GET_EXCHANGE_STATUS,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def user_data_timestamp(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetUserDataTimestampResponse]:
+        """`GET /exchange/user_data_timestamp` (GetUserDataTimestamp). Public: no credentials needed.
+
+        Returns a GetUserDataTimestampResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return await self._transport.request_raw(
+            GET_USER_DATA_TIMESTAMP,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def series_fee_changes(
+        self,
+        *,
+        series_ticker: str | None = None,
+        show_historical: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetSeriesFeeChangesResponse]:
+        """`GET /series/fee_changes` (GetSeriesFeeChanges). Public: no credentials needed.
+
+        Arguments (spec types):
+            series_ticker: string
+            show_historical: boolean, default False
+
+        Returns a GetSeriesFeeChangesResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetSeriesFeeChangesParams,
+            series_ticker=series_ticker,
+            show_historical=show_historical,
+        )
+        return await self._transport.request_raw(
             GET_SERIES_FEE_CHANGES,
             params=params,
             extra_headers=extra_headers,

@@ -18,11 +18,12 @@ from kalshi_api.models import (
     MarketPosition,
     Order,
 )
-from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
+from kalshi_api_core.pagination import AsyncPage, AsyncPageIterator, Page, PageIterator
+from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_params
 from kalshi_api_core.transport import Operation
 
-__all__ = ["AsyncFcmResource", "FcmResource"]
+__all__ = ["AsyncFcmResource", "AsyncFcmResourceWithRawResponse", "FcmResource", "FcmResourceWithRawResponse"]
 
 GET_FCM_ORDERS: Operation[Page[Order]] = Operation(
     operation_id="GetFCMOrders",
@@ -32,6 +33,9 @@ GET_FCM_ORDERS: Operation[Page[Order]] = Operation(
     response_type=GetOrdersResponse,
     page_items="orders",
     page_cursor="cursor",
+    page_item_type=Order,
+    bucket="read",
+    cost=10,
 )
 GET_FCM_POSITIONS: Operation[Page[MarketPosition]] = Operation(
     operation_id="GetFCMPositions",
@@ -41,6 +45,9 @@ GET_FCM_POSITIONS: Operation[Page[MarketPosition]] = Operation(
     response_type=GetPositionsResponse,
     page_items="market_positions",
     page_cursor="cursor",
+    page_item_type=MarketPosition,
+    bucket="read",
+    cost=10,
 )
 
 
@@ -73,8 +80,7 @@ class FcmResource(SyncResource):
             status: string, one of 'resting', 'canceled', 'executed'
             limit: integer, 1..1000
 
-        Returns one page of Order; ``orders_all`` iterates every page.
-        """
+        Returns one page of Order: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``orders_all`` iterates every item."""
         params = build_params(
             GetFCMOrdersParams,
             subtrader_id=subtrader_id,
@@ -163,8 +169,7 @@ class FcmResource(SyncResource):
             limit: integer, 1..1000
             cursor: string
 
-        Returns one page of MarketPosition; ``positions_all`` iterates every page.
-        """
+        Returns one page of MarketPosition: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``positions_all`` iterates every item."""
         params = build_params(
             GetFCMPositionsParams,
             subtrader_id=subtrader_id,
@@ -242,7 +247,7 @@ class AsyncFcmResource(AsyncResource):
         limit: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[Order]:
+    ) -> AsyncPage[Order]:
         """`GET /fcm/orders` (GetFCMOrders). Requires authentication.
 
         Arguments (spec types):
@@ -255,8 +260,7 @@ class AsyncFcmResource(AsyncResource):
             status: string, one of 'resting', 'canceled', 'executed'
             limit: integer, 1..1000
 
-        Returns one page of Order; ``orders_all`` iterates every page.
-        """
+        Returns one page of Order: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``orders_all`` iterates every item."""
         params = build_params(
             GetFCMOrdersParams,
             subtrader_id=subtrader_id,
@@ -268,7 +272,7 @@ class AsyncFcmResource(AsyncResource):
             status=status,
             limit=limit,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_FCM_ORDERS,
             params=params,
             extra_headers=extra_headers,
@@ -333,7 +337,7 @@ class AsyncFcmResource(AsyncResource):
         cursor: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[MarketPosition]:
+    ) -> AsyncPage[MarketPosition]:
         """`GET /fcm/positions` (GetFCMPositions). Requires authentication.
 
         Arguments (spec types):
@@ -345,8 +349,7 @@ class AsyncFcmResource(AsyncResource):
             limit: integer, 1..1000
             cursor: string
 
-        Returns one page of MarketPosition; ``positions_all`` iterates every page.
-        """
+        Returns one page of MarketPosition: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``positions_all`` iterates every item."""
         params = build_params(
             GetFCMPositionsParams,
             subtrader_id=subtrader_id,
@@ -357,7 +360,7 @@ class AsyncFcmResource(AsyncResource):
             limit=limit,
             cursor=cursor,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_FCM_POSITIONS,
             params=params,
             extra_headers=extra_headers,
@@ -403,6 +406,192 @@ class AsyncFcmResource(AsyncResource):
             GET_FCM_POSITIONS,
             params=params,
             max_pages=max_pages,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class FcmResourceWithRawResponse(SyncResource):
+    """`fcm` operations."""
+
+    def orders(
+        self,
+        *,
+        subtrader_id: str,
+        cursor: str | None = None,
+        event_ticker: str | None = None,
+        ticker: str | None = None,
+        min_ts: int | None = None,
+        max_ts: int | None = None,
+        status: Literal["resting", "canceled", "executed"] | None = None,
+        limit: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[Order]]:
+        """`GET /fcm/orders` (GetFCMOrders). Requires authentication.
+
+        Arguments (spec types):
+            subtrader_id: string, required
+            cursor: string
+            event_ticker: string
+            ticker: string
+            min_ts: integer, int64
+            max_ts: integer, int64
+            status: string, one of 'resting', 'canceled', 'executed'
+            limit: integer, 1..1000
+
+        Returns one page of Order: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetFCMOrdersParams,
+            subtrader_id=subtrader_id,
+            cursor=cursor,
+            event_ticker=event_ticker,
+            ticker=ticker,
+            min_ts=min_ts,
+            max_ts=max_ts,
+            status=status,
+            limit=limit,
+        )
+        return self._transport.request_raw(
+            GET_FCM_ORDERS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def positions(
+        self,
+        *,
+        subtrader_id: str,
+        ticker: str | None = None,
+        event_ticker: str | None = None,
+        count_filter: str | None = None,
+        settlement_status: Literal["all", "unsettled", "settled"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[MarketPosition]]:
+        """`GET /fcm/positions` (GetFCMPositions). Requires authentication.
+
+        Arguments (spec types):
+            subtrader_id: string, required
+            ticker: string
+            event_ticker: string
+            count_filter: string
+            settlement_status: string, one of 'all', 'unsettled', 'settled'
+            limit: integer, 1..1000
+            cursor: string
+
+        Returns one page of MarketPosition: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetFCMPositionsParams,
+            subtrader_id=subtrader_id,
+            ticker=ticker,
+            event_ticker=event_ticker,
+            count_filter=count_filter,
+            settlement_status=settlement_status,
+            limit=limit,
+            cursor=cursor,
+        )
+        return self._transport.request_raw(
+            GET_FCM_POSITIONS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class AsyncFcmResourceWithRawResponse(AsyncResource):
+    """`fcm` operations (async)."""
+
+    async def orders(
+        self,
+        *,
+        subtrader_id: str,
+        cursor: str | None = None,
+        event_ticker: str | None = None,
+        ticker: str | None = None,
+        min_ts: int | None = None,
+        max_ts: int | None = None,
+        status: Literal["resting", "canceled", "executed"] | None = None,
+        limit: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[Order]]:
+        """`GET /fcm/orders` (GetFCMOrders). Requires authentication.
+
+        Arguments (spec types):
+            subtrader_id: string, required
+            cursor: string
+            event_ticker: string
+            ticker: string
+            min_ts: integer, int64
+            max_ts: integer, int64
+            status: string, one of 'resting', 'canceled', 'executed'
+            limit: integer, 1..1000
+
+        Returns one page of Order: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetFCMOrdersParams,
+            subtrader_id=subtrader_id,
+            cursor=cursor,
+            event_ticker=event_ticker,
+            ticker=ticker,
+            min_ts=min_ts,
+            max_ts=max_ts,
+            status=status,
+            limit=limit,
+        )
+        return await self._transport.request_raw_page(
+            GET_FCM_ORDERS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def positions(
+        self,
+        *,
+        subtrader_id: str,
+        ticker: str | None = None,
+        event_ticker: str | None = None,
+        count_filter: str | None = None,
+        settlement_status: Literal["all", "unsettled", "settled"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[MarketPosition]]:
+        """`GET /fcm/positions` (GetFCMPositions). Requires authentication.
+
+        Arguments (spec types):
+            subtrader_id: string, required
+            ticker: string
+            event_ticker: string
+            count_filter: string
+            settlement_status: string, one of 'all', 'unsettled', 'settled'
+            limit: integer, 1..1000
+            cursor: string
+
+        Returns one page of MarketPosition: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetFCMPositionsParams,
+            subtrader_id=subtrader_id,
+            ticker=ticker,
+            event_ticker=event_ticker,
+            count_filter=count_filter,
+            settlement_status=settlement_status,
+            limit=limit,
+            cursor=cursor,
+        )
+        return await self._transport.request_raw_page(
+            GET_FCM_POSITIONS,
+            params=params,
             extra_headers=extra_headers,
             timeout=timeout,
         )

@@ -29,11 +29,17 @@ from kalshi_api.models import (
     Order,
     Trade,
 )
-from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
+from kalshi_api_core.pagination import AsyncPage, AsyncPageIterator, Page, PageIterator
+from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_params
 from kalshi_api_core.transport import Operation
 
-__all__ = ["AsyncHistoricalResource", "HistoricalResource"]
+__all__ = [
+    "AsyncHistoricalResource",
+    "AsyncHistoricalResourceWithRawResponse",
+    "HistoricalResource",
+    "HistoricalResourceWithRawResponse",
+]
 
 GET_HISTORICAL_CUTOFF: Operation[GetHistoricalCutoffResponse] = Operation(
     operation_id="GetHistoricalCutoff",
@@ -41,6 +47,8 @@ GET_HISTORICAL_CUTOFF: Operation[GetHistoricalCutoffResponse] = Operation(
     path="/historical/cutoff",
     requires_auth=False,
     response_type=GetHistoricalCutoffResponse,
+    bucket="read",
+    cost=10,
 )
 GET_FILLS_HISTORICAL: Operation[Page[Fill]] = Operation(
     operation_id="GetFillsHistorical",
@@ -50,6 +58,9 @@ GET_FILLS_HISTORICAL: Operation[Page[Fill]] = Operation(
     response_type=GetFillsResponse,
     page_items="fills",
     page_cursor="cursor",
+    page_item_type=Fill,
+    bucket="read",
+    cost=10,
 )
 GET_HISTORICAL_MARKETS: Operation[Page[Market]] = Operation(
     operation_id="GetHistoricalMarkets",
@@ -59,6 +70,9 @@ GET_HISTORICAL_MARKETS: Operation[Page[Market]] = Operation(
     response_type=GetMarketsResponse,
     page_items="markets",
     page_cursor="cursor",
+    page_item_type=Market,
+    bucket="read",
+    cost=10,
 )
 GET_HISTORICAL_MARKET: Operation[Market] = Operation(
     operation_id="GetHistoricalMarket",
@@ -68,6 +82,8 @@ GET_HISTORICAL_MARKET: Operation[Market] = Operation(
     path_params=("ticker",),
     response_type=GetMarketResponse,
     unwrap="market",
+    bucket="read",
+    cost=10,
 )
 GET_MARKET_CANDLESTICKS_HISTORICAL: Operation[GetMarketCandlesticksHistoricalResponse] = Operation(
     operation_id="GetMarketCandlesticksHistorical",
@@ -76,6 +92,8 @@ GET_MARKET_CANDLESTICKS_HISTORICAL: Operation[GetMarketCandlesticksHistoricalRes
     requires_auth=False,
     path_params=("ticker",),
     response_type=GetMarketCandlesticksHistoricalResponse,
+    bucket="read",
+    cost=10,
 )
 GET_HISTORICAL_ORDERS: Operation[Page[Order]] = Operation(
     operation_id="GetHistoricalOrders",
@@ -85,6 +103,9 @@ GET_HISTORICAL_ORDERS: Operation[Page[Order]] = Operation(
     response_type=GetOrdersResponse,
     page_items="orders",
     page_cursor="cursor",
+    page_item_type=Order,
+    bucket="read",
+    cost=10,
 )
 GET_TRADES_HISTORICAL: Operation[Page[Trade]] = Operation(
     operation_id="GetTradesHistorical",
@@ -94,6 +115,9 @@ GET_TRADES_HISTORICAL: Operation[Page[Trade]] = Operation(
     response_type=GetTradesResponse,
     page_items="trades",
     page_cursor="cursor",
+    page_item_type=Trade,
+    bucket="read",
+    cost=10,
 )
 
 
@@ -134,8 +158,7 @@ class HistoricalResource(SyncResource):
             limit: integer, int64, 1..1000, default 100
             cursor: string
 
-        Returns one page of Fill; ``fills_all`` iterates every page.
-        """
+        Returns one page of Fill: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``fills_all`` iterates every item."""
         params = build_params(
             GetFillsHistoricalParams,
             ticker=ticker,
@@ -206,8 +229,7 @@ class HistoricalResource(SyncResource):
             series_ticker: string
             mve_filter: string, one of 'exclude'
 
-        Returns one page of Market; ``markets_all`` iterates every page.
-        """
+        Returns one page of Market: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``markets_all`` iterates every item."""
         params = build_params(
             GetHistoricalMarketsParams,
             limit=limit,
@@ -341,8 +363,7 @@ class HistoricalResource(SyncResource):
             limit: integer, int64, 1..1000, default 100
             cursor: string
 
-        Returns one page of Order; ``orders_all`` iterates every page.
-        """
+        Returns one page of Order: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``orders_all`` iterates every item."""
         params = build_params(
             GetHistoricalOrdersParams,
             ticker=ticker,
@@ -413,8 +434,7 @@ class HistoricalResource(SyncResource):
             cursor: string
             is_block_trade: boolean
 
-        Returns one page of Trade; ``trades_all`` iterates every page.
-        """
+        Returns one page of Trade: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``trades_all`` iterates every item."""
         params = build_params(
             GetTradesHistoricalParams,
             ticker=ticker,
@@ -500,7 +520,7 @@ class AsyncHistoricalResource(AsyncResource):
         cursor: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[Fill]:
+    ) -> AsyncPage[Fill]:
         """`GET /historical/fills` (GetFillsHistorical). Requires authentication.
 
         Arguments (spec types):
@@ -509,8 +529,7 @@ class AsyncHistoricalResource(AsyncResource):
             limit: integer, int64, 1..1000, default 100
             cursor: string
 
-        Returns one page of Fill; ``fills_all`` iterates every page.
-        """
+        Returns one page of Fill: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``fills_all`` iterates every item."""
         params = build_params(
             GetFillsHistoricalParams,
             ticker=ticker,
@@ -518,7 +537,7 @@ class AsyncHistoricalResource(AsyncResource):
             limit=limit,
             cursor=cursor,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_FILLS_HISTORICAL,
             params=params,
             extra_headers=extra_headers,
@@ -570,7 +589,7 @@ class AsyncHistoricalResource(AsyncResource):
         mve_filter: Literal["exclude"] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[Market]:
+    ) -> AsyncPage[Market]:
         """`GET /historical/markets` (GetHistoricalMarkets). Public: no credentials needed.
 
         Arguments (spec types):
@@ -581,8 +600,7 @@ class AsyncHistoricalResource(AsyncResource):
             series_ticker: string
             mve_filter: string, one of 'exclude'
 
-        Returns one page of Market; ``markets_all`` iterates every page.
-        """
+        Returns one page of Market: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``markets_all`` iterates every item."""
         params = build_params(
             GetHistoricalMarketsParams,
             limit=limit,
@@ -592,7 +610,7 @@ class AsyncHistoricalResource(AsyncResource):
             series_ticker=series_ticker,
             mve_filter=mve_filter,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_HISTORICAL_MARKETS,
             params=params,
             extra_headers=extra_headers,
@@ -707,7 +725,7 @@ class AsyncHistoricalResource(AsyncResource):
         cursor: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[Order]:
+    ) -> AsyncPage[Order]:
         """`GET /historical/orders` (GetHistoricalOrders). Requires authentication.
 
         Arguments (spec types):
@@ -716,8 +734,7 @@ class AsyncHistoricalResource(AsyncResource):
             limit: integer, int64, 1..1000, default 100
             cursor: string
 
-        Returns one page of Order; ``orders_all`` iterates every page.
-        """
+        Returns one page of Order: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``orders_all`` iterates every item."""
         params = build_params(
             GetHistoricalOrdersParams,
             ticker=ticker,
@@ -725,7 +742,7 @@ class AsyncHistoricalResource(AsyncResource):
             limit=limit,
             cursor=cursor,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_HISTORICAL_ORDERS,
             params=params,
             extra_headers=extra_headers,
@@ -777,7 +794,7 @@ class AsyncHistoricalResource(AsyncResource):
         is_block_trade: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[Trade]:
+    ) -> AsyncPage[Trade]:
         """`GET /historical/trades` (GetTradesHistorical). Public: no credentials needed.
 
         Arguments (spec types):
@@ -788,8 +805,7 @@ class AsyncHistoricalResource(AsyncResource):
             cursor: string
             is_block_trade: boolean
 
-        Returns one page of Trade; ``trades_all`` iterates every page.
-        """
+        Returns one page of Trade: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``trades_all`` iterates every item."""
         params = build_params(
             GetTradesHistoricalParams,
             ticker=ticker,
@@ -799,7 +815,7 @@ class AsyncHistoricalResource(AsyncResource):
             cursor=cursor,
             is_block_trade=is_block_trade,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_TRADES_HISTORICAL,
             params=params,
             extra_headers=extra_headers,
@@ -842,6 +858,466 @@ class AsyncHistoricalResource(AsyncResource):
             GET_TRADES_HISTORICAL,
             params=params,
             max_pages=max_pages,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class HistoricalResourceWithRawResponse(SyncResource):
+    """`historical` operations."""
+
+    def cutoff(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetHistoricalCutoffResponse]:
+        """`GET /historical/cutoff` (GetHistoricalCutoff). Public: no credentials needed.
+
+        Returns a GetHistoricalCutoffResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return self._transport.request_raw(
+            GET_HISTORICAL_CUTOFF,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def fills(
+        self,
+        *,
+        ticker: str | None = None,
+        max_ts: int | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[Fill]]:
+        """`GET /historical/fills` (GetFillsHistorical). Requires authentication.
+
+        Arguments (spec types):
+            ticker: string
+            max_ts: integer, int64
+            limit: integer, int64, 1..1000, default 100
+            cursor: string
+
+        Returns one page of Fill: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetFillsHistoricalParams,
+            ticker=ticker,
+            max_ts=max_ts,
+            limit=limit,
+            cursor=cursor,
+        )
+        return self._transport.request_raw(
+            GET_FILLS_HISTORICAL,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def markets(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        tickers: str | None = None,
+        event_ticker: str | None = None,
+        series_ticker: str | None = None,
+        mve_filter: Literal["exclude"] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[Market]]:
+        """`GET /historical/markets` (GetHistoricalMarkets). Public: no credentials needed.
+
+        Arguments (spec types):
+            limit: integer, int64, 0..1000, default 100
+            cursor: string
+            tickers: string
+            event_ticker: string
+            series_ticker: string
+            mve_filter: string, one of 'exclude'
+
+        Returns one page of Market: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetHistoricalMarketsParams,
+            limit=limit,
+            cursor=cursor,
+            tickers=tickers,
+            event_ticker=event_ticker,
+            series_ticker=series_ticker,
+            mve_filter=mve_filter,
+        )
+        return self._transport.request_raw(
+            GET_HISTORICAL_MARKETS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def market(
+        self,
+        ticker: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Market]:
+        """`GET /historical/markets/{ticker}` (GetHistoricalMarket). Public: no credentials needed.
+
+        Arguments (spec types):
+            ticker: string, required
+
+        Returns the ``market`` of a GetMarketResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetHistoricalMarketParams,
+            ticker=ticker,
+        )
+        return self._transport.request_raw(
+            GET_HISTORICAL_MARKET,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def market_candlesticks(
+        self,
+        ticker: str,
+        *,
+        start_ts: int,
+        end_ts: int,
+        period_interval: Literal[1, 60, 1440],
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetMarketCandlesticksHistoricalResponse]:
+        """`GET /historical/markets/{ticker}/candlesticks` (GetMarketCandlesticksHistorical). Public: no credentials needed.
+
+        Arguments (spec types):
+            ticker: string, required
+            start_ts: integer, int64, required
+            end_ts: integer, int64, required
+            period_interval: integer, one of 1, 60, 1440, required
+
+        Returns a GetMarketCandlesticksHistoricalResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMarketCandlesticksHistoricalParams,
+            ticker=ticker,
+            start_ts=start_ts,
+            end_ts=end_ts,
+            period_interval=period_interval,
+        )
+        return self._transport.request_raw(
+            GET_MARKET_CANDLESTICKS_HISTORICAL,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def orders(
+        self,
+        *,
+        ticker: str | None = None,
+        max_ts: int | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[Order]]:
+        """`GET /historical/orders` (GetHistoricalOrders). Requires authentication.
+
+        Arguments (spec types):
+            ticker: string
+            max_ts: integer, int64
+            limit: integer, int64, 1..1000, default 100
+            cursor: string
+
+        Returns one page of Order: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetHistoricalOrdersParams,
+            ticker=ticker,
+            max_ts=max_ts,
+            limit=limit,
+            cursor=cursor,
+        )
+        return self._transport.request_raw(
+            GET_HISTORICAL_ORDERS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def trades(
+        self,
+        *,
+        ticker: str | None = None,
+        min_ts: int | None = None,
+        max_ts: int | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        is_block_trade: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[Trade]]:
+        """`GET /historical/trades` (GetTradesHistorical). Public: no credentials needed.
+
+        Arguments (spec types):
+            ticker: string
+            min_ts: integer, int64
+            max_ts: integer, int64
+            limit: integer, int64, 0..1000, default 100
+            cursor: string
+            is_block_trade: boolean
+
+        Returns one page of Trade: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetTradesHistoricalParams,
+            ticker=ticker,
+            min_ts=min_ts,
+            max_ts=max_ts,
+            limit=limit,
+            cursor=cursor,
+            is_block_trade=is_block_trade,
+        )
+        return self._transport.request_raw(
+            GET_TRADES_HISTORICAL,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class AsyncHistoricalResourceWithRawResponse(AsyncResource):
+    """`historical` operations (async)."""
+
+    async def cutoff(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetHistoricalCutoffResponse]:
+        """`GET /historical/cutoff` (GetHistoricalCutoff). Public: no credentials needed.
+
+        Returns a GetHistoricalCutoffResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return await self._transport.request_raw(
+            GET_HISTORICAL_CUTOFF,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def fills(
+        self,
+        *,
+        ticker: str | None = None,
+        max_ts: int | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[Fill]]:
+        """`GET /historical/fills` (GetFillsHistorical). Requires authentication.
+
+        Arguments (spec types):
+            ticker: string
+            max_ts: integer, int64
+            limit: integer, int64, 1..1000, default 100
+            cursor: string
+
+        Returns one page of Fill: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetFillsHistoricalParams,
+            ticker=ticker,
+            max_ts=max_ts,
+            limit=limit,
+            cursor=cursor,
+        )
+        return await self._transport.request_raw_page(
+            GET_FILLS_HISTORICAL,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def markets(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        tickers: str | None = None,
+        event_ticker: str | None = None,
+        series_ticker: str | None = None,
+        mve_filter: Literal["exclude"] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[Market]]:
+        """`GET /historical/markets` (GetHistoricalMarkets). Public: no credentials needed.
+
+        Arguments (spec types):
+            limit: integer, int64, 0..1000, default 100
+            cursor: string
+            tickers: string
+            event_ticker: string
+            series_ticker: string
+            mve_filter: string, one of 'exclude'
+
+        Returns one page of Market: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetHistoricalMarketsParams,
+            limit=limit,
+            cursor=cursor,
+            tickers=tickers,
+            event_ticker=event_ticker,
+            series_ticker=series_ticker,
+            mve_filter=mve_filter,
+        )
+        return await self._transport.request_raw_page(
+            GET_HISTORICAL_MARKETS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def market(
+        self,
+        ticker: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Market]:
+        """`GET /historical/markets/{ticker}` (GetHistoricalMarket). Public: no credentials needed.
+
+        Arguments (spec types):
+            ticker: string, required
+
+        Returns the ``market`` of a GetMarketResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetHistoricalMarketParams,
+            ticker=ticker,
+        )
+        return await self._transport.request_raw(
+            GET_HISTORICAL_MARKET,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def market_candlesticks(
+        self,
+        ticker: str,
+        *,
+        start_ts: int,
+        end_ts: int,
+        period_interval: Literal[1, 60, 1440],
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetMarketCandlesticksHistoricalResponse]:
+        """`GET /historical/markets/{ticker}/candlesticks` (GetMarketCandlesticksHistorical). Public: no credentials needed.
+
+        Arguments (spec types):
+            ticker: string, required
+            start_ts: integer, int64, required
+            end_ts: integer, int64, required
+            period_interval: integer, one of 1, 60, 1440, required
+
+        Returns a GetMarketCandlesticksHistoricalResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMarketCandlesticksHistoricalParams,
+            ticker=ticker,
+            start_ts=start_ts,
+            end_ts=end_ts,
+            period_interval=period_interval,
+        )
+        return await self._transport.request_raw(
+            GET_MARKET_CANDLESTICKS_HISTORICAL,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def orders(
+        self,
+        *,
+        ticker: str | None = None,
+        max_ts: int | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[Order]]:
+        """`GET /historical/orders` (GetHistoricalOrders). Requires authentication.
+
+        Arguments (spec types):
+            ticker: string
+            max_ts: integer, int64
+            limit: integer, int64, 1..1000, default 100
+            cursor: string
+
+        Returns one page of Order: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetHistoricalOrdersParams,
+            ticker=ticker,
+            max_ts=max_ts,
+            limit=limit,
+            cursor=cursor,
+        )
+        return await self._transport.request_raw_page(
+            GET_HISTORICAL_ORDERS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def trades(
+        self,
+        *,
+        ticker: str | None = None,
+        min_ts: int | None = None,
+        max_ts: int | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        is_block_trade: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[Trade]]:
+        """`GET /historical/trades` (GetTradesHistorical). Public: no credentials needed.
+
+        Arguments (spec types):
+            ticker: string
+            min_ts: integer, int64
+            max_ts: integer, int64
+            limit: integer, int64, 0..1000, default 100
+            cursor: string
+            is_block_trade: boolean
+
+        Returns one page of Trade: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetTradesHistoricalParams,
+            ticker=ticker,
+            min_ts=min_ts,
+            max_ts=max_ts,
+            limit=limit,
+            cursor=cursor,
+            is_block_trade=is_block_trade,
+        )
+        return await self._transport.request_raw_page(
+            GET_TRADES_HISTORICAL,
+            params=params,
             extra_headers=extra_headers,
             timeout=timeout,
         )

@@ -20,10 +20,16 @@ from kalshi_api.models import (
     GetLiveDatasResponse,
     LiveData,
 )
+from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_params
 from kalshi_api_core.transport import Operation
 
-__all__ = ["AsyncLiveDataResource", "LiveDataResource"]
+__all__ = [
+    "AsyncLiveDataResource",
+    "AsyncLiveDataResourceWithRawResponse",
+    "LiveDataResource",
+    "LiveDataResourceWithRawResponse",
+]
 
 GET_LIVE_DATAS: Operation[GetLiveDatasResponse] = Operation(
     operation_id="GetLiveDatas",
@@ -34,6 +40,8 @@ GET_LIVE_DATAS: Operation[GetLiveDatasResponse] = Operation(
         "milestone_ids": True,
     },
     response_type=GetLiveDatasResponse,
+    bucket="read",
+    cost=10,
 )
 GET_LIVE_DATA_BY_MILESTONE: Operation[LiveData] = Operation(
     operation_id="GetLiveDataByMilestone",
@@ -43,6 +51,8 @@ GET_LIVE_DATA_BY_MILESTONE: Operation[LiveData] = Operation(
     path_params=("milestone_id",),
     response_type=GetLiveDataResponse,
     unwrap="live_data",
+    bucket="read",
+    cost=10,
 )
 GET_GAME_STATS: Operation[GetGameStatsResponse] = Operation(
     operation_id="GetGameStats",
@@ -51,6 +61,8 @@ GET_GAME_STATS: Operation[GetGameStatsResponse] = Operation(
     requires_auth=False,
     path_params=("milestone_id",),
     response_type=GetGameStatsResponse,
+    bucket="read",
+    cost=10,
 )
 GET_LIVE_DATA: Operation[LiveData] = Operation(
     operation_id="GetLiveData",
@@ -63,6 +75,8 @@ GET_LIVE_DATA: Operation[LiveData] = Operation(
     ),
     response_type=GetLiveDataResponse,
     unwrap="live_data",
+    bucket="read",
+    cost=10,
 )
 
 
@@ -291,6 +305,246 @@ class AsyncLiveDataResource(AsyncResource):
             include_player_stats=include_player_stats,
         )
         return await self._transport.request(
+            GET_LIVE_DATA,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class LiveDataResourceWithRawResponse(SyncResource):
+    """`live-data` operations."""
+
+    def batch(
+        self,
+        *,
+        milestone_ids: builtins.list[str],
+        include_player_stats: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetLiveDatasResponse]:
+        """`GET /live_data/batch` (GetLiveDatas). Public: no credentials needed.
+
+        Arguments (spec types):
+            milestone_ids: array, at most 100 items, required
+            include_player_stats: boolean, default False
+
+        Returns a GetLiveDatasResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetLiveDatasParams,
+            milestone_ids=milestone_ids,
+            include_player_stats=include_player_stats,
+        )
+        return self._transport.request_raw(
+            GET_LIVE_DATAS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def by_milestone(
+        self,
+        milestone_id: str,
+        *,
+        include_player_stats: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[LiveData]:
+        """`GET /live_data/milestone/{milestone_id}` (GetLiveDataByMilestone). Public: no credentials needed.
+
+        Arguments (spec types):
+            milestone_id: string, required
+            include_player_stats: boolean, default False
+
+        Returns the ``live_data`` of a GetLiveDataResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetLiveDataByMilestoneParams,
+            milestone_id=milestone_id,
+            include_player_stats=include_player_stats,
+        )
+        return self._transport.request_raw(
+            GET_LIVE_DATA_BY_MILESTONE,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def game_stats(
+        self,
+        milestone_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetGameStatsResponse]:
+        """`GET /live_data/milestone/{milestone_id}/game_stats` (GetGameStats). Public: no credentials needed.
+
+        Arguments (spec types):
+            milestone_id: string, required
+
+        Returns a GetGameStatsResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetGameStatsParams,
+            milestone_id=milestone_id,
+        )
+        return self._transport.request_raw(
+            GET_GAME_STATS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def get(
+        self,
+        type_: str,
+        milestone_id: str,
+        *,
+        include_player_stats: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[LiveData]:
+        """`GET /live_data/{type}/milestone/{milestone_id}` (GetLiveData). Public: no credentials needed.
+
+        Arguments (spec types):
+            type_: string, required
+            milestone_id: string, required
+            include_player_stats: boolean, default False
+
+        Returns the ``live_data`` of a GetLiveDataResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetLiveDataParams,
+            type_=type_,
+            milestone_id=milestone_id,
+            include_player_stats=include_player_stats,
+        )
+        return self._transport.request_raw(
+            GET_LIVE_DATA,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class AsyncLiveDataResourceWithRawResponse(AsyncResource):
+    """`live-data` operations (async)."""
+
+    async def batch(
+        self,
+        *,
+        milestone_ids: builtins.list[str],
+        include_player_stats: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetLiveDatasResponse]:
+        """`GET /live_data/batch` (GetLiveDatas). Public: no credentials needed.
+
+        Arguments (spec types):
+            milestone_ids: array, at most 100 items, required
+            include_player_stats: boolean, default False
+
+        Returns a GetLiveDatasResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetLiveDatasParams,
+            milestone_ids=milestone_ids,
+            include_player_stats=include_player_stats,
+        )
+        return await self._transport.request_raw(
+            GET_LIVE_DATAS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def by_milestone(
+        self,
+        milestone_id: str,
+        *,
+        include_player_stats: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[LiveData]:
+        """`GET /live_data/milestone/{milestone_id}` (GetLiveDataByMilestone). Public: no credentials needed.
+
+        Arguments (spec types):
+            milestone_id: string, required
+            include_player_stats: boolean, default False
+
+        Returns the ``live_data`` of a GetLiveDataResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetLiveDataByMilestoneParams,
+            milestone_id=milestone_id,
+            include_player_stats=include_player_stats,
+        )
+        return await self._transport.request_raw(
+            GET_LIVE_DATA_BY_MILESTONE,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def game_stats(
+        self,
+        milestone_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetGameStatsResponse]:
+        """`GET /live_data/milestone/{milestone_id}/game_stats` (GetGameStats). Public: no credentials needed.
+
+        Arguments (spec types):
+            milestone_id: string, required
+
+        Returns a GetGameStatsResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetGameStatsParams,
+            milestone_id=milestone_id,
+        )
+        return await self._transport.request_raw(
+            GET_GAME_STATS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def get(
+        self,
+        type_: str,
+        milestone_id: str,
+        *,
+        include_player_stats: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[LiveData]:
+        """`GET /live_data/{type}/milestone/{milestone_id}` (GetLiveData). Public: no credentials needed.
+
+        Arguments (spec types):
+            type_: string, required
+            milestone_id: string, required
+            include_player_stats: boolean, default False
+
+        Returns the ``live_data`` of a GetLiveDataResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetLiveDataParams,
+            type_=type_,
+            milestone_id=milestone_id,
+            include_player_stats=include_player_stats,
+        )
+        return await self._transport.request_raw(
             GET_LIVE_DATA,
             params=params,
             extra_headers=extra_headers,

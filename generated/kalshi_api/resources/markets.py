@@ -35,11 +35,17 @@ from kalshi_api.models import (
     Series,
     Trade,
 )
-from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
+from kalshi_api_core.pagination import AsyncPage, AsyncPageIterator, Page, PageIterator
+from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_params
 from kalshi_api_core.transport import Operation
 
-__all__ = ["AsyncMarketsResource", "MarketsResource"]
+__all__ = [
+    "AsyncMarketsResource",
+    "AsyncMarketsResourceWithRawResponse",
+    "MarketsResource",
+    "MarketsResourceWithRawResponse",
+]
 
 GET_MARKETS: Operation[Page[Market]] = Operation(
     operation_id="GetMarkets",
@@ -49,6 +55,9 @@ GET_MARKETS: Operation[Page[Market]] = Operation(
     response_type=GetMarketsResponse,
     page_items="markets",
     page_cursor="cursor",
+    page_item_type=Market,
+    bucket="read",
+    cost=10,
 )
 BATCH_GET_MARKET_CANDLESTICKS: Operation[BatchGetMarketCandlesticksResponse] = Operation(
     operation_id="BatchGetMarketCandlesticks",
@@ -56,6 +65,8 @@ BATCH_GET_MARKET_CANDLESTICKS: Operation[BatchGetMarketCandlesticksResponse] = O
     path="/markets/candlesticks",
     requires_auth=False,
     response_type=BatchGetMarketCandlesticksResponse,
+    bucket="read",
+    cost=10,
 )
 GET_MARKET_ORDERBOOKS: Operation[GetMarketOrderbooksResponse] = Operation(
     operation_id="GetMarketOrderbooks",
@@ -66,6 +77,8 @@ GET_MARKET_ORDERBOOKS: Operation[GetMarketOrderbooksResponse] = Operation(
         "tickers": True,
     },
     response_type=GetMarketOrderbooksResponse,
+    bucket="read",
+    cost=10,
 )
 GET_TRADES: Operation[Page[Trade]] = Operation(
     operation_id="GetTrades",
@@ -75,6 +88,9 @@ GET_TRADES: Operation[Page[Trade]] = Operation(
     response_type=GetTradesResponse,
     page_items="trades",
     page_cursor="cursor",
+    page_item_type=Trade,
+    bucket="read",
+    cost=10,
 )
 GET_MARKET: Operation[Market] = Operation(
     operation_id="GetMarket",
@@ -84,6 +100,8 @@ GET_MARKET: Operation[Market] = Operation(
     path_params=("ticker",),
     response_type=GetMarketResponse,
     unwrap="market",
+    bucket="read",
+    cost=10,
 )
 GET_MARKET_ORDERBOOK: Operation[OrderbookCountFp] = Operation(
     operation_id="GetMarketOrderbook",
@@ -93,6 +111,8 @@ GET_MARKET_ORDERBOOK: Operation[OrderbookCountFp] = Operation(
     path_params=("ticker",),
     response_type=GetMarketOrderbookResponse,
     unwrap="orderbook_fp",
+    bucket="read",
+    cost=10,
 )
 GET_SERIES_LIST: Operation[GetSeriesListResponse] = Operation(
     operation_id="GetSeriesList",
@@ -100,6 +120,8 @@ GET_SERIES_LIST: Operation[GetSeriesListResponse] = Operation(
     path="/series",
     requires_auth=False,
     response_type=GetSeriesListResponse,
+    bucket="read",
+    cost=10,
 )
 GET_SERIES: Operation[Series] = Operation(
     operation_id="GetSeries",
@@ -109,6 +131,8 @@ GET_SERIES: Operation[Series] = Operation(
     path_params=("series_ticker",),
     response_type=GetSeriesResponse,
     unwrap="series",
+    bucket="read",
+    cost=10,
 )
 GET_MARKET_CANDLESTICKS: Operation[GetMarketCandlesticksResponse] = Operation(
     operation_id="GetMarketCandlesticks",
@@ -120,6 +144,8 @@ GET_MARKET_CANDLESTICKS: Operation[GetMarketCandlesticksResponse] = Operation(
         "ticker",
     ),
     response_type=GetMarketCandlesticksResponse,
+    bucket="read",
+    cost=10,
 )
 
 
@@ -164,8 +190,7 @@ class MarketsResource(SyncResource):
             tickers: string
             mve_filter: string, one of 'only', 'exclude'
 
-        Returns one page of Market; ``list_all`` iterates every page.
-        """
+        Returns one page of Market: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``list_all`` iterates every item."""
         params = build_params(
             GetMarketsParams,
             limit=limit,
@@ -338,8 +363,7 @@ class MarketsResource(SyncResource):
             max_ts: integer, int64
             is_block_trade: boolean
 
-        Returns one page of Trade; ``trades_all`` iterates every page.
-        """
+        Returns one page of Trade: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``trades_all`` iterates every item."""
         params = build_params(
             GetTradesParams,
             limit=limit,
@@ -577,7 +601,7 @@ class AsyncMarketsResource(AsyncResource):
         mve_filter: Literal["only", "exclude"] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[Market]:
+    ) -> AsyncPage[Market]:
         """`GET /markets` (GetMarkets). Public: no credentials needed.
 
         Arguments (spec types):
@@ -596,8 +620,7 @@ class AsyncMarketsResource(AsyncResource):
             tickers: string
             mve_filter: string, one of 'only', 'exclude'
 
-        Returns one page of Market; ``list_all`` iterates every page.
-        """
+        Returns one page of Market: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``list_all`` iterates every item."""
         params = build_params(
             GetMarketsParams,
             limit=limit,
@@ -615,7 +638,7 @@ class AsyncMarketsResource(AsyncResource):
             tickers=tickers,
             mve_filter=mve_filter,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_MARKETS,
             params=params,
             extra_headers=extra_headers,
@@ -759,7 +782,7 @@ class AsyncMarketsResource(AsyncResource):
         is_block_trade: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[Trade]:
+    ) -> AsyncPage[Trade]:
         """`GET /markets/trades` (GetTrades). Public: no credentials needed.
 
         Arguments (spec types):
@@ -770,8 +793,7 @@ class AsyncMarketsResource(AsyncResource):
             max_ts: integer, int64
             is_block_trade: boolean
 
-        Returns one page of Trade; ``trades_all`` iterates every page.
-        """
+        Returns one page of Trade: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``trades_all`` iterates every item."""
         params = build_params(
             GetTradesParams,
             limit=limit,
@@ -781,7 +803,7 @@ class AsyncMarketsResource(AsyncResource):
             max_ts=max_ts,
             is_block_trade=is_block_trade,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_TRADES,
             params=params,
             extra_headers=extra_headers,
@@ -980,6 +1002,676 @@ class AsyncMarketsResource(AsyncResource):
             include_latest_before_start=include_latest_before_start,
         )
         return await self._transport.request(
+            GET_MARKET_CANDLESTICKS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class MarketsResourceWithRawResponse(SyncResource):
+    """`market` operations."""
+
+    def list(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        event_ticker: str | None = None,
+        series_ticker: str | None = None,
+        min_created_ts: int | None = None,
+        max_created_ts: int | None = None,
+        min_updated_ts: int | None = None,
+        max_close_ts: int | None = None,
+        min_close_ts: int | None = None,
+        min_settled_ts: int | None = None,
+        max_settled_ts: int | None = None,
+        status: Literal["unopened", "open", "paused", "closed", "settled"] | None = None,
+        tickers: str | None = None,
+        mve_filter: Literal["only", "exclude"] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[Market]]:
+        """`GET /markets` (GetMarkets). Public: no credentials needed.
+
+        Arguments (spec types):
+            limit: integer, int64, 0..1000, default 100
+            cursor: string
+            event_ticker: string
+            series_ticker: string
+            min_created_ts: integer, int64
+            max_created_ts: integer, int64
+            min_updated_ts: integer, int64
+            max_close_ts: integer, int64
+            min_close_ts: integer, int64
+            min_settled_ts: integer, int64
+            max_settled_ts: integer, int64
+            status: string, one of 'unopened', 'open', 'paused', 'closed', 'settled'
+            tickers: string
+            mve_filter: string, one of 'only', 'exclude'
+
+        Returns one page of Market: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMarketsParams,
+            limit=limit,
+            cursor=cursor,
+            event_ticker=event_ticker,
+            series_ticker=series_ticker,
+            min_created_ts=min_created_ts,
+            max_created_ts=max_created_ts,
+            min_updated_ts=min_updated_ts,
+            max_close_ts=max_close_ts,
+            min_close_ts=min_close_ts,
+            min_settled_ts=min_settled_ts,
+            max_settled_ts=max_settled_ts,
+            status=status,
+            tickers=tickers,
+            mve_filter=mve_filter,
+        )
+        return self._transport.request_raw(
+            GET_MARKETS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def batch_candlesticks(
+        self,
+        *,
+        market_tickers: str,
+        start_ts: int,
+        end_ts: int,
+        period_interval: int,
+        include_latest_before_start: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[BatchGetMarketCandlesticksResponse]:
+        """`GET /markets/candlesticks` (BatchGetMarketCandlesticks). Public: no credentials needed.
+
+        Arguments (spec types):
+            market_tickers: string, required
+            start_ts: integer, int64, required
+            end_ts: integer, int64, required
+            period_interval: integer, int32, 1.., required
+            include_latest_before_start: boolean, default False
+
+        Returns a BatchGetMarketCandlesticksResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            BatchGetMarketCandlesticksParams,
+            market_tickers=market_tickers,
+            start_ts=start_ts,
+            end_ts=end_ts,
+            period_interval=period_interval,
+            include_latest_before_start=include_latest_before_start,
+        )
+        return self._transport.request_raw(
+            BATCH_GET_MARKET_CANDLESTICKS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def orderbooks(
+        self,
+        *,
+        tickers: builtins.list[str],
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetMarketOrderbooksResponse]:
+        """`GET /markets/orderbooks` (GetMarketOrderbooks). Requires authentication.
+
+        Arguments (spec types):
+            tickers: array, at most 100 items, required
+
+        Returns a GetMarketOrderbooksResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMarketOrderbooksParams,
+            tickers=tickers,
+        )
+        return self._transport.request_raw(
+            GET_MARKET_ORDERBOOKS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def trades(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        ticker: str | None = None,
+        min_ts: int | None = None,
+        max_ts: int | None = None,
+        is_block_trade: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[Trade]]:
+        """`GET /markets/trades` (GetTrades). Public: no credentials needed.
+
+        Arguments (spec types):
+            limit: integer, int64, 0..1000, default 100
+            cursor: string
+            ticker: string
+            min_ts: integer, int64
+            max_ts: integer, int64
+            is_block_trade: boolean
+
+        Returns one page of Trade: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetTradesParams,
+            limit=limit,
+            cursor=cursor,
+            ticker=ticker,
+            min_ts=min_ts,
+            max_ts=max_ts,
+            is_block_trade=is_block_trade,
+        )
+        return self._transport.request_raw(
+            GET_TRADES,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def get(
+        self,
+        ticker: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Market]:
+        """`GET /markets/{ticker}` (GetMarket). Public: no credentials needed.
+
+        Arguments (spec types):
+            ticker: string, required
+
+        Returns the ``market`` of a GetMarketResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMarketParams,
+            ticker=ticker,
+        )
+        return self._transport.request_raw(
+            GET_MARKET,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def orderbook(
+        self,
+        ticker: str,
+        *,
+        depth: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[OrderbookCountFp]:
+        """`GET /markets/{ticker}/orderbook` (GetMarketOrderbook). Requires authentication.
+
+        Arguments (spec types):
+            ticker: string, required
+            depth: integer, 0..100, default 0
+
+        Returns the ``orderbook_fp`` of a GetMarketOrderbookResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMarketOrderbookParams,
+            ticker=ticker,
+            depth=depth,
+        )
+        return self._transport.request_raw(
+            GET_MARKET_ORDERBOOK,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def list_series(
+        self,
+        *,
+        category: str | None = None,
+        tags: str | None = None,
+        include_product_metadata: bool | None = None,
+        include_volume: bool | None = None,
+        min_updated_ts: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetSeriesListResponse]:
+        """`GET /series` (GetSeriesList). Public: no credentials needed.
+
+        Arguments (spec types):
+            category: string
+            tags: string
+            include_product_metadata: boolean, default False
+            include_volume: boolean, default False
+            min_updated_ts: integer, int64
+
+        Returns a GetSeriesListResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetSeriesListParams,
+            category=category,
+            tags=tags,
+            include_product_metadata=include_product_metadata,
+            include_volume=include_volume,
+            min_updated_ts=min_updated_ts,
+        )
+        return self._transport.request_raw(
+            GET_SERIES_LIST,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def get_series(
+        self,
+        series_ticker: str,
+        *,
+        include_volume: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Series]:
+        """`GET /series/{series_ticker}` (GetSeries). Public: no credentials needed.
+
+        Arguments (spec types):
+            series_ticker: string, required
+            include_volume: boolean, default False
+
+        Returns the ``series`` of a GetSeriesResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetSeriesParams,
+            series_ticker=series_ticker,
+            include_volume=include_volume,
+        )
+        return self._transport.request_raw(
+            GET_SERIES,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def candlesticks(
+        self,
+        series_ticker: str,
+        ticker: str,
+        *,
+        start_ts: int,
+        end_ts: int,
+        period_interval: Literal[1, 60, 1440],
+        include_latest_before_start: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetMarketCandlesticksResponse]:
+        """`GET /series/{series_ticker}/markets/{ticker}/candlesticks` (GetMarketCandlesticks). Public: no credentials needed.
+
+        Arguments (spec types):
+            series_ticker: string, required
+            ticker: string, required
+            start_ts: integer, int64, required
+            end_ts: integer, int64, required
+            period_interval: integer, one of 1, 60, 1440, required
+            include_latest_before_start: boolean, default False
+
+        Returns a GetMarketCandlesticksResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMarketCandlesticksParams,
+            series_ticker=series_ticker,
+            ticker=ticker,
+            start_ts=start_ts,
+            end_ts=end_ts,
+            period_interval=period_interval,
+            include_latest_before_start=include_latest_before_start,
+        )
+        return self._transport.request_raw(
+            GET_MARKET_CANDLESTICKS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class AsyncMarketsResourceWithRawResponse(AsyncResource):
+    """`market` operations (async)."""
+
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        event_ticker: str | None = None,
+        series_ticker: str | None = None,
+        min_created_ts: int | None = None,
+        max_created_ts: int | None = None,
+        min_updated_ts: int | None = None,
+        max_close_ts: int | None = None,
+        min_close_ts: int | None = None,
+        min_settled_ts: int | None = None,
+        max_settled_ts: int | None = None,
+        status: Literal["unopened", "open", "paused", "closed", "settled"] | None = None,
+        tickers: str | None = None,
+        mve_filter: Literal["only", "exclude"] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[Market]]:
+        """`GET /markets` (GetMarkets). Public: no credentials needed.
+
+        Arguments (spec types):
+            limit: integer, int64, 0..1000, default 100
+            cursor: string
+            event_ticker: string
+            series_ticker: string
+            min_created_ts: integer, int64
+            max_created_ts: integer, int64
+            min_updated_ts: integer, int64
+            max_close_ts: integer, int64
+            min_close_ts: integer, int64
+            min_settled_ts: integer, int64
+            max_settled_ts: integer, int64
+            status: string, one of 'unopened', 'open', 'paused', 'closed', 'settled'
+            tickers: string
+            mve_filter: string, one of 'only', 'exclude'
+
+        Returns one page of Market: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMarketsParams,
+            limit=limit,
+            cursor=cursor,
+            event_ticker=event_ticker,
+            series_ticker=series_ticker,
+            min_created_ts=min_created_ts,
+            max_created_ts=max_created_ts,
+            min_updated_ts=min_updated_ts,
+            max_close_ts=max_close_ts,
+            min_close_ts=min_close_ts,
+            min_settled_ts=min_settled_ts,
+            max_settled_ts=max_settled_ts,
+            status=status,
+            tickers=tickers,
+            mve_filter=mve_filter,
+        )
+        return await self._transport.request_raw_page(
+            GET_MARKETS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def batch_candlesticks(
+        self,
+        *,
+        market_tickers: str,
+        start_ts: int,
+        end_ts: int,
+        period_interval: int,
+        include_latest_before_start: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[BatchGetMarketCandlesticksResponse]:
+        """`GET /markets/candlesticks` (BatchGetMarketCandlesticks). Public: no credentials needed.
+
+        Arguments (spec types):
+            market_tickers: string, required
+            start_ts: integer, int64, required
+            end_ts: integer, int64, required
+            period_interval: integer, int32, 1.., required
+            include_latest_before_start: boolean, default False
+
+        Returns a BatchGetMarketCandlesticksResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            BatchGetMarketCandlesticksParams,
+            market_tickers=market_tickers,
+            start_ts=start_ts,
+            end_ts=end_ts,
+            period_interval=period_interval,
+            include_latest_before_start=include_latest_before_start,
+        )
+        return await self._transport.request_raw(
+            BATCH_GET_MARKET_CANDLESTICKS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def orderbooks(
+        self,
+        *,
+        tickers: builtins.list[str],
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetMarketOrderbooksResponse]:
+        """`GET /markets/orderbooks` (GetMarketOrderbooks). Requires authentication.
+
+        Arguments (spec types):
+            tickers: array, at most 100 items, required
+
+        Returns a GetMarketOrderbooksResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMarketOrderbooksParams,
+            tickers=tickers,
+        )
+        return await self._transport.request_raw(
+            GET_MARKET_ORDERBOOKS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def trades(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        ticker: str | None = None,
+        min_ts: int | None = None,
+        max_ts: int | None = None,
+        is_block_trade: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[Trade]]:
+        """`GET /markets/trades` (GetTrades). Public: no credentials needed.
+
+        Arguments (spec types):
+            limit: integer, int64, 0..1000, default 100
+            cursor: string
+            ticker: string
+            min_ts: integer, int64
+            max_ts: integer, int64
+            is_block_trade: boolean
+
+        Returns one page of Trade: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetTradesParams,
+            limit=limit,
+            cursor=cursor,
+            ticker=ticker,
+            min_ts=min_ts,
+            max_ts=max_ts,
+            is_block_trade=is_block_trade,
+        )
+        return await self._transport.request_raw_page(
+            GET_TRADES,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def get(
+        self,
+        ticker: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Market]:
+        """`GET /markets/{ticker}` (GetMarket). Public: no credentials needed.
+
+        Arguments (spec types):
+            ticker: string, required
+
+        Returns the ``market`` of a GetMarketResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMarketParams,
+            ticker=ticker,
+        )
+        return await self._transport.request_raw(
+            GET_MARKET,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def orderbook(
+        self,
+        ticker: str,
+        *,
+        depth: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[OrderbookCountFp]:
+        """`GET /markets/{ticker}/orderbook` (GetMarketOrderbook). Requires authentication.
+
+        Arguments (spec types):
+            ticker: string, required
+            depth: integer, 0..100, default 0
+
+        Returns the ``orderbook_fp`` of a GetMarketOrderbookResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMarketOrderbookParams,
+            ticker=ticker,
+            depth=depth,
+        )
+        return await self._transport.request_raw(
+            GET_MARKET_ORDERBOOK,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def list_series(
+        self,
+        *,
+        category: str | None = None,
+        tags: str | None = None,
+        include_product_metadata: bool | None = None,
+        include_volume: bool | None = None,
+        min_updated_ts: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetSeriesListResponse]:
+        """`GET /series` (GetSeriesList). Public: no credentials needed.
+
+        Arguments (spec types):
+            category: string
+            tags: string
+            include_product_metadata: boolean, default False
+            include_volume: boolean, default False
+            min_updated_ts: integer, int64
+
+        Returns a GetSeriesListResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetSeriesListParams,
+            category=category,
+            tags=tags,
+            include_product_metadata=include_product_metadata,
+            include_volume=include_volume,
+            min_updated_ts=min_updated_ts,
+        )
+        return await self._transport.request_raw(
+            GET_SERIES_LIST,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def get_series(
+        self,
+        series_ticker: str,
+        *,
+        include_volume: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Series]:
+        """`GET /series/{series_ticker}` (GetSeries). Public: no credentials needed.
+
+        Arguments (spec types):
+            series_ticker: string, required
+            include_volume: boolean, default False
+
+        Returns the ``series`` of a GetSeriesResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetSeriesParams,
+            series_ticker=series_ticker,
+            include_volume=include_volume,
+        )
+        return await self._transport.request_raw(
+            GET_SERIES,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def candlesticks(
+        self,
+        series_ticker: str,
+        ticker: str,
+        *,
+        start_ts: int,
+        end_ts: int,
+        period_interval: Literal[1, 60, 1440],
+        include_latest_before_start: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetMarketCandlesticksResponse]:
+        """`GET /series/{series_ticker}/markets/{ticker}/candlesticks` (GetMarketCandlesticks). Public: no credentials needed.
+
+        Arguments (spec types):
+            series_ticker: string, required
+            ticker: string, required
+            start_ts: integer, int64, required
+            end_ts: integer, int64, required
+            period_interval: integer, one of 1, 60, 1440, required
+            include_latest_before_start: boolean, default False
+
+        Returns a GetMarketCandlesticksResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMarketCandlesticksParams,
+            series_ticker=series_ticker,
+            ticker=ticker,
+            start_ts=start_ts,
+            end_ts=end_ts,
+            period_interval=period_interval,
+            include_latest_before_start=include_latest_before_start,
+        )
+        return await self._transport.request_raw(
             GET_MARKET_CANDLESTICKS,
             params=params,
             extra_headers=extra_headers,

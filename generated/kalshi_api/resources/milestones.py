@@ -17,11 +17,17 @@ from kalshi_api.models import (
     GetMilestonesResponse,
     Milestone,
 )
-from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
+from kalshi_api_core.pagination import AsyncPage, AsyncPageIterator, Page, PageIterator
+from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_params
 from kalshi_api_core.transport import Operation
 
-__all__ = ["AsyncMilestonesResource", "MilestonesResource"]
+__all__ = [
+    "AsyncMilestonesResource",
+    "AsyncMilestonesResourceWithRawResponse",
+    "MilestonesResource",
+    "MilestonesResourceWithRawResponse",
+]
 
 GET_MILESTONES: Operation[Page[Milestone]] = Operation(
     operation_id="GetMilestones",
@@ -31,6 +37,9 @@ GET_MILESTONES: Operation[Page[Milestone]] = Operation(
     response_type=GetMilestonesResponse,
     page_items="milestones",
     page_cursor="cursor",
+    page_item_type=Milestone,
+    bucket="read",
+    cost=10,
 )
 GET_MILESTONE: Operation[Milestone] = Operation(
     operation_id="GetMilestone",
@@ -40,6 +49,8 @@ GET_MILESTONE: Operation[Milestone] = Operation(
     path_params=("milestone_id",),
     response_type=GetMilestoneResponse,
     unwrap="milestone",
+    bucket="read",
+    cost=10,
 )
 
 
@@ -74,8 +85,7 @@ class MilestonesResource(SyncResource):
             cursor: string
             min_updated_ts: integer, int64
 
-        Returns one page of Milestone; ``list_all`` iterates every page.
-        """
+        Returns one page of Milestone: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``list_all`` iterates every item."""
         params = build_params(
             GetMilestonesParams,
             limit=limit,
@@ -187,7 +197,7 @@ class AsyncMilestonesResource(AsyncResource):
         min_updated_ts: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[Milestone]:
+    ) -> AsyncPage[Milestone]:
         """`GET /milestones` (GetMilestones). Public: no credentials needed.
 
         Arguments (spec types):
@@ -201,8 +211,7 @@ class AsyncMilestonesResource(AsyncResource):
             cursor: string
             min_updated_ts: integer, int64
 
-        Returns one page of Milestone; ``list_all`` iterates every page.
-        """
+        Returns one page of Milestone: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``list_all`` iterates every item."""
         params = build_params(
             GetMilestonesParams,
             limit=limit,
@@ -215,7 +224,7 @@ class AsyncMilestonesResource(AsyncResource):
             cursor=cursor,
             min_updated_ts=min_updated_ts,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_MILESTONES,
             params=params,
             extra_headers=extra_headers,
@@ -290,6 +299,164 @@ class AsyncMilestonesResource(AsyncResource):
             milestone_id=milestone_id,
         )
         return await self._transport.request(
+            GET_MILESTONE,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class MilestonesResourceWithRawResponse(SyncResource):
+    """`milestone` operations."""
+
+    def list(
+        self,
+        *,
+        limit: int,
+        minimum_start_date: AwareDatetime | None = None,
+        category: str | None = None,
+        competition: str | None = None,
+        source_id: str | None = None,
+        type_: str | None = None,
+        related_event_ticker: str | None = None,
+        cursor: str | None = None,
+        min_updated_ts: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[Milestone]]:
+        """`GET /milestones` (GetMilestones). Public: no credentials needed.
+
+        Arguments (spec types):
+            limit: integer, 1..500, required
+            minimum_start_date: string, date-time
+            category: string
+            competition: string
+            source_id: string
+            type_: string
+            related_event_ticker: string
+            cursor: string
+            min_updated_ts: integer, int64
+
+        Returns one page of Milestone: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMilestonesParams,
+            limit=limit,
+            minimum_start_date=minimum_start_date,
+            category=category,
+            competition=competition,
+            source_id=source_id,
+            type_=type_,
+            related_event_ticker=related_event_ticker,
+            cursor=cursor,
+            min_updated_ts=min_updated_ts,
+        )
+        return self._transport.request_raw(
+            GET_MILESTONES,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def get(
+        self,
+        milestone_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Milestone]:
+        """`GET /milestones/{milestone_id}` (GetMilestone). Public: no credentials needed.
+
+        Arguments (spec types):
+            milestone_id: string, required
+
+        Returns the ``milestone`` of a GetMilestoneResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMilestoneParams,
+            milestone_id=milestone_id,
+        )
+        return self._transport.request_raw(
+            GET_MILESTONE,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class AsyncMilestonesResourceWithRawResponse(AsyncResource):
+    """`milestone` operations (async)."""
+
+    async def list(
+        self,
+        *,
+        limit: int,
+        minimum_start_date: AwareDatetime | None = None,
+        category: str | None = None,
+        competition: str | None = None,
+        source_id: str | None = None,
+        type_: str | None = None,
+        related_event_ticker: str | None = None,
+        cursor: str | None = None,
+        min_updated_ts: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[Milestone]]:
+        """`GET /milestones` (GetMilestones). Public: no credentials needed.
+
+        Arguments (spec types):
+            limit: integer, 1..500, required
+            minimum_start_date: string, date-time
+            category: string
+            competition: string
+            source_id: string
+            type_: string
+            related_event_ticker: string
+            cursor: string
+            min_updated_ts: integer, int64
+
+        Returns one page of Milestone: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMilestonesParams,
+            limit=limit,
+            minimum_start_date=minimum_start_date,
+            category=category,
+            competition=competition,
+            source_id=source_id,
+            type_=type_,
+            related_event_ticker=related_event_ticker,
+            cursor=cursor,
+            min_updated_ts=min_updated_ts,
+        )
+        return await self._transport.request_raw_page(
+            GET_MILESTONES,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def get(
+        self,
+        milestone_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Milestone]:
+        """`GET /milestones/{milestone_id}` (GetMilestone). Public: no credentials needed.
+
+        Arguments (spec types):
+            milestone_id: string, required
+
+        Returns the ``milestone`` of a GetMilestoneResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMilestoneParams,
+            milestone_id=milestone_id,
+        )
+        return await self._transport.request_raw(
             GET_MILESTONE,
             params=params,
             extra_headers=extra_headers,

@@ -27,11 +27,17 @@ from kalshi_api.models import (
     MultivariateEventCollection,
     TickerPairInput,
 )
-from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
+from kalshi_api_core.pagination import AsyncPage, AsyncPageIterator, Page, PageIterator
+from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_body, build_params
 from kalshi_api_core.transport import Operation
 
-__all__ = ["AsyncMultivariateResource", "MultivariateResource"]
+__all__ = [
+    "AsyncMultivariateResource",
+    "AsyncMultivariateResourceWithRawResponse",
+    "MultivariateResource",
+    "MultivariateResourceWithRawResponse",
+]
 
 GET_MULTIVARIATE_EVENT_COLLECTIONS: Operation[Page[MultivariateEventCollection]] = Operation(
     operation_id="GetMultivariateEventCollections",
@@ -41,6 +47,9 @@ GET_MULTIVARIATE_EVENT_COLLECTIONS: Operation[Page[MultivariateEventCollection]]
     response_type=GetMultivariateEventCollectionsResponse,
     page_items="multivariate_contracts",
     page_cursor="cursor",
+    page_item_type=MultivariateEventCollection,
+    bucket="read",
+    cost=10,
 )
 GET_MULTIVARIATE_EVENT_COLLECTION: Operation[MultivariateEventCollection] = Operation(
     operation_id="GetMultivariateEventCollection",
@@ -50,6 +59,8 @@ GET_MULTIVARIATE_EVENT_COLLECTION: Operation[MultivariateEventCollection] = Oper
     path_params=("collection_ticker",),
     response_type=GetMultivariateEventCollectionResponse,
     unwrap="multivariate_contract",
+    bucket="read",
+    cost=10,
 )
 CREATE_MARKET_IN_MULTIVARIATE_EVENT_COLLECTION: Operation[
     CreateMarketInMultivariateEventCollectionResponse
@@ -60,6 +71,8 @@ CREATE_MARKET_IN_MULTIVARIATE_EVENT_COLLECTION: Operation[
     requires_auth=True,
     path_params=("collection_ticker",),
     response_type=CreateMarketInMultivariateEventCollectionResponse,
+    bucket="read",
+    cost=10,
 )
 GET_MULTIVARIATE_EVENT_COLLECTION_LOOKUP_HISTORY: Operation[
     GetMultivariateEventCollectionLookupHistoryResponse
@@ -70,6 +83,8 @@ GET_MULTIVARIATE_EVENT_COLLECTION_LOOKUP_HISTORY: Operation[
     requires_auth=False,
     path_params=("collection_ticker",),
     response_type=GetMultivariateEventCollectionLookupHistoryResponse,
+    bucket="read",
+    cost=10,
 )
 LOOKUP_TICKERS_FOR_MARKET_IN_MULTIVARIATE_EVENT_COLLECTION: Operation[
     LookupTickersForMarketInMultivariateEventCollectionResponse
@@ -80,6 +95,8 @@ LOOKUP_TICKERS_FOR_MARKET_IN_MULTIVARIATE_EVENT_COLLECTION: Operation[
     requires_auth=True,
     path_params=("collection_ticker",),
     response_type=LookupTickersForMarketInMultivariateEventCollectionResponse,
+    bucket="read",
+    cost=10,
 )
 
 
@@ -106,8 +123,7 @@ class MultivariateResource(SyncResource):
             limit: integer, int32, 1..200
             cursor: string
 
-        Returns one page of MultivariateEventCollection; ``list_collections_all`` iterates every page.
-        """
+        Returns one page of MultivariateEventCollection: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``list_collections_all`` iterates every item."""
         params = build_params(
             GetMultivariateEventCollectionsParams,
             status=status,
@@ -353,7 +369,7 @@ class AsyncMultivariateResource(AsyncResource):
         cursor: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[MultivariateEventCollection]:
+    ) -> AsyncPage[MultivariateEventCollection]:
         """`GET /multivariate_event_collections` (GetMultivariateEventCollections). Public: no credentials needed.
 
         Arguments (spec types):
@@ -363,8 +379,7 @@ class AsyncMultivariateResource(AsyncResource):
             limit: integer, int32, 1..200
             cursor: string
 
-        Returns one page of MultivariateEventCollection; ``list_collections_all`` iterates every page.
-        """
+        Returns one page of MultivariateEventCollection: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``list_collections_all`` iterates every item."""
         params = build_params(
             GetMultivariateEventCollectionsParams,
             status=status,
@@ -373,7 +388,7 @@ class AsyncMultivariateResource(AsyncResource):
             limit=limit,
             cursor=cursor,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_MULTIVARIATE_EVENT_COLLECTIONS,
             params=params,
             extra_headers=extra_headers,
@@ -588,6 +603,454 @@ class AsyncMultivariateResource(AsyncResource):
             selected_markets=selected_markets,
         )
         return await self._transport.request(
+            LOOKUP_TICKERS_FOR_MARKET_IN_MULTIVARIATE_EVENT_COLLECTION,
+            params=params,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class MultivariateResourceWithRawResponse(SyncResource):
+    """`multivariate` operations."""
+
+    def list_collections(
+        self,
+        *,
+        status: Literal["unopened", "open", "closed"] | None = None,
+        associated_event_ticker: str | None = None,
+        series_ticker: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[MultivariateEventCollection]]:
+        """`GET /multivariate_event_collections` (GetMultivariateEventCollections). Public: no credentials needed.
+
+        Arguments (spec types):
+            status: string, one of 'unopened', 'open', 'closed'
+            associated_event_ticker: string
+            series_ticker: string
+            limit: integer, int32, 1..200
+            cursor: string
+
+        Returns one page of MultivariateEventCollection: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMultivariateEventCollectionsParams,
+            status=status,
+            associated_event_ticker=associated_event_ticker,
+            series_ticker=series_ticker,
+            limit=limit,
+            cursor=cursor,
+        )
+        return self._transport.request_raw(
+            GET_MULTIVARIATE_EVENT_COLLECTIONS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def get_collection(
+        self,
+        collection_ticker: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[MultivariateEventCollection]:
+        """`GET /multivariate_event_collections/{collection_ticker}` (GetMultivariateEventCollection). Public: no credentials needed.
+
+        Arguments (spec types):
+            collection_ticker: string, required
+
+        Returns the ``multivariate_contract`` of a GetMultivariateEventCollectionResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMultivariateEventCollectionParams,
+            collection_ticker=collection_ticker,
+        )
+        return self._transport.request_raw(
+            GET_MULTIVARIATE_EVENT_COLLECTION,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def create_market(
+        self,
+        collection_ticker: str,
+        *,
+        selected_markets: builtins.list[TickerPairInput],
+        with_market_payload: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateMarketInMultivariateEventCollectionResponse]: ...
+
+    @overload
+    def create_market(
+        self,
+        collection_ticker: str,
+        *,
+        request: CreateMarketInMultivariateEventCollectionRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateMarketInMultivariateEventCollectionResponse]: ...
+
+    def create_market(
+        self,
+        collection_ticker: str,
+        *,
+        selected_markets: builtins.list[TickerPairInput] | None = None,
+        with_market_payload: bool | None = None,
+        request: CreateMarketInMultivariateEventCollectionRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateMarketInMultivariateEventCollectionResponse]:
+        """`POST /multivariate_event_collections/{collection_ticker}` (CreateMarketInMultivariateEventCollection). Requires authentication.
+
+        Arguments (spec types):
+            collection_ticker: string, required
+            selected_markets: array, required
+            with_market_payload: boolean
+            request: a whole CreateMarketInMultivariateEventCollectionRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a CreateMarketInMultivariateEventCollectionResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            CreateMarketInMultivariateEventCollectionParams,
+            collection_ticker=collection_ticker,
+        )
+        body = build_body(
+            CreateMarketInMultivariateEventCollectionRequest,
+            request,
+            selected_markets=selected_markets,
+            with_market_payload=with_market_payload,
+        )
+        return self._transport.request_raw(
+            CREATE_MARKET_IN_MULTIVARIATE_EVENT_COLLECTION,
+            params=params,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def lookup_history(
+        self,
+        collection_ticker: str,
+        *,
+        lookback_seconds: Literal[10, 60, 300, 3600],
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetMultivariateEventCollectionLookupHistoryResponse]:
+        """`GET /multivariate_event_collections/{collection_ticker}/lookup` (GetMultivariateEventCollectionLookupHistory). Public: no credentials needed.
+
+        Arguments (spec types):
+            collection_ticker: string, required
+            lookback_seconds: integer, int32, one of 10, 60, 300, 3600, required
+
+        Returns a GetMultivariateEventCollectionLookupHistoryResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMultivariateEventCollectionLookupHistoryParams,
+            collection_ticker=collection_ticker,
+            lookback_seconds=lookback_seconds,
+        )
+        return self._transport.request_raw(
+            GET_MULTIVARIATE_EVENT_COLLECTION_LOOKUP_HISTORY,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def lookup_tickers(
+        self,
+        collection_ticker: str,
+        *,
+        selected_markets: builtins.list[TickerPairInput],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[LookupTickersForMarketInMultivariateEventCollectionResponse]: ...
+
+    @overload
+    def lookup_tickers(
+        self,
+        collection_ticker: str,
+        *,
+        request: LookupTickersForMarketInMultivariateEventCollectionRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[LookupTickersForMarketInMultivariateEventCollectionResponse]: ...
+
+    def lookup_tickers(
+        self,
+        collection_ticker: str,
+        *,
+        selected_markets: builtins.list[TickerPairInput] | None = None,
+        request: LookupTickersForMarketInMultivariateEventCollectionRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[LookupTickersForMarketInMultivariateEventCollectionResponse]:
+        """`PUT /multivariate_event_collections/{collection_ticker}/lookup` (LookupTickersForMarketInMultivariateEventCollection). Requires authentication.
+
+        Arguments (spec types):
+            collection_ticker: string, required
+            selected_markets: array, required
+            request: a whole LookupTickersForMarketInMultivariateEventCollectionRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a LookupTickersForMarketInMultivariateEventCollectionResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            LookupTickersForMarketInMultivariateEventCollectionParams,
+            collection_ticker=collection_ticker,
+        )
+        body = build_body(
+            LookupTickersForMarketInMultivariateEventCollectionRequest,
+            request,
+            selected_markets=selected_markets,
+        )
+        return self._transport.request_raw(
+            LOOKUP_TICKERS_FOR_MARKET_IN_MULTIVARIATE_EVENT_COLLECTION,
+            params=params,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class AsyncMultivariateResourceWithRawResponse(AsyncResource):
+    """`multivariate` operations (async)."""
+
+    async def list_collections(
+        self,
+        *,
+        status: Literal["unopened", "open", "closed"] | None = None,
+        associated_event_ticker: str | None = None,
+        series_ticker: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[MultivariateEventCollection]]:
+        """`GET /multivariate_event_collections` (GetMultivariateEventCollections). Public: no credentials needed.
+
+        Arguments (spec types):
+            status: string, one of 'unopened', 'open', 'closed'
+            associated_event_ticker: string
+            series_ticker: string
+            limit: integer, int32, 1..200
+            cursor: string
+
+        Returns one page of MultivariateEventCollection: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMultivariateEventCollectionsParams,
+            status=status,
+            associated_event_ticker=associated_event_ticker,
+            series_ticker=series_ticker,
+            limit=limit,
+            cursor=cursor,
+        )
+        return await self._transport.request_raw_page(
+            GET_MULTIVARIATE_EVENT_COLLECTIONS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def get_collection(
+        self,
+        collection_ticker: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[MultivariateEventCollection]:
+        """`GET /multivariate_event_collections/{collection_ticker}` (GetMultivariateEventCollection). Public: no credentials needed.
+
+        Arguments (spec types):
+            collection_ticker: string, required
+
+        Returns the ``multivariate_contract`` of a GetMultivariateEventCollectionResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMultivariateEventCollectionParams,
+            collection_ticker=collection_ticker,
+        )
+        return await self._transport.request_raw(
+            GET_MULTIVARIATE_EVENT_COLLECTION,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def create_market(
+        self,
+        collection_ticker: str,
+        *,
+        selected_markets: builtins.list[TickerPairInput],
+        with_market_payload: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateMarketInMultivariateEventCollectionResponse]: ...
+
+    @overload
+    async def create_market(
+        self,
+        collection_ticker: str,
+        *,
+        request: CreateMarketInMultivariateEventCollectionRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateMarketInMultivariateEventCollectionResponse]: ...
+
+    async def create_market(
+        self,
+        collection_ticker: str,
+        *,
+        selected_markets: builtins.list[TickerPairInput] | None = None,
+        with_market_payload: bool | None = None,
+        request: CreateMarketInMultivariateEventCollectionRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateMarketInMultivariateEventCollectionResponse]:
+        """`POST /multivariate_event_collections/{collection_ticker}` (CreateMarketInMultivariateEventCollection). Requires authentication.
+
+        Arguments (spec types):
+            collection_ticker: string, required
+            selected_markets: array, required
+            with_market_payload: boolean
+            request: a whole CreateMarketInMultivariateEventCollectionRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a CreateMarketInMultivariateEventCollectionResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            CreateMarketInMultivariateEventCollectionParams,
+            collection_ticker=collection_ticker,
+        )
+        body = build_body(
+            CreateMarketInMultivariateEventCollectionRequest,
+            request,
+            selected_markets=selected_markets,
+            with_market_payload=with_market_payload,
+        )
+        return await self._transport.request_raw(
+            CREATE_MARKET_IN_MULTIVARIATE_EVENT_COLLECTION,
+            params=params,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def lookup_history(
+        self,
+        collection_ticker: str,
+        *,
+        lookback_seconds: Literal[10, 60, 300, 3600],
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetMultivariateEventCollectionLookupHistoryResponse]:
+        """`GET /multivariate_event_collections/{collection_ticker}/lookup` (GetMultivariateEventCollectionLookupHistory). Public: no credentials needed.
+
+        Arguments (spec types):
+            collection_ticker: string, required
+            lookback_seconds: integer, int32, one of 10, 60, 300, 3600, required
+
+        Returns a GetMultivariateEventCollectionLookupHistoryResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetMultivariateEventCollectionLookupHistoryParams,
+            collection_ticker=collection_ticker,
+            lookback_seconds=lookback_seconds,
+        )
+        return await self._transport.request_raw(
+            GET_MULTIVARIATE_EVENT_COLLECTION_LOOKUP_HISTORY,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def lookup_tickers(
+        self,
+        collection_ticker: str,
+        *,
+        selected_markets: builtins.list[TickerPairInput],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[LookupTickersForMarketInMultivariateEventCollectionResponse]: ...
+
+    @overload
+    async def lookup_tickers(
+        self,
+        collection_ticker: str,
+        *,
+        request: LookupTickersForMarketInMultivariateEventCollectionRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[LookupTickersForMarketInMultivariateEventCollectionResponse]: ...
+
+    async def lookup_tickers(
+        self,
+        collection_ticker: str,
+        *,
+        selected_markets: builtins.list[TickerPairInput] | None = None,
+        request: LookupTickersForMarketInMultivariateEventCollectionRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[LookupTickersForMarketInMultivariateEventCollectionResponse]:
+        """`PUT /multivariate_event_collections/{collection_ticker}/lookup` (LookupTickersForMarketInMultivariateEventCollection). Requires authentication.
+
+        Arguments (spec types):
+            collection_ticker: string, required
+            selected_markets: array, required
+            request: a whole LookupTickersForMarketInMultivariateEventCollectionRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a LookupTickersForMarketInMultivariateEventCollectionResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            LookupTickersForMarketInMultivariateEventCollectionParams,
+            collection_ticker=collection_ticker,
+        )
+        body = build_body(
+            LookupTickersForMarketInMultivariateEventCollectionRequest,
+            request,
+            selected_markets=selected_markets,
+        )
+        return await self._transport.request_raw(
             LOOKUP_TICKERS_FOR_MARKET_IN_MULTIVARIATE_EVENT_COLLECTION,
             params=params,
             body=body,

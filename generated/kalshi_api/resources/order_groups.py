@@ -25,6 +25,7 @@ from kalshi_api.models import (
     UpdateOrderGroupLimitParams,
     UpdateOrderGroupLimitRequest,
 )
+from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import (
     AsyncResource,
     DecimalInput,
@@ -35,7 +36,12 @@ from kalshi_api_core.resources import (
 )
 from kalshi_api_core.transport import Operation
 
-__all__ = ["AsyncOrderGroupsResource", "OrderGroupsResource"]
+__all__ = [
+    "AsyncOrderGroupsResource",
+    "AsyncOrderGroupsResourceWithRawResponse",
+    "OrderGroupsResource",
+    "OrderGroupsResourceWithRawResponse",
+]
 
 GET_ORDER_GROUPS: Operation[GetOrderGroupsResponse] = Operation(
     operation_id="GetOrderGroups",
@@ -43,6 +49,8 @@ GET_ORDER_GROUPS: Operation[GetOrderGroupsResponse] = Operation(
     path="/portfolio/order_groups",
     requires_auth=True,
     response_type=GetOrderGroupsResponse,
+    bucket="read",
+    cost=10,
 )
 CREATE_ORDER_GROUP: Operation[CreateOrderGroupResponse] = Operation(
     operation_id="CreateOrderGroup",
@@ -50,6 +58,8 @@ CREATE_ORDER_GROUP: Operation[CreateOrderGroupResponse] = Operation(
     path="/portfolio/order_groups/create",
     requires_auth=True,
     response_type=CreateOrderGroupResponse,
+    bucket="write",
+    cost=10,
 )
 GET_ORDER_GROUP: Operation[GetOrderGroupResponse] = Operation(
     operation_id="GetOrderGroup",
@@ -58,6 +68,8 @@ GET_ORDER_GROUP: Operation[GetOrderGroupResponse] = Operation(
     requires_auth=True,
     path_params=("order_group_id",),
     response_type=GetOrderGroupResponse,
+    bucket="read",
+    cost=10,
 )
 DELETE_ORDER_GROUP: Operation[EmptyResponse] = Operation(
     operation_id="DeleteOrderGroup",
@@ -66,6 +78,8 @@ DELETE_ORDER_GROUP: Operation[EmptyResponse] = Operation(
     requires_auth=True,
     path_params=("order_group_id",),
     response_type=EmptyResponse,
+    bucket="write",
+    cost=10,
 )
 UPDATE_ORDER_GROUP_LIMIT: Operation[EmptyResponse] = Operation(
     operation_id="UpdateOrderGroupLimit",
@@ -74,6 +88,8 @@ UPDATE_ORDER_GROUP_LIMIT: Operation[EmptyResponse] = Operation(
     requires_auth=True,
     path_params=("order_group_id",),
     response_type=EmptyResponse,
+    bucket="write",
+    cost=10,
 )
 RESET_ORDER_GROUP: Operation[EmptyResponse] = Operation(
     operation_id="ResetOrderGroup",
@@ -82,6 +98,8 @@ RESET_ORDER_GROUP: Operation[EmptyResponse] = Operation(
     requires_auth=True,
     path_params=("order_group_id",),
     response_type=EmptyResponse,
+    bucket="write",
+    cost=10,
 )
 TRIGGER_ORDER_GROUP: Operation[EmptyResponse] = Operation(
     operation_id="TriggerOrderGroup",
@@ -90,6 +108,8 @@ TRIGGER_ORDER_GROUP: Operation[EmptyResponse] = Operation(
     requires_auth=True,
     path_params=("order_group_id",),
     response_type=EmptyResponse,
+    bucket="write",
+    cost=10,
 )
 
 
@@ -665,6 +685,600 @@ class AsyncOrderGroupsResource(AsyncResource):
         )
         body = json_body(request)
         return await self._transport.request(
+            TRIGGER_ORDER_GROUP,
+            params=params,
+            body=body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class OrderGroupsResourceWithRawResponse(SyncResource):
+    """`order-groups` operations."""
+
+    def list(
+        self,
+        *,
+        subaccount: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetOrderGroupsResponse]:
+        """`GET /portfolio/order_groups` (GetOrderGroups). Requires authentication.
+
+        Arguments (spec types):
+            subaccount: integer
+
+        Returns a GetOrderGroupsResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetOrderGroupsParams,
+            subaccount=subaccount,
+        )
+        return self._transport.request_raw(
+            GET_ORDER_GROUPS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def create(
+        self,
+        *,
+        contracts_limit: int | None = None,
+        contracts_limit_fp: DecimalInput | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        subaccount: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateOrderGroupResponse]: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        request: CreateOrderGroupRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateOrderGroupResponse]: ...
+
+    def create(
+        self,
+        *,
+        contracts_limit: int | None = None,
+        contracts_limit_fp: DecimalInput | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        subaccount: int | None = None,
+        request: CreateOrderGroupRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateOrderGroupResponse]:
+        """`POST /portfolio/order_groups/create` (CreateOrderGroup). Requires authentication.
+
+        Arguments (spec types):
+            contracts_limit: integer, int64, 1..
+            contracts_limit_fp: FixedPointCount
+            exchange_index: ExchangeIndex, default 0
+            subaccount: integer, 0.., default 0
+            request: a whole CreateOrderGroupRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a CreateOrderGroupResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        body = build_body(
+            CreateOrderGroupRequest,
+            request,
+            contracts_limit=contracts_limit,
+            contracts_limit_fp=contracts_limit_fp,
+            exchange_index=exchange_index,
+            subaccount=subaccount,
+        )
+        return self._transport.request_raw(
+            CREATE_ORDER_GROUP,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def get(
+        self,
+        order_group_id: str,
+        *,
+        subaccount: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetOrderGroupResponse]:
+        """`GET /portfolio/order_groups/{order_group_id}` (GetOrderGroup). Requires authentication.
+
+        Arguments (spec types):
+            order_group_id: string, required
+            subaccount: integer
+
+        Returns a GetOrderGroupResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetOrderGroupParams,
+            order_group_id=order_group_id,
+            subaccount=subaccount,
+        )
+        return self._transport.request_raw(
+            GET_ORDER_GROUP,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def delete(
+        self,
+        order_group_id: str,
+        *,
+        subaccount: int | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[EmptyResponse]:
+        """`DELETE /portfolio/order_groups/{order_group_id}` (DeleteOrderGroup). Requires authentication.
+
+        Arguments (spec types):
+            order_group_id: string, required
+            subaccount: integer
+            exchange_index: ExchangeIndex
+
+        Returns a EmptyResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            DeleteOrderGroupParams,
+            order_group_id=order_group_id,
+            subaccount=subaccount,
+            exchange_index=exchange_index,
+        )
+        return self._transport.request_raw(
+            DELETE_ORDER_GROUP,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def update_limit(
+        self,
+        order_group_id: str,
+        *,
+        exchange_index: ExchangeIndex | None = None,
+        contracts_limit: int | None = None,
+        contracts_limit_fp: DecimalInput | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[EmptyResponse]: ...
+
+    @overload
+    def update_limit(
+        self,
+        order_group_id: str,
+        *,
+        exchange_index: ExchangeIndex | None = None,
+        request: UpdateOrderGroupLimitRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[EmptyResponse]: ...
+
+    def update_limit(
+        self,
+        order_group_id: str,
+        *,
+        exchange_index: ExchangeIndex | None = None,
+        contracts_limit: int | None = None,
+        contracts_limit_fp: DecimalInput | None = None,
+        request: UpdateOrderGroupLimitRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[EmptyResponse]:
+        """`PUT /portfolio/order_groups/{order_group_id}/limit` (UpdateOrderGroupLimit). Requires authentication.
+
+        Arguments (spec types):
+            order_group_id: string, required
+            exchange_index: ExchangeIndex
+            contracts_limit: integer, int64, 1..
+            contracts_limit_fp: FixedPointCount
+            request: a whole UpdateOrderGroupLimitRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a EmptyResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            UpdateOrderGroupLimitParams,
+            order_group_id=order_group_id,
+            exchange_index=exchange_index,
+        )
+        body = build_body(
+            UpdateOrderGroupLimitRequest,
+            request,
+            contracts_limit=contracts_limit,
+            contracts_limit_fp=contracts_limit_fp,
+        )
+        return self._transport.request_raw(
+            UPDATE_ORDER_GROUP_LIMIT,
+            params=params,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def reset(
+        self,
+        order_group_id: str,
+        *,
+        subaccount: int | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        request: EmptyResponse | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[EmptyResponse]:
+        """`PUT /portfolio/order_groups/{order_group_id}/reset` (ResetOrderGroup). Requires authentication.
+
+        Arguments (spec types):
+            order_group_id: string, required
+            subaccount: integer
+            exchange_index: ExchangeIndex
+
+        Returns a EmptyResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            ResetOrderGroupParams,
+            order_group_id=order_group_id,
+            subaccount=subaccount,
+            exchange_index=exchange_index,
+        )
+        body = json_body(request)
+        return self._transport.request_raw(
+            RESET_ORDER_GROUP,
+            params=params,
+            body=body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def trigger(
+        self,
+        order_group_id: str,
+        *,
+        subaccount: int | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        request: EmptyResponse | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[EmptyResponse]:
+        """`PUT /portfolio/order_groups/{order_group_id}/trigger` (TriggerOrderGroup). Requires authentication.
+
+        Arguments (spec types):
+            order_group_id: string, required
+            subaccount: integer
+            exchange_index: ExchangeIndex
+
+        Returns a EmptyResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            TriggerOrderGroupParams,
+            order_group_id=order_group_id,
+            subaccount=subaccount,
+            exchange_index=exchange_index,
+        )
+        body = json_body(request)
+        return self._transport.request_raw(
+            TRIGGER_ORDER_GROUP,
+            params=params,
+            body=body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class AsyncOrderGroupsResourceWithRawResponse(AsyncResource):
+    """`order-groups` operations (async)."""
+
+    async def list(
+        self,
+        *,
+        subaccount: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetOrderGroupsResponse]:
+        """`GET /portfolio/order_groups` (GetOrderGroups). Requires authentication.
+
+        Arguments (spec types):
+            subaccount: integer
+
+        Returns a GetOrderGroupsResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetOrderGroupsParams,
+            subaccount=subaccount,
+        )
+        return await self._transport.request_raw(
+            GET_ORDER_GROUPS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def create(
+        self,
+        *,
+        contracts_limit: int | None = None,
+        contracts_limit_fp: DecimalInput | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        subaccount: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateOrderGroupResponse]: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        request: CreateOrderGroupRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateOrderGroupResponse]: ...
+
+    async def create(
+        self,
+        *,
+        contracts_limit: int | None = None,
+        contracts_limit_fp: DecimalInput | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        subaccount: int | None = None,
+        request: CreateOrderGroupRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateOrderGroupResponse]:
+        """`POST /portfolio/order_groups/create` (CreateOrderGroup). Requires authentication.
+
+        Arguments (spec types):
+            contracts_limit: integer, int64, 1..
+            contracts_limit_fp: FixedPointCount
+            exchange_index: ExchangeIndex, default 0
+            subaccount: integer, 0.., default 0
+            request: a whole CreateOrderGroupRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a CreateOrderGroupResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        body = build_body(
+            CreateOrderGroupRequest,
+            request,
+            contracts_limit=contracts_limit,
+            contracts_limit_fp=contracts_limit_fp,
+            exchange_index=exchange_index,
+            subaccount=subaccount,
+        )
+        return await self._transport.request_raw(
+            CREATE_ORDER_GROUP,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def get(
+        self,
+        order_group_id: str,
+        *,
+        subaccount: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetOrderGroupResponse]:
+        """`GET /portfolio/order_groups/{order_group_id}` (GetOrderGroup). Requires authentication.
+
+        Arguments (spec types):
+            order_group_id: string, required
+            subaccount: integer
+
+        Returns a GetOrderGroupResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetOrderGroupParams,
+            order_group_id=order_group_id,
+            subaccount=subaccount,
+        )
+        return await self._transport.request_raw(
+            GET_ORDER_GROUP,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def delete(
+        self,
+        order_group_id: str,
+        *,
+        subaccount: int | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[EmptyResponse]:
+        """`DELETE /portfolio/order_groups/{order_group_id}` (DeleteOrderGroup). Requires authentication.
+
+        Arguments (spec types):
+            order_group_id: string, required
+            subaccount: integer
+            exchange_index: ExchangeIndex
+
+        Returns a EmptyResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            DeleteOrderGroupParams,
+            order_group_id=order_group_id,
+            subaccount=subaccount,
+            exchange_index=exchange_index,
+        )
+        return await self._transport.request_raw(
+            DELETE_ORDER_GROUP,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def update_limit(
+        self,
+        order_group_id: str,
+        *,
+        exchange_index: ExchangeIndex | None = None,
+        contracts_limit: int | None = None,
+        contracts_limit_fp: DecimalInput | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[EmptyResponse]: ...
+
+    @overload
+    async def update_limit(
+        self,
+        order_group_id: str,
+        *,
+        exchange_index: ExchangeIndex | None = None,
+        request: UpdateOrderGroupLimitRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[EmptyResponse]: ...
+
+    async def update_limit(
+        self,
+        order_group_id: str,
+        *,
+        exchange_index: ExchangeIndex | None = None,
+        contracts_limit: int | None = None,
+        contracts_limit_fp: DecimalInput | None = None,
+        request: UpdateOrderGroupLimitRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[EmptyResponse]:
+        """`PUT /portfolio/order_groups/{order_group_id}/limit` (UpdateOrderGroupLimit). Requires authentication.
+
+        Arguments (spec types):
+            order_group_id: string, required
+            exchange_index: ExchangeIndex
+            contracts_limit: integer, int64, 1..
+            contracts_limit_fp: FixedPointCount
+            request: a whole UpdateOrderGroupLimitRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a EmptyResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            UpdateOrderGroupLimitParams,
+            order_group_id=order_group_id,
+            exchange_index=exchange_index,
+        )
+        body = build_body(
+            UpdateOrderGroupLimitRequest,
+            request,
+            contracts_limit=contracts_limit,
+            contracts_limit_fp=contracts_limit_fp,
+        )
+        return await self._transport.request_raw(
+            UPDATE_ORDER_GROUP_LIMIT,
+            params=params,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def reset(
+        self,
+        order_group_id: str,
+        *,
+        subaccount: int | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        request: EmptyResponse | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[EmptyResponse]:
+        """`PUT /portfolio/order_groups/{order_group_id}/reset` (ResetOrderGroup). Requires authentication.
+
+        Arguments (spec types):
+            order_group_id: string, required
+            subaccount: integer
+            exchange_index: ExchangeIndex
+
+        Returns a EmptyResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            ResetOrderGroupParams,
+            order_group_id=order_group_id,
+            subaccount=subaccount,
+            exchange_index=exchange_index,
+        )
+        body = json_body(request)
+        return await self._transport.request_raw(
+            RESET_ORDER_GROUP,
+            params=params,
+            body=body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def trigger(
+        self,
+        order_group_id: str,
+        *,
+        subaccount: int | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        request: EmptyResponse | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[EmptyResponse]:
+        """`PUT /portfolio/order_groups/{order_group_id}/trigger` (TriggerOrderGroup). Requires authentication.
+
+        Arguments (spec types):
+            order_group_id: string, required
+            subaccount: integer
+            exchange_index: ExchangeIndex
+
+        Returns a EmptyResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            TriggerOrderGroupParams,
+            order_group_id=order_group_id,
+            subaccount=subaccount,
+            exchange_index=exchange_index,
+        )
+        body = json_body(request)
+        return await self._transport.request_raw(
             TRIGGER_ORDER_GROUP,
             params=params,
             body=body,

@@ -40,11 +40,17 @@ from kalshi_api.models import (
     Order,
     SelfTradePreventionType,
 )
-from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
+from kalshi_api_core.pagination import AsyncPage, AsyncPageIterator, Page, PageIterator
+from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import AsyncResource, DecimalInput, SyncResource, build_body, build_params
 from kalshi_api_core.transport import Operation
 
-__all__ = ["AsyncOrdersResource", "OrdersResource"]
+__all__ = [
+    "AsyncOrdersResource",
+    "AsyncOrdersResourceWithRawResponse",
+    "OrdersResource",
+    "OrdersResourceWithRawResponse",
+]
 
 CREATE_ORDER_V2: Operation[CreateOrderV2Response] = Operation(
     operation_id="CreateOrderV2",
@@ -53,6 +59,8 @@ CREATE_ORDER_V2: Operation[CreateOrderV2Response] = Operation(
     requires_auth=True,
     response_type=CreateOrderV2Response,
     order_writes="single",
+    bucket="write",
+    cost=10,
 )
 BATCH_CREATE_ORDERS_V2: Operation[BatchCreateOrdersV2Response] = Operation(
     operation_id="BatchCreateOrdersV2",
@@ -61,6 +69,8 @@ BATCH_CREATE_ORDERS_V2: Operation[BatchCreateOrdersV2Response] = Operation(
     requires_auth=True,
     response_type=BatchCreateOrdersV2Response,
     order_writes="batch",
+    bucket="write",
+    cost=10,
 )
 BATCH_CANCEL_ORDERS_V2: Operation[BatchCancelOrdersV2Response] = Operation(
     operation_id="BatchCancelOrdersV2",
@@ -68,6 +78,8 @@ BATCH_CANCEL_ORDERS_V2: Operation[BatchCancelOrdersV2Response] = Operation(
     path="/portfolio/events/orders/batched",
     requires_auth=True,
     response_type=BatchCancelOrdersV2Response,
+    bucket="write",
+    cost=2,
 )
 CANCEL_ORDER_V2: Operation[CancelOrderV2Response] = Operation(
     operation_id="CancelOrderV2",
@@ -76,6 +88,8 @@ CANCEL_ORDER_V2: Operation[CancelOrderV2Response] = Operation(
     requires_auth=True,
     path_params=("order_id",),
     response_type=CancelOrderV2Response,
+    bucket="write",
+    cost=2,
 )
 AMEND_ORDER_V2: Operation[AmendOrderV2Response] = Operation(
     operation_id="AmendOrderV2",
@@ -84,6 +98,8 @@ AMEND_ORDER_V2: Operation[AmendOrderV2Response] = Operation(
     requires_auth=True,
     path_params=("order_id",),
     response_type=AmendOrderV2Response,
+    bucket="write",
+    cost=10,
 )
 DECREASE_ORDER_V2: Operation[DecreaseOrderV2Response] = Operation(
     operation_id="DecreaseOrderV2",
@@ -92,6 +108,8 @@ DECREASE_ORDER_V2: Operation[DecreaseOrderV2Response] = Operation(
     requires_auth=True,
     path_params=("order_id",),
     response_type=DecreaseOrderV2Response,
+    bucket="write",
+    cost=10,
 )
 GET_ORDERS: Operation[Page[Order]] = Operation(
     operation_id="GetOrders",
@@ -101,6 +119,9 @@ GET_ORDERS: Operation[Page[Order]] = Operation(
     response_type=GetOrdersResponse,
     page_items="orders",
     page_cursor="cursor",
+    page_item_type=Order,
+    bucket="read",
+    cost=10,
 )
 GET_ORDER_QUEUE_POSITIONS: Operation[GetOrderQueuePositionsResponse] = Operation(
     operation_id="GetOrderQueuePositions",
@@ -108,6 +129,8 @@ GET_ORDER_QUEUE_POSITIONS: Operation[GetOrderQueuePositionsResponse] = Operation
     path="/portfolio/orders/queue_positions",
     requires_auth=True,
     response_type=GetOrderQueuePositionsResponse,
+    bucket="read",
+    cost=10,
 )
 GET_ORDER: Operation[Order] = Operation(
     operation_id="GetOrder",
@@ -117,6 +140,8 @@ GET_ORDER: Operation[Order] = Operation(
     path_params=("order_id",),
     response_type=GetOrderResponse,
     unwrap="order",
+    bucket="read",
+    cost=10,
 )
 GET_ORDER_QUEUE_POSITION: Operation[GetOrderQueuePositionResponse] = Operation(
     operation_id="GetOrderQueuePosition",
@@ -125,6 +150,8 @@ GET_ORDER_QUEUE_POSITION: Operation[GetOrderQueuePositionResponse] = Operation(
     requires_auth=True,
     path_params=("order_id",),
     response_type=GetOrderQueuePositionResponse,
+    bucket="read",
+    cost=10,
 )
 
 
@@ -565,8 +592,7 @@ class OrdersResource(SyncResource):
             cursor: string
             subaccount: integer
 
-        Returns one page of Order; ``list_all`` iterates every page.
-        """
+        Returns one page of Order: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``list_all`` iterates every item."""
         params = build_params(
             GetOrdersParams,
             ticker=ticker,
@@ -1137,7 +1163,7 @@ class AsyncOrdersResource(AsyncResource):
         subaccount: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[Order]:
+    ) -> AsyncPage[Order]:
         """`GET /portfolio/orders` (GetOrders). Requires authentication.
 
         Arguments (spec types):
@@ -1150,8 +1176,7 @@ class AsyncOrdersResource(AsyncResource):
             cursor: string
             subaccount: integer
 
-        Returns one page of Order; ``list_all`` iterates every page.
-        """
+        Returns one page of Order: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``list_all`` iterates every item."""
         params = build_params(
             GetOrdersParams,
             ticker=ticker,
@@ -1163,7 +1188,7 @@ class AsyncOrdersResource(AsyncResource):
             cursor=cursor,
             subaccount=subaccount,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_ORDERS,
             params=params,
             extra_headers=extra_headers,
@@ -1291,6 +1316,1102 @@ class AsyncOrdersResource(AsyncResource):
             order_id=order_id,
         )
         return await self._transport.request(
+            GET_ORDER_QUEUE_POSITION,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class OrdersResourceWithRawResponse(SyncResource):
+    """`orders` operations."""
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def create_v2(
+        self,
+        *,
+        count: DecimalInput,
+        price: DecimalInput,
+        self_trade_prevention_type: SelfTradePreventionType,
+        side: BookSide,
+        ticker: str,
+        time_in_force: Literal["fill_or_kill", "good_till_canceled", "immediate_or_cancel"],
+        cancel_order_on_pause: bool | None = None,
+        client_order_id: str | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        expiration_time: int | None = None,
+        order_group_id: str | None = None,
+        post_only: bool | None = None,
+        reduce_only: bool | None = None,
+        subaccount: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateOrderV2Response]: ...
+
+    @overload
+    def create_v2(
+        self,
+        *,
+        request: CreateOrderV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateOrderV2Response]: ...
+
+    def create_v2(
+        self,
+        *,
+        cancel_order_on_pause: bool | None = None,
+        client_order_id: str | None = None,
+        count: DecimalInput | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        expiration_time: int | None = None,
+        order_group_id: str | None = None,
+        post_only: bool | None = None,
+        price: DecimalInput | None = None,
+        reduce_only: bool | None = None,
+        self_trade_prevention_type: SelfTradePreventionType | None = None,
+        side: BookSide | None = None,
+        subaccount: int | None = None,
+        ticker: str | None = None,
+        time_in_force: Literal["fill_or_kill", "good_till_canceled", "immediate_or_cancel"] | None = None,
+        request: CreateOrderV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateOrderV2Response]:
+        """`POST /portfolio/events/orders` (CreateOrderV2). Requires authentication.
+
+        Arguments (spec types):
+            cancel_order_on_pause: boolean
+            client_order_id: string
+            count: FixedPointCount, required
+            exchange_index: ExchangeIndex, default 0
+            expiration_time: integer, int64
+            order_group_id: string
+            post_only: boolean
+            price: FixedPointDollars, required
+            reduce_only: boolean
+            self_trade_prevention_type: SelfTradePreventionType, one of 'taker_at_cross', 'maker', required
+            side: BookSide, one of 'bid', 'ask', required
+            subaccount: integer, 0.., default 0
+            ticker: string, required
+            time_in_force: string, one of 'fill_or_kill', 'good_till_canceled', 'immediate_or_cancel', required
+            request: a whole CreateOrderV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a CreateOrderV2Response.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        A missing client_order_id is generated (UUID4); errors with an uncertain outcome carry it.
+        """
+        body = build_body(
+            CreateOrderV2Request,
+            request,
+            cancel_order_on_pause=cancel_order_on_pause,
+            client_order_id=client_order_id,
+            count=count,
+            exchange_index=exchange_index,
+            expiration_time=expiration_time,
+            order_group_id=order_group_id,
+            post_only=post_only,
+            price=price,
+            reduce_only=reduce_only,
+            self_trade_prevention_type=self_trade_prevention_type,
+            side=side,
+            subaccount=subaccount,
+            ticker=ticker,
+            time_in_force=time_in_force,
+        )
+        return self._transport.request_raw(
+            CREATE_ORDER_V2,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def batch_create_v2(
+        self,
+        *,
+        orders: builtins.list[CreateOrderV2Request],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[BatchCreateOrdersV2Response]: ...
+
+    @overload
+    def batch_create_v2(
+        self,
+        *,
+        request: BatchCreateOrdersV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[BatchCreateOrdersV2Response]: ...
+
+    def batch_create_v2(
+        self,
+        *,
+        orders: builtins.list[CreateOrderV2Request] | None = None,
+        request: BatchCreateOrdersV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[BatchCreateOrdersV2Response]:
+        """`POST /portfolio/events/orders/batched` (BatchCreateOrdersV2). Requires authentication.
+
+        Arguments (spec types):
+            orders: array, required
+            request: a whole BatchCreateOrdersV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a BatchCreateOrdersV2Response.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        A missing client_order_id is generated (UUID4); errors with an uncertain outcome carry it.
+        """
+        body = build_body(
+            BatchCreateOrdersV2Request,
+            request,
+            orders=orders,
+        )
+        return self._transport.request_raw(
+            BATCH_CREATE_ORDERS_V2,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def batch_cancel_v2(
+        self,
+        *,
+        orders: builtins.list[BatchCancelOrdersV2RequestOrdersItem],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[BatchCancelOrdersV2Response]: ...
+
+    @overload
+    def batch_cancel_v2(
+        self,
+        *,
+        request: BatchCancelOrdersV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[BatchCancelOrdersV2Response]: ...
+
+    def batch_cancel_v2(
+        self,
+        *,
+        orders: builtins.list[BatchCancelOrdersV2RequestOrdersItem] | None = None,
+        request: BatchCancelOrdersV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[BatchCancelOrdersV2Response]:
+        """`DELETE /portfolio/events/orders/batched` (BatchCancelOrdersV2). Requires authentication.
+
+        Arguments (spec types):
+            orders: array, required
+            request: a whole BatchCancelOrdersV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a BatchCancelOrdersV2Response.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        body = build_body(
+            BatchCancelOrdersV2Request,
+            request,
+            orders=orders,
+        )
+        return self._transport.request_raw(
+            BATCH_CANCEL_ORDERS_V2,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def cancel_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        market_ticker: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CancelOrderV2Response]:
+        """`DELETE /portfolio/events/orders/{order_id}` (CancelOrderV2). Requires authentication.
+
+        Arguments (spec types):
+            order_id: string, required
+            subaccount: integer
+            exchange_index: ExchangeIndex
+            market_ticker: string
+
+        Returns a CancelOrderV2Response.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            CancelOrderV2Params,
+            order_id=order_id,
+            subaccount=subaccount,
+            exchange_index=exchange_index,
+            market_ticker=market_ticker,
+        )
+        return self._transport.request_raw(
+            CANCEL_ORDER_V2,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def amend_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        count: DecimalInput,
+        price: DecimalInput,
+        side: BookSide,
+        ticker: str,
+        client_order_id: str | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        updated_client_order_id: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AmendOrderV2Response]: ...
+
+    @overload
+    def amend_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        request: AmendOrderV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AmendOrderV2Response]: ...
+
+    def amend_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        client_order_id: str | None = None,
+        count: DecimalInput | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        price: DecimalInput | None = None,
+        side: BookSide | None = None,
+        ticker: str | None = None,
+        updated_client_order_id: str | None = None,
+        request: AmendOrderV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AmendOrderV2Response]:
+        """`POST /portfolio/events/orders/{order_id}/amend` (AmendOrderV2). Requires authentication.
+
+        Arguments (spec types):
+            order_id: string, required
+            subaccount: integer
+            client_order_id: string
+            count: FixedPointCount, required
+            exchange_index: ExchangeIndex, default 0
+            price: FixedPointDollars, required
+            side: BookSide, one of 'bid', 'ask', required
+            ticker: string, required
+            updated_client_order_id: string
+            request: a whole AmendOrderV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a AmendOrderV2Response.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            AmendOrderV2Params,
+            order_id=order_id,
+            subaccount=subaccount,
+        )
+        body = build_body(
+            AmendOrderV2Request,
+            request,
+            client_order_id=client_order_id,
+            count=count,
+            exchange_index=exchange_index,
+            price=price,
+            side=side,
+            ticker=ticker,
+            updated_client_order_id=updated_client_order_id,
+        )
+        return self._transport.request_raw(
+            AMEND_ORDER_V2,
+            params=params,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def decrease_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        reduce_by: DecimalInput | None = None,
+        reduce_to: DecimalInput | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[DecreaseOrderV2Response]: ...
+
+    @overload
+    def decrease_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        request: DecreaseOrderV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[DecreaseOrderV2Response]: ...
+
+    def decrease_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        reduce_by: DecimalInput | None = None,
+        reduce_to: DecimalInput | None = None,
+        request: DecreaseOrderV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[DecreaseOrderV2Response]:
+        """`POST /portfolio/events/orders/{order_id}/decrease` (DecreaseOrderV2). Requires authentication.
+
+        Arguments (spec types):
+            order_id: string, required
+            subaccount: integer
+            exchange_index: ExchangeIndex, default 0
+            reduce_by: FixedPointCount
+            reduce_to: FixedPointCount
+            request: a whole DecreaseOrderV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a DecreaseOrderV2Response.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            DecreaseOrderV2Params,
+            order_id=order_id,
+            subaccount=subaccount,
+        )
+        body = build_body(
+            DecreaseOrderV2Request,
+            request,
+            exchange_index=exchange_index,
+            reduce_by=reduce_by,
+            reduce_to=reduce_to,
+        )
+        return self._transport.request_raw(
+            DECREASE_ORDER_V2,
+            params=params,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        ticker: str | None = None,
+        event_ticker: str | None = None,
+        min_ts: int | None = None,
+        max_ts: int | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        subaccount: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[Order]]:
+        """`GET /portfolio/orders` (GetOrders). Requires authentication.
+
+        Arguments (spec types):
+            ticker: string
+            event_ticker: string
+            min_ts: integer, int64
+            max_ts: integer, int64
+            status: string
+            limit: integer, int64, 1..1000, default 100
+            cursor: string
+            subaccount: integer
+
+        Returns one page of Order: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetOrdersParams,
+            ticker=ticker,
+            event_ticker=event_ticker,
+            min_ts=min_ts,
+            max_ts=max_ts,
+            status=status,
+            limit=limit,
+            cursor=cursor,
+            subaccount=subaccount,
+        )
+        return self._transport.request_raw(
+            GET_ORDERS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def queue_positions(
+        self,
+        *,
+        market_tickers: str | None = None,
+        event_ticker: str | None = None,
+        subaccount: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetOrderQueuePositionsResponse]:
+        """`GET /portfolio/orders/queue_positions` (GetOrderQueuePositions). Requires authentication.
+
+        Arguments (spec types):
+            market_tickers: string
+            event_ticker: string
+            subaccount: integer
+
+        Returns a GetOrderQueuePositionsResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetOrderQueuePositionsParams,
+            market_tickers=market_tickers,
+            event_ticker=event_ticker,
+            subaccount=subaccount,
+        )
+        return self._transport.request_raw(
+            GET_ORDER_QUEUE_POSITIONS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def get(
+        self,
+        order_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Order]:
+        """`GET /portfolio/orders/{order_id}` (GetOrder). Requires authentication.
+
+        Arguments (spec types):
+            order_id: string, required
+
+        Returns the ``order`` of a GetOrderResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetOrderParams,
+            order_id=order_id,
+        )
+        return self._transport.request_raw(
+            GET_ORDER,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def queue_position(
+        self,
+        order_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetOrderQueuePositionResponse]:
+        """`GET /portfolio/orders/{order_id}/queue_position` (GetOrderQueuePosition). Requires authentication.
+
+        Arguments (spec types):
+            order_id: string, required
+
+        Returns a GetOrderQueuePositionResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetOrderQueuePositionParams,
+            order_id=order_id,
+        )
+        return self._transport.request_raw(
+            GET_ORDER_QUEUE_POSITION,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class AsyncOrdersResourceWithRawResponse(AsyncResource):
+    """`orders` operations (async)."""
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def create_v2(
+        self,
+        *,
+        count: DecimalInput,
+        price: DecimalInput,
+        self_trade_prevention_type: SelfTradePreventionType,
+        side: BookSide,
+        ticker: str,
+        time_in_force: Literal["fill_or_kill", "good_till_canceled", "immediate_or_cancel"],
+        cancel_order_on_pause: bool | None = None,
+        client_order_id: str | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        expiration_time: int | None = None,
+        order_group_id: str | None = None,
+        post_only: bool | None = None,
+        reduce_only: bool | None = None,
+        subaccount: int | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateOrderV2Response]: ...
+
+    @overload
+    async def create_v2(
+        self,
+        *,
+        request: CreateOrderV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateOrderV2Response]: ...
+
+    async def create_v2(
+        self,
+        *,
+        cancel_order_on_pause: bool | None = None,
+        client_order_id: str | None = None,
+        count: DecimalInput | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        expiration_time: int | None = None,
+        order_group_id: str | None = None,
+        post_only: bool | None = None,
+        price: DecimalInput | None = None,
+        reduce_only: bool | None = None,
+        self_trade_prevention_type: SelfTradePreventionType | None = None,
+        side: BookSide | None = None,
+        subaccount: int | None = None,
+        ticker: str | None = None,
+        time_in_force: Literal["fill_or_kill", "good_till_canceled", "immediate_or_cancel"] | None = None,
+        request: CreateOrderV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateOrderV2Response]:
+        """`POST /portfolio/events/orders` (CreateOrderV2). Requires authentication.
+
+        Arguments (spec types):
+            cancel_order_on_pause: boolean
+            client_order_id: string
+            count: FixedPointCount, required
+            exchange_index: ExchangeIndex, default 0
+            expiration_time: integer, int64
+            order_group_id: string
+            post_only: boolean
+            price: FixedPointDollars, required
+            reduce_only: boolean
+            self_trade_prevention_type: SelfTradePreventionType, one of 'taker_at_cross', 'maker', required
+            side: BookSide, one of 'bid', 'ask', required
+            subaccount: integer, 0.., default 0
+            ticker: string, required
+            time_in_force: string, one of 'fill_or_kill', 'good_till_canceled', 'immediate_or_cancel', required
+            request: a whole CreateOrderV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a CreateOrderV2Response.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        A missing client_order_id is generated (UUID4); errors with an uncertain outcome carry it.
+        """
+        body = build_body(
+            CreateOrderV2Request,
+            request,
+            cancel_order_on_pause=cancel_order_on_pause,
+            client_order_id=client_order_id,
+            count=count,
+            exchange_index=exchange_index,
+            expiration_time=expiration_time,
+            order_group_id=order_group_id,
+            post_only=post_only,
+            price=price,
+            reduce_only=reduce_only,
+            self_trade_prevention_type=self_trade_prevention_type,
+            side=side,
+            subaccount=subaccount,
+            ticker=ticker,
+            time_in_force=time_in_force,
+        )
+        return await self._transport.request_raw(
+            CREATE_ORDER_V2,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def batch_create_v2(
+        self,
+        *,
+        orders: builtins.list[CreateOrderV2Request],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[BatchCreateOrdersV2Response]: ...
+
+    @overload
+    async def batch_create_v2(
+        self,
+        *,
+        request: BatchCreateOrdersV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[BatchCreateOrdersV2Response]: ...
+
+    async def batch_create_v2(
+        self,
+        *,
+        orders: builtins.list[CreateOrderV2Request] | None = None,
+        request: BatchCreateOrdersV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[BatchCreateOrdersV2Response]:
+        """`POST /portfolio/events/orders/batched` (BatchCreateOrdersV2). Requires authentication.
+
+        Arguments (spec types):
+            orders: array, required
+            request: a whole BatchCreateOrdersV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a BatchCreateOrdersV2Response.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        A missing client_order_id is generated (UUID4); errors with an uncertain outcome carry it.
+        """
+        body = build_body(
+            BatchCreateOrdersV2Request,
+            request,
+            orders=orders,
+        )
+        return await self._transport.request_raw(
+            BATCH_CREATE_ORDERS_V2,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def batch_cancel_v2(
+        self,
+        *,
+        orders: builtins.list[BatchCancelOrdersV2RequestOrdersItem],
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[BatchCancelOrdersV2Response]: ...
+
+    @overload
+    async def batch_cancel_v2(
+        self,
+        *,
+        request: BatchCancelOrdersV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[BatchCancelOrdersV2Response]: ...
+
+    async def batch_cancel_v2(
+        self,
+        *,
+        orders: builtins.list[BatchCancelOrdersV2RequestOrdersItem] | None = None,
+        request: BatchCancelOrdersV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[BatchCancelOrdersV2Response]:
+        """`DELETE /portfolio/events/orders/batched` (BatchCancelOrdersV2). Requires authentication.
+
+        Arguments (spec types):
+            orders: array, required
+            request: a whole BatchCancelOrdersV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a BatchCancelOrdersV2Response.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        body = build_body(
+            BatchCancelOrdersV2Request,
+            request,
+            orders=orders,
+        )
+        return await self._transport.request_raw(
+            BATCH_CANCEL_ORDERS_V2,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def cancel_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        market_ticker: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CancelOrderV2Response]:
+        """`DELETE /portfolio/events/orders/{order_id}` (CancelOrderV2). Requires authentication.
+
+        Arguments (spec types):
+            order_id: string, required
+            subaccount: integer
+            exchange_index: ExchangeIndex
+            market_ticker: string
+
+        Returns a CancelOrderV2Response.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            CancelOrderV2Params,
+            order_id=order_id,
+            subaccount=subaccount,
+            exchange_index=exchange_index,
+            market_ticker=market_ticker,
+        )
+        return await self._transport.request_raw(
+            CANCEL_ORDER_V2,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def amend_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        count: DecimalInput,
+        price: DecimalInput,
+        side: BookSide,
+        ticker: str,
+        client_order_id: str | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        updated_client_order_id: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AmendOrderV2Response]: ...
+
+    @overload
+    async def amend_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        request: AmendOrderV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AmendOrderV2Response]: ...
+
+    async def amend_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        client_order_id: str | None = None,
+        count: DecimalInput | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        price: DecimalInput | None = None,
+        side: BookSide | None = None,
+        ticker: str | None = None,
+        updated_client_order_id: str | None = None,
+        request: AmendOrderV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AmendOrderV2Response]:
+        """`POST /portfolio/events/orders/{order_id}/amend` (AmendOrderV2). Requires authentication.
+
+        Arguments (spec types):
+            order_id: string, required
+            subaccount: integer
+            client_order_id: string
+            count: FixedPointCount, required
+            exchange_index: ExchangeIndex, default 0
+            price: FixedPointDollars, required
+            side: BookSide, one of 'bid', 'ask', required
+            ticker: string, required
+            updated_client_order_id: string
+            request: a whole AmendOrderV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a AmendOrderV2Response.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            AmendOrderV2Params,
+            order_id=order_id,
+            subaccount=subaccount,
+        )
+        body = build_body(
+            AmendOrderV2Request,
+            request,
+            client_order_id=client_order_id,
+            count=count,
+            exchange_index=exchange_index,
+            price=price,
+            side=side,
+            ticker=ticker,
+            updated_client_order_id=updated_client_order_id,
+        )
+        return await self._transport.request_raw(
+            AMEND_ORDER_V2,
+            params=params,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def decrease_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        reduce_by: DecimalInput | None = None,
+        reduce_to: DecimalInput | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[DecreaseOrderV2Response]: ...
+
+    @overload
+    async def decrease_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        request: DecreaseOrderV2Request,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[DecreaseOrderV2Response]: ...
+
+    async def decrease_v2(
+        self,
+        order_id: str,
+        *,
+        subaccount: int | None = None,
+        exchange_index: ExchangeIndex | None = None,
+        reduce_by: DecimalInput | None = None,
+        reduce_to: DecimalInput | None = None,
+        request: DecreaseOrderV2Request | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[DecreaseOrderV2Response]:
+        """`POST /portfolio/events/orders/{order_id}/decrease` (DecreaseOrderV2). Requires authentication.
+
+        Arguments (spec types):
+            order_id: string, required
+            subaccount: integer
+            exchange_index: ExchangeIndex, default 0
+            reduce_by: FixedPointCount
+            reduce_to: FixedPointCount
+            request: a whole DecreaseOrderV2Request instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a DecreaseOrderV2Response.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            DecreaseOrderV2Params,
+            order_id=order_id,
+            subaccount=subaccount,
+        )
+        body = build_body(
+            DecreaseOrderV2Request,
+            request,
+            exchange_index=exchange_index,
+            reduce_by=reduce_by,
+            reduce_to=reduce_to,
+        )
+        return await self._transport.request_raw(
+            DECREASE_ORDER_V2,
+            params=params,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def list(
+        self,
+        *,
+        ticker: str | None = None,
+        event_ticker: str | None = None,
+        min_ts: int | None = None,
+        max_ts: int | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        subaccount: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[Order]]:
+        """`GET /portfolio/orders` (GetOrders). Requires authentication.
+
+        Arguments (spec types):
+            ticker: string
+            event_ticker: string
+            min_ts: integer, int64
+            max_ts: integer, int64
+            status: string
+            limit: integer, int64, 1..1000, default 100
+            cursor: string
+            subaccount: integer
+
+        Returns one page of Order: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetOrdersParams,
+            ticker=ticker,
+            event_ticker=event_ticker,
+            min_ts=min_ts,
+            max_ts=max_ts,
+            status=status,
+            limit=limit,
+            cursor=cursor,
+            subaccount=subaccount,
+        )
+        return await self._transport.request_raw_page(
+            GET_ORDERS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def queue_positions(
+        self,
+        *,
+        market_tickers: str | None = None,
+        event_ticker: str | None = None,
+        subaccount: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetOrderQueuePositionsResponse]:
+        """`GET /portfolio/orders/queue_positions` (GetOrderQueuePositions). Requires authentication.
+
+        Arguments (spec types):
+            market_tickers: string
+            event_ticker: string
+            subaccount: integer
+
+        Returns a GetOrderQueuePositionsResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetOrderQueuePositionsParams,
+            market_tickers=market_tickers,
+            event_ticker=event_ticker,
+            subaccount=subaccount,
+        )
+        return await self._transport.request_raw(
+            GET_ORDER_QUEUE_POSITIONS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def get(
+        self,
+        order_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Order]:
+        """`GET /portfolio/orders/{order_id}` (GetOrder). Requires authentication.
+
+        Arguments (spec types):
+            order_id: string, required
+
+        Returns the ``order`` of a GetOrderResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetOrderParams,
+            order_id=order_id,
+        )
+        return await self._transport.request_raw(
+            GET_ORDER,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def queue_position(
+        self,
+        order_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetOrderQueuePositionResponse]:
+        """`GET /portfolio/orders/{order_id}/queue_position` (GetOrderQueuePosition). Requires authentication.
+
+        Arguments (spec types):
+            order_id: string, required
+
+        Returns a GetOrderQueuePositionResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetOrderQueuePositionParams,
+            order_id=order_id,
+        )
+        return await self._transport.request_raw(
             GET_ORDER_QUEUE_POSITION,
             params=params,
             extra_headers=extra_headers,

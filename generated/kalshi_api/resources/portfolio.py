@@ -39,11 +39,17 @@ from kalshi_api.models import (
     UpdateSubaccountNettingRequest,
     Withdrawal,
 )
-from kalshi_api_core.pagination import AsyncPageIterator, Page, PageIterator
+from kalshi_api_core.pagination import AsyncPage, AsyncPageIterator, Page, PageIterator
+from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_body, build_params
 from kalshi_api_core.transport import Operation
 
-__all__ = ["AsyncPortfolioResource", "PortfolioResource"]
+__all__ = [
+    "AsyncPortfolioResource",
+    "AsyncPortfolioResourceWithRawResponse",
+    "PortfolioResource",
+    "PortfolioResourceWithRawResponse",
+]
 
 GET_BALANCE: Operation[GetBalanceResponse] = Operation(
     operation_id="GetBalance",
@@ -51,6 +57,8 @@ GET_BALANCE: Operation[GetBalanceResponse] = Operation(
     path="/portfolio/balance",
     requires_auth=True,
     response_type=GetBalanceResponse,
+    bucket="read",
+    cost=10,
 )
 GET_DEPOSITS: Operation[Page[Deposit]] = Operation(
     operation_id="GetDeposits",
@@ -60,6 +68,9 @@ GET_DEPOSITS: Operation[Page[Deposit]] = Operation(
     response_type=GetDepositsResponse,
     page_items="deposits",
     page_cursor="cursor",
+    page_item_type=Deposit,
+    bucket="read",
+    cost=10,
 )
 GET_FILLS: Operation[Page[Fill]] = Operation(
     operation_id="GetFills",
@@ -69,6 +80,9 @@ GET_FILLS: Operation[Page[Fill]] = Operation(
     response_type=GetFillsResponse,
     page_items="fills",
     page_cursor="cursor",
+    page_item_type=Fill,
+    bucket="read",
+    cost=10,
 )
 GET_POSITIONS: Operation[Page[MarketPosition]] = Operation(
     operation_id="GetPositions",
@@ -78,6 +92,9 @@ GET_POSITIONS: Operation[Page[MarketPosition]] = Operation(
     response_type=GetPositionsResponse,
     page_items="market_positions",
     page_cursor="cursor",
+    page_item_type=MarketPosition,
+    bucket="read",
+    cost=10,
 )
 GET_SETTLEMENTS: Operation[Page[Settlement]] = Operation(
     operation_id="GetSettlements",
@@ -87,6 +104,9 @@ GET_SETTLEMENTS: Operation[Page[Settlement]] = Operation(
     response_type=GetSettlementsResponse,
     page_items="settlements",
     page_cursor="cursor",
+    page_item_type=Settlement,
+    bucket="read",
+    cost=10,
 )
 CREATE_SUBACCOUNT: Operation[CreateSubaccountResponse] = Operation(
     operation_id="CreateSubaccount",
@@ -94,6 +114,8 @@ CREATE_SUBACCOUNT: Operation[CreateSubaccountResponse] = Operation(
     path="/portfolio/subaccounts",
     requires_auth=True,
     response_type=CreateSubaccountResponse,
+    bucket="read",
+    cost=10,
 )
 GET_SUBACCOUNT_BALANCES: Operation[GetSubaccountBalancesResponse] = Operation(
     operation_id="GetSubaccountBalances",
@@ -101,6 +123,8 @@ GET_SUBACCOUNT_BALANCES: Operation[GetSubaccountBalancesResponse] = Operation(
     path="/portfolio/subaccounts/balances",
     requires_auth=True,
     response_type=GetSubaccountBalancesResponse,
+    bucket="read",
+    cost=10,
 )
 GET_SUBACCOUNT_NETTING: Operation[GetSubaccountNettingResponse] = Operation(
     operation_id="GetSubaccountNetting",
@@ -108,12 +132,16 @@ GET_SUBACCOUNT_NETTING: Operation[GetSubaccountNettingResponse] = Operation(
     path="/portfolio/subaccounts/netting",
     requires_auth=True,
     response_type=GetSubaccountNettingResponse,
+    bucket="read",
+    cost=10,
 )
 UPDATE_SUBACCOUNT_NETTING: Operation[None] = Operation(
     operation_id="UpdateSubaccountNetting",
     method="PUT",
     path="/portfolio/subaccounts/netting",
     requires_auth=True,
+    bucket="read",
+    cost=10,
 )
 APPLY_SUBACCOUNT_TRANSFER: Operation[ApplySubaccountTransferResponse] = Operation(
     operation_id="ApplySubaccountTransfer",
@@ -121,6 +149,8 @@ APPLY_SUBACCOUNT_TRANSFER: Operation[ApplySubaccountTransferResponse] = Operatio
     path="/portfolio/subaccounts/transfer",
     requires_auth=True,
     response_type=ApplySubaccountTransferResponse,
+    bucket="read",
+    cost=10,
 )
 GET_SUBACCOUNT_TRANSFERS: Operation[Page[SubaccountTransfer]] = Operation(
     operation_id="GetSubaccountTransfers",
@@ -130,6 +160,9 @@ GET_SUBACCOUNT_TRANSFERS: Operation[Page[SubaccountTransfer]] = Operation(
     response_type=GetSubaccountTransfersResponse,
     page_items="transfers",
     page_cursor="cursor",
+    page_item_type=SubaccountTransfer,
+    bucket="read",
+    cost=10,
 )
 GET_PORTFOLIO_RESTING_ORDER_TOTAL_VALUE: Operation[GetPortfolioRestingOrderTotalValueResponse] = Operation(
     operation_id="GetPortfolioRestingOrderTotalValue",
@@ -137,6 +170,8 @@ GET_PORTFOLIO_RESTING_ORDER_TOTAL_VALUE: Operation[GetPortfolioRestingOrderTotal
     path="/portfolio/summary/total_resting_order_value",
     requires_auth=True,
     response_type=GetPortfolioRestingOrderTotalValueResponse,
+    bucket="read",
+    cost=10,
 )
 GET_WITHDRAWALS: Operation[Page[Withdrawal]] = Operation(
     operation_id="GetWithdrawals",
@@ -146,6 +181,9 @@ GET_WITHDRAWALS: Operation[Page[Withdrawal]] = Operation(
     response_type=GetWithdrawalsResponse,
     page_items="withdrawals",
     page_cursor="cursor",
+    page_item_type=Withdrawal,
+    bucket="read",
+    cost=10,
 )
 
 
@@ -191,8 +229,7 @@ class PortfolioResource(SyncResource):
             limit: integer, int64, 1..500, default 100
             cursor: string
 
-        Returns one page of Deposit; ``deposits_all`` iterates every page.
-        """
+        Returns one page of Deposit: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``deposits_all`` iterates every item."""
         params = build_params(
             GetDepositsParams,
             limit=limit,
@@ -257,8 +294,7 @@ class PortfolioResource(SyncResource):
             cursor: string
             subaccount: integer
 
-        Returns one page of Fill; ``fills_all`` iterates every page.
-        """
+        Returns one page of Fill: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``fills_all`` iterates every item."""
         params = build_params(
             GetFillsParams,
             ticker=ticker,
@@ -341,8 +377,7 @@ class PortfolioResource(SyncResource):
             event_ticker: string
             subaccount: integer
 
-        Returns one page of MarketPosition; ``positions_all`` iterates every page.
-        """
+        Returns one page of MarketPosition: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``positions_all`` iterates every item."""
         params = build_params(
             GetPositionsParams,
             cursor=cursor,
@@ -423,8 +458,7 @@ class PortfolioResource(SyncResource):
             max_ts: integer, int64
             subaccount: integer
 
-        Returns one page of Settlement; ``settlements_all`` iterates every page.
-        """
+        Returns one page of Settlement: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``settlements_all`` iterates every item."""
         params = build_params(
             GetSettlementsParams,
             limit=limit,
@@ -667,8 +701,7 @@ class PortfolioResource(SyncResource):
             limit: integer, int64, 1..1000, default 100
             cursor: string
 
-        Returns one page of SubaccountTransfer; ``subaccount_transfers_all`` iterates every page.
-        """
+        Returns one page of SubaccountTransfer: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``subaccount_transfers_all`` iterates every item."""
         params = build_params(
             GetSubaccountTransfersParams,
             limit=limit,
@@ -739,8 +772,7 @@ class PortfolioResource(SyncResource):
             limit: integer, int64, 1..500, default 100
             cursor: string
 
-        Returns one page of Withdrawal; ``withdrawals_all`` iterates every page.
-        """
+        Returns one page of Withdrawal: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``withdrawals_all`` iterates every item."""
         params = build_params(
             GetWithdrawalsParams,
             limit=limit,
@@ -817,21 +849,20 @@ class AsyncPortfolioResource(AsyncResource):
         cursor: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[Deposit]:
+    ) -> AsyncPage[Deposit]:
         """`GET /portfolio/deposits` (GetDeposits). Requires authentication.
 
         Arguments (spec types):
             limit: integer, int64, 1..500, default 100
             cursor: string
 
-        Returns one page of Deposit; ``deposits_all`` iterates every page.
-        """
+        Returns one page of Deposit: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``deposits_all`` iterates every item."""
         params = build_params(
             GetDepositsParams,
             limit=limit,
             cursor=cursor,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_DEPOSITS,
             params=params,
             extra_headers=extra_headers,
@@ -878,7 +909,7 @@ class AsyncPortfolioResource(AsyncResource):
         subaccount: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[Fill]:
+    ) -> AsyncPage[Fill]:
         """`GET /portfolio/fills` (GetFills). Requires authentication.
 
         Arguments (spec types):
@@ -890,8 +921,7 @@ class AsyncPortfolioResource(AsyncResource):
             cursor: string
             subaccount: integer
 
-        Returns one page of Fill; ``fills_all`` iterates every page.
-        """
+        Returns one page of Fill: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``fills_all`` iterates every item."""
         params = build_params(
             GetFillsParams,
             ticker=ticker,
@@ -902,7 +932,7 @@ class AsyncPortfolioResource(AsyncResource):
             cursor=cursor,
             subaccount=subaccount,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_FILLS,
             params=params,
             extra_headers=extra_headers,
@@ -963,7 +993,7 @@ class AsyncPortfolioResource(AsyncResource):
         subaccount: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[MarketPosition]:
+    ) -> AsyncPage[MarketPosition]:
         """`GET /portfolio/positions` (GetPositions). Requires authentication.
 
         Arguments (spec types):
@@ -974,8 +1004,7 @@ class AsyncPortfolioResource(AsyncResource):
             event_ticker: string
             subaccount: integer
 
-        Returns one page of MarketPosition; ``positions_all`` iterates every page.
-        """
+        Returns one page of MarketPosition: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``positions_all`` iterates every item."""
         params = build_params(
             GetPositionsParams,
             cursor=cursor,
@@ -985,7 +1014,7 @@ class AsyncPortfolioResource(AsyncResource):
             event_ticker=event_ticker,
             subaccount=subaccount,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_POSITIONS,
             params=params,
             extra_headers=extra_headers,
@@ -1044,7 +1073,7 @@ class AsyncPortfolioResource(AsyncResource):
         subaccount: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[Settlement]:
+    ) -> AsyncPage[Settlement]:
         """`GET /portfolio/settlements` (GetSettlements). Requires authentication.
 
         Arguments (spec types):
@@ -1056,8 +1085,7 @@ class AsyncPortfolioResource(AsyncResource):
             max_ts: integer, int64
             subaccount: integer
 
-        Returns one page of Settlement; ``settlements_all`` iterates every page.
-        """
+        Returns one page of Settlement: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``settlements_all`` iterates every item."""
         params = build_params(
             GetSettlementsParams,
             limit=limit,
@@ -1068,7 +1096,7 @@ class AsyncPortfolioResource(AsyncResource):
             max_ts=max_ts,
             subaccount=subaccount,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_SETTLEMENTS,
             params=params,
             extra_headers=extra_headers,
@@ -1293,21 +1321,20 @@ class AsyncPortfolioResource(AsyncResource):
         cursor: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[SubaccountTransfer]:
+    ) -> AsyncPage[SubaccountTransfer]:
         """`GET /portfolio/subaccounts/transfers` (GetSubaccountTransfers). Requires authentication.
 
         Arguments (spec types):
             limit: integer, int64, 1..1000, default 100
             cursor: string
 
-        Returns one page of SubaccountTransfer; ``subaccount_transfers_all`` iterates every page.
-        """
+        Returns one page of SubaccountTransfer: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``subaccount_transfers_all`` iterates every item."""
         params = build_params(
             GetSubaccountTransfersParams,
             limit=limit,
             cursor=cursor,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_SUBACCOUNT_TRANSFERS,
             params=params,
             extra_headers=extra_headers,
@@ -1365,21 +1392,20 @@ class AsyncPortfolioResource(AsyncResource):
         cursor: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
-    ) -> Page[Withdrawal]:
+    ) -> AsyncPage[Withdrawal]:
         """`GET /portfolio/withdrawals` (GetWithdrawals). Requires authentication.
 
         Arguments (spec types):
             limit: integer, int64, 1..500, default 100
             cursor: string
 
-        Returns one page of Withdrawal; ``withdrawals_all`` iterates every page.
-        """
+        Returns one page of Withdrawal: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one; ``withdrawals_all`` iterates every item."""
         params = build_params(
             GetWithdrawalsParams,
             limit=limit,
             cursor=cursor,
         )
-        return await self._transport.request(
+        return await self._transport.request_page(
             GET_WITHDRAWALS,
             params=params,
             extra_headers=extra_headers,
@@ -1410,6 +1436,866 @@ class AsyncPortfolioResource(AsyncResource):
             GET_WITHDRAWALS,
             params=params,
             max_pages=max_pages,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class PortfolioResourceWithRawResponse(SyncResource):
+    """`portfolio` operations."""
+
+    def balance(
+        self,
+        *,
+        subaccount: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetBalanceResponse]:
+        """`GET /portfolio/balance` (GetBalance). Requires authentication.
+
+        Arguments (spec types):
+            subaccount: integer
+
+        Returns a GetBalanceResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetBalanceParams,
+            subaccount=subaccount,
+        )
+        return self._transport.request_raw(
+            GET_BALANCE,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def deposits(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[Deposit]]:
+        """`GET /portfolio/deposits` (GetDeposits). Requires authentication.
+
+        Arguments (spec types):
+            limit: integer, int64, 1..500, default 100
+            cursor: string
+
+        Returns one page of Deposit: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetDepositsParams,
+            limit=limit,
+            cursor=cursor,
+        )
+        return self._transport.request_raw(
+            GET_DEPOSITS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def fills(
+        self,
+        *,
+        ticker: str | None = None,
+        order_id: str | None = None,
+        min_ts: int | None = None,
+        max_ts: int | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        subaccount: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[Fill]]:
+        """`GET /portfolio/fills` (GetFills). Requires authentication.
+
+        Arguments (spec types):
+            ticker: string
+            order_id: string
+            min_ts: integer, int64
+            max_ts: integer, int64
+            limit: integer, int64, 1..1000, default 100
+            cursor: string
+            subaccount: integer
+
+        Returns one page of Fill: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetFillsParams,
+            ticker=ticker,
+            order_id=order_id,
+            min_ts=min_ts,
+            max_ts=max_ts,
+            limit=limit,
+            cursor=cursor,
+            subaccount=subaccount,
+        )
+        return self._transport.request_raw(
+            GET_FILLS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def positions(
+        self,
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+        count_filter: str | None = None,
+        ticker: str | None = None,
+        event_ticker: str | None = None,
+        subaccount: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[MarketPosition]]:
+        """`GET /portfolio/positions` (GetPositions). Requires authentication.
+
+        Arguments (spec types):
+            cursor: string
+            limit: integer, int32, 1..1000, default 100
+            count_filter: string
+            ticker: string
+            event_ticker: string
+            subaccount: integer
+
+        Returns one page of MarketPosition: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetPositionsParams,
+            cursor=cursor,
+            limit=limit,
+            count_filter=count_filter,
+            ticker=ticker,
+            event_ticker=event_ticker,
+            subaccount=subaccount,
+        )
+        return self._transport.request_raw(
+            GET_POSITIONS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def settlements(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        ticker: str | None = None,
+        event_ticker: str | None = None,
+        min_ts: int | None = None,
+        max_ts: int | None = None,
+        subaccount: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[Settlement]]:
+        """`GET /portfolio/settlements` (GetSettlements). Requires authentication.
+
+        Arguments (spec types):
+            limit: integer, int64, 1..1000, default 100
+            cursor: string
+            ticker: string
+            event_ticker: string
+            min_ts: integer, int64
+            max_ts: integer, int64
+            subaccount: integer
+
+        Returns one page of Settlement: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetSettlementsParams,
+            limit=limit,
+            cursor=cursor,
+            ticker=ticker,
+            event_ticker=event_ticker,
+            min_ts=min_ts,
+            max_ts=max_ts,
+            subaccount=subaccount,
+        )
+        return self._transport.request_raw(
+            GET_SETTLEMENTS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def create_subaccount(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateSubaccountResponse]:
+        """`POST /portfolio/subaccounts` (CreateSubaccount). Requires authentication.
+
+        Returns a CreateSubaccountResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return self._transport.request_raw(
+            CREATE_SUBACCOUNT,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def subaccount_balances(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetSubaccountBalancesResponse]:
+        """`GET /portfolio/subaccounts/balances` (GetSubaccountBalances). Requires authentication.
+
+        Returns a GetSubaccountBalancesResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return self._transport.request_raw(
+            GET_SUBACCOUNT_BALANCES,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def subaccount_netting(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetSubaccountNettingResponse]:
+        """`GET /portfolio/subaccounts/netting` (GetSubaccountNetting). Requires authentication.
+
+        Returns a GetSubaccountNettingResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return self._transport.request_raw(
+            GET_SUBACCOUNT_NETTING,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def update_subaccount_netting(
+        self,
+        *,
+        enabled: bool,
+        subaccount_number: int,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]: ...
+
+    @overload
+    def update_subaccount_netting(
+        self,
+        *,
+        request: UpdateSubaccountNettingRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]: ...
+
+    def update_subaccount_netting(
+        self,
+        *,
+        enabled: bool | None = None,
+        subaccount_number: int | None = None,
+        request: UpdateSubaccountNettingRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`PUT /portfolio/subaccounts/netting` (UpdateSubaccountNetting). Requires authentication.
+
+        Arguments (spec types):
+            enabled: boolean, required
+            subaccount_number: integer, required
+            request: a whole UpdateSubaccountNettingRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        body = build_body(
+            UpdateSubaccountNettingRequest,
+            request,
+            enabled=enabled,
+            subaccount_number=subaccount_number,
+        )
+        return self._transport.request_raw(
+            UPDATE_SUBACCOUNT_NETTING,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    def transfer_between_subaccounts(
+        self,
+        *,
+        amount_cents: int,
+        client_transfer_id: str,
+        from_subaccount: int,
+        to_subaccount: int,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[ApplySubaccountTransferResponse]: ...
+
+    @overload
+    def transfer_between_subaccounts(
+        self,
+        *,
+        request: ApplySubaccountTransferRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[ApplySubaccountTransferResponse]: ...
+
+    def transfer_between_subaccounts(
+        self,
+        *,
+        amount_cents: int | None = None,
+        client_transfer_id: str | None = None,
+        from_subaccount: int | None = None,
+        to_subaccount: int | None = None,
+        request: ApplySubaccountTransferRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[ApplySubaccountTransferResponse]:
+        """`POST /portfolio/subaccounts/transfer` (ApplySubaccountTransfer). Requires authentication.
+
+        Arguments (spec types):
+            amount_cents: integer, int64, required
+            client_transfer_id: string, uuid, required
+            from_subaccount: integer, required
+            to_subaccount: integer, required
+            request: a whole ApplySubaccountTransferRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a ApplySubaccountTransferResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        body = build_body(
+            ApplySubaccountTransferRequest,
+            request,
+            amount_cents=amount_cents,
+            client_transfer_id=client_transfer_id,
+            from_subaccount=from_subaccount,
+            to_subaccount=to_subaccount,
+        )
+        return self._transport.request_raw(
+            APPLY_SUBACCOUNT_TRANSFER,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def subaccount_transfers(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[SubaccountTransfer]]:
+        """`GET /portfolio/subaccounts/transfers` (GetSubaccountTransfers). Requires authentication.
+
+        Arguments (spec types):
+            limit: integer, int64, 1..1000, default 100
+            cursor: string
+
+        Returns one page of SubaccountTransfer: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetSubaccountTransfersParams,
+            limit=limit,
+            cursor=cursor,
+        )
+        return self._transport.request_raw(
+            GET_SUBACCOUNT_TRANSFERS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def resting_order_total_value(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetPortfolioRestingOrderTotalValueResponse]:
+        """`GET /portfolio/summary/total_resting_order_value` (GetPortfolioRestingOrderTotalValue). Requires authentication.
+
+        Returns a GetPortfolioRestingOrderTotalValueResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return self._transport.request_raw(
+            GET_PORTFOLIO_RESTING_ORDER_TOTAL_VALUE,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    def withdrawals(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[Page[Withdrawal]]:
+        """`GET /portfolio/withdrawals` (GetWithdrawals). Requires authentication.
+
+        Arguments (spec types):
+            limit: integer, int64, 1..500, default 100
+            cursor: string
+
+        Returns one page of Withdrawal: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetWithdrawalsParams,
+            limit=limit,
+            cursor=cursor,
+        )
+        return self._transport.request_raw(
+            GET_WITHDRAWALS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+
+class AsyncPortfolioResourceWithRawResponse(AsyncResource):
+    """`portfolio` operations (async)."""
+
+    async def balance(
+        self,
+        *,
+        subaccount: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetBalanceResponse]:
+        """`GET /portfolio/balance` (GetBalance). Requires authentication.
+
+        Arguments (spec types):
+            subaccount: integer
+
+        Returns a GetBalanceResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetBalanceParams,
+            subaccount=subaccount,
+        )
+        return await self._transport.request_raw(
+            GET_BALANCE,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def deposits(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[Deposit]]:
+        """`GET /portfolio/deposits` (GetDeposits). Requires authentication.
+
+        Arguments (spec types):
+            limit: integer, int64, 1..500, default 100
+            cursor: string
+
+        Returns one page of Deposit: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetDepositsParams,
+            limit=limit,
+            cursor=cursor,
+        )
+        return await self._transport.request_raw_page(
+            GET_DEPOSITS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def fills(
+        self,
+        *,
+        ticker: str | None = None,
+        order_id: str | None = None,
+        min_ts: int | None = None,
+        max_ts: int | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        subaccount: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[Fill]]:
+        """`GET /portfolio/fills` (GetFills). Requires authentication.
+
+        Arguments (spec types):
+            ticker: string
+            order_id: string
+            min_ts: integer, int64
+            max_ts: integer, int64
+            limit: integer, int64, 1..1000, default 100
+            cursor: string
+            subaccount: integer
+
+        Returns one page of Fill: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetFillsParams,
+            ticker=ticker,
+            order_id=order_id,
+            min_ts=min_ts,
+            max_ts=max_ts,
+            limit=limit,
+            cursor=cursor,
+            subaccount=subaccount,
+        )
+        return await self._transport.request_raw_page(
+            GET_FILLS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def positions(
+        self,
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+        count_filter: str | None = None,
+        ticker: str | None = None,
+        event_ticker: str | None = None,
+        subaccount: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[MarketPosition]]:
+        """`GET /portfolio/positions` (GetPositions). Requires authentication.
+
+        Arguments (spec types):
+            cursor: string
+            limit: integer, int32, 1..1000, default 100
+            count_filter: string
+            ticker: string
+            event_ticker: string
+            subaccount: integer
+
+        Returns one page of MarketPosition: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetPositionsParams,
+            cursor=cursor,
+            limit=limit,
+            count_filter=count_filter,
+            ticker=ticker,
+            event_ticker=event_ticker,
+            subaccount=subaccount,
+        )
+        return await self._transport.request_raw_page(
+            GET_POSITIONS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def settlements(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        ticker: str | None = None,
+        event_ticker: str | None = None,
+        min_ts: int | None = None,
+        max_ts: int | None = None,
+        subaccount: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[Settlement]]:
+        """`GET /portfolio/settlements` (GetSettlements). Requires authentication.
+
+        Arguments (spec types):
+            limit: integer, int64, 1..1000, default 100
+            cursor: string
+            ticker: string
+            event_ticker: string
+            min_ts: integer, int64
+            max_ts: integer, int64
+            subaccount: integer
+
+        Returns one page of Settlement: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetSettlementsParams,
+            limit=limit,
+            cursor=cursor,
+            ticker=ticker,
+            event_ticker=event_ticker,
+            min_ts=min_ts,
+            max_ts=max_ts,
+            subaccount=subaccount,
+        )
+        return await self._transport.request_raw_page(
+            GET_SETTLEMENTS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def create_subaccount(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[CreateSubaccountResponse]:
+        """`POST /portfolio/subaccounts` (CreateSubaccount). Requires authentication.
+
+        Returns a CreateSubaccountResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return await self._transport.request_raw(
+            CREATE_SUBACCOUNT,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def subaccount_balances(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetSubaccountBalancesResponse]:
+        """`GET /portfolio/subaccounts/balances` (GetSubaccountBalances). Requires authentication.
+
+        Returns a GetSubaccountBalancesResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return await self._transport.request_raw(
+            GET_SUBACCOUNT_BALANCES,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def subaccount_netting(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetSubaccountNettingResponse]:
+        """`GET /portfolio/subaccounts/netting` (GetSubaccountNetting). Requires authentication.
+
+        Returns a GetSubaccountNettingResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return await self._transport.request_raw(
+            GET_SUBACCOUNT_NETTING,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def update_subaccount_netting(
+        self,
+        *,
+        enabled: bool,
+        subaccount_number: int,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]: ...
+
+    @overload
+    async def update_subaccount_netting(
+        self,
+        *,
+        request: UpdateSubaccountNettingRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]: ...
+
+    async def update_subaccount_netting(
+        self,
+        *,
+        enabled: bool | None = None,
+        subaccount_number: int | None = None,
+        request: UpdateSubaccountNettingRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[None]:
+        """`PUT /portfolio/subaccounts/netting` (UpdateSubaccountNetting). Requires authentication.
+
+        Arguments (spec types):
+            enabled: boolean, required
+            subaccount_number: integer, required
+            request: a whole UpdateSubaccountNettingRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns None (the response has no body).
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        body = build_body(
+            UpdateSubaccountNettingRequest,
+            request,
+            enabled=enabled,
+            subaccount_number=subaccount_number,
+        )
+        return await self._transport.request_raw(
+            UPDATE_SUBACCOUNT_NETTING,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    # The body as keyword arguments (the spec's required fields required), or as one request model.
+    @overload
+    async def transfer_between_subaccounts(
+        self,
+        *,
+        amount_cents: int,
+        client_transfer_id: str,
+        from_subaccount: int,
+        to_subaccount: int,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[ApplySubaccountTransferResponse]: ...
+
+    @overload
+    async def transfer_between_subaccounts(
+        self,
+        *,
+        request: ApplySubaccountTransferRequest,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[ApplySubaccountTransferResponse]: ...
+
+    async def transfer_between_subaccounts(
+        self,
+        *,
+        amount_cents: int | None = None,
+        client_transfer_id: str | None = None,
+        from_subaccount: int | None = None,
+        to_subaccount: int | None = None,
+        request: ApplySubaccountTransferRequest | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[ApplySubaccountTransferResponse]:
+        """`POST /portfolio/subaccounts/transfer` (ApplySubaccountTransfer). Requires authentication.
+
+        Arguments (spec types):
+            amount_cents: integer, int64, required
+            client_transfer_id: string, uuid, required
+            from_subaccount: integer, required
+            to_subaccount: integer, required
+            request: a whole ApplySubaccountTransferRequest instead of the body keyword arguments
+            extra_body: fields to send that the pinned spec doesn't list yet (merged into the body)
+
+        Returns a ApplySubaccountTransferResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        body = build_body(
+            ApplySubaccountTransferRequest,
+            request,
+            amount_cents=amount_cents,
+            client_transfer_id=client_transfer_id,
+            from_subaccount=from_subaccount,
+            to_subaccount=to_subaccount,
+        )
+        return await self._transport.request_raw(
+            APPLY_SUBACCOUNT_TRANSFER,
+            body=body,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def subaccount_transfers(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[SubaccountTransfer]]:
+        """`GET /portfolio/subaccounts/transfers` (GetSubaccountTransfers). Requires authentication.
+
+        Arguments (spec types):
+            limit: integer, int64, 1..1000, default 100
+            cursor: string
+
+        Returns one page of SubaccountTransfer: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetSubaccountTransfersParams,
+            limit=limit,
+            cursor=cursor,
+        )
+        return await self._transport.request_raw_page(
+            GET_SUBACCOUNT_TRANSFERS,
+            params=params,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def resting_order_total_value(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[GetPortfolioRestingOrderTotalValueResponse]:
+        """`GET /portfolio/summary/total_resting_order_value` (GetPortfolioRestingOrderTotalValue). Requires authentication.
+
+        Returns a GetPortfolioRestingOrderTotalValueResponse.
+        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        return await self._transport.request_raw(
+            GET_PORTFOLIO_RESTING_ORDER_TOTAL_VALUE,
+            extra_headers=extra_headers,
+            timeout=timeout,
+        )
+
+    async def withdrawals(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> RawResponse[AsyncPage[Withdrawal]]:
+        """`GET /portfolio/withdrawals` (GetWithdrawals). Requires authentication.
+
+        Arguments (spec types):
+            limit: integer, int64, 1..500, default 100
+            cursor: string
+
+        Returns one page of Withdrawal: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
+        """
+        params = build_params(
+            GetWithdrawalsParams,
+            limit=limit,
+            cursor=cursor,
+        )
+        return await self._transport.request_raw_page(
+            GET_WITHDRAWALS,
+            params=params,
             extra_headers=extra_headers,
             timeout=timeout,
         )

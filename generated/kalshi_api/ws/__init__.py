@@ -9,6 +9,7 @@ from kalshi_api.ws import models
 from kalshi_api.ws.models import MESSAGE_PAYLOADS
 from kalshi_api.ws.protocol import CHANNELS, ERROR_CLASSES
 from kalshi_api.ws.session import KalshiWebSocket, KalshiWsSession
+from kalshi_api_core.ws.book import BookView, Level, OrderBook, OrderBookManager
 from kalshi_api_core.ws.errors import (
     CommandError,
     CommandTimeoutError,
@@ -30,6 +31,7 @@ __all__ = [
     "CHANNELS",
     "ERROR_CLASSES",
     "MESSAGE_PAYLOADS",
+    "BookView",
     "CommandError",
     "CommandTimeoutError",
     "ConnectError",
@@ -37,6 +39,9 @@ __all__ = [
     "FrameDecodeError",
     "KalshiWebSocket",
     "KalshiWsSession",
+    "Level",
+    "OrderBook",
+    "OrderBookManager",
     "ReconnectPolicy",
     "ResubscribeError",
     "ResubscribePolicy",

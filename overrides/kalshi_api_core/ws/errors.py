@@ -9,6 +9,17 @@ from typing import ClassVar
 from kalshi_api_core.errors import KalshiError
 from kalshi_api_core.ws.subscription import SubscriptionClosedError
 
+# The error classes; kalshi_api.errors re-exports exactly these.
+__all__ = [
+    "CommandError",
+    "CommandTimeoutError",
+    "ConnectError",
+    "ConnectionLostError",
+    "FrameDecodeError",
+    "ResubscribeError",
+    "WebSocketError",
+]
+
 
 class WebSocketError(KalshiError):
     """Root of the WebSocket errors."""

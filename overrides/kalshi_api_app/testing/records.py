@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Literal
 
+from kalshi_api_app.testing.amounts import CENT, ONE, ZERO, round_dollars
 from kalshi_api_core.errors import ConfigurationError
-from kalshi_api_core.testing.amounts import CENT, ONE, ZERO, round_dollars
 
 Side = Literal["bid", "ask"]  # of the YES book: a bid buys YES at price p, an ask buys NO at 1 - p
 Owner = Literal["account", "house"]  # the client's account, or every other trader

@@ -3,6 +3,7 @@ its response model (``answer``)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,14 +68,14 @@ from kalshi_api.models import (
     MarketOrderbookFp,
     OrderQueuePosition,
 )
-from kalshi_api_core.testing import views
-from kalshi_api_core.testing.amounts import ZERO, cents, count, dollars
-from kalshi_api_core.testing.exchange import Exchange
-from kalshi_api_core.testing.limits import RateLimits
-from kalshi_api_core.testing.problems import ApiProblem, bad_request, not_found
-from kalshi_api_core.testing.records import OrderState, millis, now
-from kalshi_api_core.testing.routes import Request, Route
-from kalshi_api_core.testing.samples import sample
+from kalshi_api_app.testing import views
+from kalshi_api_app.testing.amounts import ZERO, cents, count, dollars
+from kalshi_api_app.testing.exchange import Exchange
+from kalshi_api_app.testing.limits import RateLimits
+from kalshi_api_app.testing.problems import ApiProblem, bad_request, not_found
+from kalshi_api_app.testing.records import OrderState, millis, now
+from kalshi_api_app.testing.routes import Request, Route
+from kalshi_api_app.testing.samples import sample
 
 T = TypeVar("T")
 # Kalshi's GetMarkets status filter -> the market statuses it selects.
@@ -460,15 +461,20 @@ def get_limits(context: Context, request: Request) -> GetAccountApiLimitsRespons
 
 
 def get_endpoint_costs(context: Context, request: Request) -> GetAccountEndpointCostsResponse:
+    """The fake's whole cost table, as Kalshi reports it: a default, and every endpoint that differs."""
     limits = context.limits
+    cost = {r.operation.operation_id: limits.cost(r.operation) for r in context.routes}
+    default = limits.default_cost
+    if default is None:  # each operation's documented cost: the commonest is the default
+        default = Counter(cost.values()).most_common(1)[0][0]
     costs = [
         EndpointTokenCost(
-            cost=limits.costs[r.operation.operation_id], method=r.operation.method, path=r.operation.path
+            cost=cost[r.operation.operation_id], method=r.operation.method, path=r.operation.path
         )
         for r in context.routes
-        if r.operation.operation_id in limits.costs
+        if cost[r.operation.operation_id] != default
     ]
-    return GetAccountEndpointCostsResponse(default_cost=limits.default_cost, endpoint_costs=costs)
+    return GetAccountEndpointCostsResponse(default_cost=default, endpoint_costs=costs)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from kalshi_api_core.testing.records import FillRecord, OrderState, TradeRecord
+from kalshi_api_app.testing.records import FillRecord, OrderState, TradeRecord
 
 
 @dataclass(frozen=True)

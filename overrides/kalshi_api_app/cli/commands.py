@@ -10,9 +10,9 @@ import argparse
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from kalshi_api_core.cli.output import Column, Result, fields, table, wire
-from kalshi_api_core.cli.progress import collect
-from kalshi_api_core.orders import place_order
+from kalshi_api_app.cli.output import Column, Result, fields, table, wire
+from kalshi_api_app.cli.progress import collect
+from kalshi_api_app.orders import place_order
 from kalshi_api_core.resources import build_params
 
 if TYPE_CHECKING:

@@ -12,10 +12,10 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from kalshi_api_app.testing.signatures import SignatureVerifier
+from kalshi_api_app.testing.ws_hub import Hub
 from kalshi_api_core.config import PRODUCTION
 from kalshi_api_core.errors import ConfigurationError
-from kalshi_api_core.testing.signatures import SignatureVerifier
-from kalshi_api_core.testing.ws_hub import Hub
 
 WS_PATH = urlsplit(PRODUCTION.ws_url).path  # "/trade-api/ws/v2"
 

@@ -18,9 +18,9 @@ from kalshi_api.models import (
     Series,
     Trade,
 )
-from kalshi_api_core.testing.amounts import ONE, ZERO, count, dollars
-from kalshi_api_core.testing.exchange import Exchange, MarketState
-from kalshi_api_core.testing.records import (
+from kalshi_api_app.testing.amounts import ONE, ZERO, count, dollars
+from kalshi_api_app.testing.exchange import Exchange, MarketState
+from kalshi_api_app.testing.records import (
     ACCOUNT_USER_ID,
     FillRecord,
     OrderState,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from kalshi_api_core.cli import arguments, commands, stream
+from kalshi_api_app.cli import arguments, commands, stream
 from kalshi_api_core.config import ENVIRONMENTS
 
 DESCRIPTION = "Kalshi's trading API from the command line (the kalshi-api SDK)."

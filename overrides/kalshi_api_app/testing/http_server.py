@@ -7,8 +7,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from kalshi_api_app.testing.service import BASE_PATH, RestService
 from kalshi_api_core.errors import ConfigurationError
-from kalshi_api_core.testing.service import BASE_PATH, RestService
 
 
 class _Server(ThreadingHTTPServer):

@@ -1,8 +1,8 @@
 """The client a command runs with: Kalshi itself (credentials from the environment, like
 ``KalshiClient.from_env``), a server at ``--base-url``/``--ws-url``, or a fake exchange (``--fake``).
 
-The runtime layer never imports the generated package at module level, so the client and the fake are
-imported here, when a command needs them (as the pytest plugin does).
+The fake (every operation's route and model) is imported only for ``--fake``, so other commands and
+``--help`` don't pay for it (the pytest plugin does the same).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Literal
 
-from kalshi_api_core.cli.arguments import UsageError
+from kalshi_api.client import KalshiClient
+from kalshi_api_app.cli.arguments import UsageError
 
 if TYPE_CHECKING:
-    from kalshi_api.client import KalshiClient
     from kalshi_api.testing import FakeKalshi
 
 # What the fake's other traders ("the house") leave resting on each market, so order books, crossing orders
@@ -38,8 +38,6 @@ def open_client(args: argparse.Namespace) -> Iterator[KalshiClient]:
         with _fake() as fake, fake.client() as client:
             yield client
         return
-    from kalshi_api.client import KalshiClient
-
     chosen = {"environment": args.env, "base_url": args.base_url, "ws_url": args.ws_url}
     with KalshiClient.from_env(**{k: v for k, v in chosen.items() if v is not None}) as client:
         yield client
@@ -48,7 +46,7 @@ def open_client(args: argparse.Namespace) -> Iterator[KalshiClient]:
 @contextmanager
 def _fake() -> Iterator[FakeKalshi]:
     from kalshi_api.testing import FakeKalshi
-    from kalshi_api_core.testing.records import DEFAULT_MARKETS
+    from kalshi_api_app.testing.records import DEFAULT_MARKETS
 
     with FakeKalshi() as fake:
         for market in DEFAULT_MARKETS:

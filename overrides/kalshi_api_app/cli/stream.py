@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from kalshi_api_core.cli.arguments import UsageError, from_validation
-from kalshi_api_core.cli.output import cell, wire
+from kalshi_api_app.cli.arguments import UsageError, from_validation
+from kalshi_api_app.cli.output import cell, wire
 from kalshi_api_core.ws.channels import ChannelSpec
 from kalshi_api_core.ws.subscription import Resync
 

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from kalshi_api_core.testing.problems import ApiProblem, bad_request
+from kalshi_api_app.testing.problems import ApiProblem, bad_request
 from kalshi_api_core.transport import Operation
 
 M = TypeVar("M", bound=BaseModel)

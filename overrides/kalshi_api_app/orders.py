@@ -8,6 +8,9 @@ server's Retry-After. ``place_order`` / ``aplace_order`` do exactly that.
 
 Both run one plan (``_Placement.run``, a generator): it decides every step and the sync or async driver only
 carries it out (create, look up, sleep) and sends back the result, so the two behave the same.
+
+The client and model classes are imported for type checking only: importing this module (the command line
+does at start) shouldn't load every model, and any call is handed objects whose classes are loaded already.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal, Union
 from urllib.parse import urlsplit
 
 from kalshi_api_core.deadline import within
@@ -31,6 +34,12 @@ from kalshi_api_core.errors import (
 )
 from kalshi_api_core.transport import RetryPolicy, check_budget
 
+if TYPE_CHECKING:
+    from kalshi_api.client import AsyncKalshiClient, KalshiClient
+    from kalshi_api.models import CreateOrderV2Request, CreateOrderV2Response, Order
+
+__all__ = ["PlacedOrder", "aplace_order", "place_order"]
+
 CREATE_PATH = "/portfolio/events/orders"  # CreateOrderV2, for the label of OrderStateUnknownError
 
 
@@ -39,7 +48,7 @@ class PlacedOrder:
     client_order_id: str
     order_id: str
     how: Literal["created", "found"]  # answered by the create, or found by the lookup after an uncertain one
-    result: Any  # the CreateOrderV2Response, or the Order the lookup found
+    result: CreateOrderV2Response | Order  # the create's answer, or the Order the lookup found
     attempts: int  # creates sent
 
 
@@ -60,22 +69,19 @@ class _Sleep:
 
 
 _Step = _Create | _Lookup | _Sleep
-_Answer = tuple[Any, KalshiError | None]
+# What the create answered or the lookup found (None: not found, or an error), and the error.
+_Answer = tuple[Union["CreateOrderV2Response", "Order", None], KalshiError | None]
 _LOOKUP_FAILURES = (RequestError, PaginationError)  # the lookup could not tell: the order may still exist
 _Plan = Generator[_Step, _Answer, PlacedOrder]
 
 
-def _with_id(request: Any, client_order_id: str | None) -> Any:
+def _with_id(request: CreateOrderV2Request, client_order_id: str | None) -> CreateOrderV2Request:
     """The request with its idempotency key: the one given, the request's own, or a new UUID4."""
-    cid = client_order_id or getattr(request, "client_order_id", None) or str(uuid.uuid4())
-    return (
-        request
-        if cid == getattr(request, "client_order_id", None)
-        else request.model_copy(update={"client_order_id": cid})
-    )
+    cid = client_order_id or request.client_order_id or str(uuid.uuid4())
+    return request if cid == request.client_order_id else request.model_copy(update={"client_order_id": cid})
 
 
-def _whole(name: str, value: Any) -> None:
+def _whole(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigurationError(f"{name} must be a whole number >= 1, got {value!r}")
 
@@ -85,8 +91,8 @@ class _Placement:
 
     def __init__(
         self,
-        client: Any,
-        request: Any,
+        client: KalshiClient | AsyncKalshiClient,
+        request: CreateOrderV2Request,
         *,
         attempts: int,
         lookup_pages: int,
@@ -102,10 +108,10 @@ class _Placement:
         self.cid = str(self.request.client_order_id)
         self.attempts = attempts
         self.lookup_pages = lookup_pages
-        self.retry = retry or getattr(client, "retry_policy", None) or RetryPolicy()
+        self.retry = retry or client.retry_policy
         self.total_timeout = total_timeout
         self.deadline = None if total_timeout is None else time.monotonic() + total_timeout
-        self.path = urlsplit(str(getattr(client, "base_url", ""))).path.rstrip("/") + CREATE_PATH
+        self.path = urlsplit(client.base_url).path.rstrip("/") + CREATE_PATH
         self.creates = 0
         # an earlier create (the caller's own, or one of ours) may have placed the order
         self.uncertain = reconcile_first
@@ -160,7 +166,7 @@ class _Placement:
             raise error  # a definite refusal: nothing was placed
         return None
 
-    def _lookup(self) -> Generator[_Step, _Answer, Any]:
+    def _lookup(self) -> Generator[_Step, _Answer, CreateOrderV2Response | Order | None]:
         found, error = yield _Lookup()
         if error is not None:
             self.lookup_error = error
@@ -190,8 +196,11 @@ class _Placement:
         error.__suppress_context__ = True
         return error
 
-    def _placed(self, how: Literal["created", "found"], result: Any) -> PlacedOrder:
-        return PlacedOrder(self.cid, str(result.order_id), how, result, self.creates)
+    def _placed(
+        self, how: Literal["created", "found"], result: CreateOrderV2Response | Order | None
+    ) -> PlacedOrder:
+        assert result is not None  # the driver answers a create or a lookup that succeeded with its result
+        return PlacedOrder(self.cid, result.order_id, how, result, self.creates)
 
 
 def _advance(steps: _Plan, answer: _Answer | None) -> _Step | PlacedOrder:
@@ -203,7 +212,9 @@ def _advance(steps: _Plan, answer: _Answer | None) -> _Step | PlacedOrder:
         return placed
 
 
-def _attempt(call: Callable[[], Any], failures: tuple[type[KalshiError], ...]) -> _Answer:
+def _attempt(
+    call: Callable[[], CreateOrderV2Response | Order | None], failures: tuple[type[KalshiError], ...]
+) -> _Answer:
     try:
         return call(), None
     except failures as error:
@@ -211,8 +222,8 @@ def _attempt(call: Callable[[], Any], failures: tuple[type[KalshiError], ...]) -
 
 
 def place_order(
-    client: Any,
-    request: Any,
+    client: KalshiClient,
+    request: CreateOrderV2Request,
     *,
     attempts: int = 3,
     lookup_pages: int = 10,
@@ -263,8 +274,8 @@ def place_order(
 
 
 async def aplace_order(
-    client: Any,
-    request: Any,
+    client: AsyncKalshiClient,
+    request: CreateOrderV2Request,
     *,
     attempts: int = 3,
     lookup_pages: int = 10,
@@ -305,12 +316,12 @@ async def aplace_order(
     return step
 
 
-def _match(client: Any, plan: _Placement) -> Any:
+def _match(client: KalshiClient, plan: _Placement) -> Order | None:
     orders = client.orders.list_all(ticker=plan.request.ticker, max_pages=plan.lookup_pages)
     return next((order for order in orders if order.client_order_id == plan.cid), None)
 
 
-async def _amatch(client: Any, plan: _Placement) -> Any:
+async def _amatch(client: AsyncKalshiClient, plan: _Placement) -> Order | None:
     async for order in client.orders.list_all(ticker=plan.request.ticker, max_pages=plan.lookup_pages):
         if order.client_order_id == plan.cid:
             return order

@@ -13,11 +13,11 @@ from kalshi_api.ws.models import (
     TradePayloadMsg,
     UserOrderPayloadMsg,
 )
-from kalshi_api_core.testing import views
-from kalshi_api_core.testing.amounts import ONE, ZERO, count, dollars
-from kalshi_api_core.testing.events import BookChanged
-from kalshi_api_core.testing.exchange import Exchange, MarketState
-from kalshi_api_core.testing.records import (
+from kalshi_api_app.testing import views
+from kalshi_api_app.testing.amounts import ONE, ZERO, count, dollars
+from kalshi_api_app.testing.events import BookChanged
+from kalshi_api_app.testing.exchange import Exchange, MarketState
+from kalshi_api_app.testing.records import (
     ACCOUNT_USER_ID,
     FillRecord,
     OrderState,

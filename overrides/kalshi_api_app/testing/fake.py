@@ -16,20 +16,20 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kalshi_api.client import AsyncKalshiClient, KalshiClient
 from kalshi_api.models import CreateOrderV2Request
+from kalshi_api_app.testing.exchange import Exchange
+from kalshi_api_app.testing.handlers import Context
+from kalshi_api_app.testing.http_server import RestServer
+from kalshi_api_app.testing.limits import RateLimiter, RateLimits
+from kalshi_api_app.testing.problems import ApiProblem
+from kalshi_api_app.testing.records import DEFAULT_MARKETS, MarketSpec
+from kalshi_api_app.testing.routes import Route
+from kalshi_api_app.testing.service import Call, RestService
+from kalshi_api_app.testing.signatures import SignatureVerifier
+from kalshi_api_app.testing.ws_hub import Hub
+from kalshi_api_app.testing.ws_server import WsServer
 from kalshi_api_core.auth import KalshiAuth
 from kalshi_api_core.decimals import to_decimal
 from kalshi_api_core.errors import ConfigurationError
-from kalshi_api_core.testing.exchange import Exchange
-from kalshi_api_core.testing.handlers import Context
-from kalshi_api_core.testing.http_server import RestServer
-from kalshi_api_core.testing.limits import RateLimiter, RateLimits
-from kalshi_api_core.testing.problems import ApiProblem
-from kalshi_api_core.testing.records import DEFAULT_MARKETS, MarketSpec
-from kalshi_api_core.testing.routes import Route
-from kalshi_api_core.testing.service import Call, RestService
-from kalshi_api_core.testing.signatures import SignatureVerifier
-from kalshi_api_core.testing.ws_hub import Hub
-from kalshi_api_core.testing.ws_server import WsServer
 
 F = TypeVar("F", bound="FakeExchange")
 _CREDENTIAL_OPTIONS = ("auth", "key_id", "private_key", "private_key_path")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from kalshi_api_core.testing.amounts import ONE, ZERO
-from kalshi_api_core.testing.records import OrderState, Side
+from kalshi_api_app.testing.amounts import ONE, ZERO
+from kalshi_api_app.testing.records import OrderState, Side
 
 
 class Book:

@@ -29,8 +29,8 @@ from kalshi_api.ws.models import (
     UpdateSubscriptionCommandPayloadParams,
 )
 from kalshi_api.ws.protocol import CHANNELS, ERROR_CLASSES
-from kalshi_api_core.testing import ws_payloads
-from kalshi_api_core.testing.events import (
+from kalshi_api_app.testing import ws_payloads
+from kalshi_api_app.testing.events import (
     BookChanged,
     Event,
     Filled,
@@ -39,8 +39,8 @@ from kalshi_api_core.testing.events import (
     PositionChanged,
     Traded,
 )
-from kalshi_api_core.testing.exchange import Exchange
-from kalshi_api_core.testing.records import market_id
+from kalshi_api_app.testing.exchange import Exchange
+from kalshi_api_app.testing.records import market_id
 
 BOOK = "orderbook_delta"
 MARKET_ACTIONS = ("add_markets", "delete_markets", "get_snapshot")

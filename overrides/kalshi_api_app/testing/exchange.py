@@ -17,10 +17,9 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from kalshi_api.models import AmendOrderV2Request, CreateOrderV2Request
-from kalshi_api_core.errors import ConfigurationError
-from kalshi_api_core.testing.amounts import ONE, ZERO
-from kalshi_api_core.testing.book import Book, outcome_price
-from kalshi_api_core.testing.events import (
+from kalshi_api_app.testing.amounts import ONE, ZERO
+from kalshi_api_app.testing.book import Book, outcome_price
+from kalshi_api_app.testing.events import (
     BookChanged,
     Event,
     Filled,
@@ -29,8 +28,8 @@ from kalshi_api_core.testing.events import (
     PositionChanged,
     Traded,
 )
-from kalshi_api_core.testing.problems import ApiProblem, bad_request, conflict, not_found
-from kalshi_api_core.testing.records import (
+from kalshi_api_app.testing.problems import ApiProblem, bad_request, conflict, not_found
+from kalshi_api_app.testing.records import (
     FillRecord,
     MarketSpec,
     OrderState,
@@ -41,6 +40,7 @@ from kalshi_api_core.testing.records import (
     new_id,
     now,
 )
+from kalshi_api_core.errors import ConfigurationError
 
 Listener = Callable[[Sequence[Event]], None]
 GTC = "good_till_canceled"

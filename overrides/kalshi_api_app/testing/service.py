@@ -14,12 +14,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel
 
+from kalshi_api_app.testing.handlers import Context, answer
+from kalshi_api_app.testing.limits import RateLimiter
+from kalshi_api_app.testing.problems import ApiProblem, error_body
+from kalshi_api_app.testing.routes import Router, parse
+from kalshi_api_app.testing.signatures import SignatureVerifier
 from kalshi_api_core.config import PRODUCTION
-from kalshi_api_core.testing.handlers import Context, answer
-from kalshi_api_core.testing.limits import RateLimiter
-from kalshi_api_core.testing.problems import ApiProblem, error_body
-from kalshi_api_core.testing.routes import Router, parse
-from kalshi_api_core.testing.signatures import SignatureVerifier
 
 BASE_PATH = urlsplit(PRODUCTION.rest_url).path  # "/trade-api/v2": the same under every environment
 logger = logging.getLogger("kalshi_api.testing")

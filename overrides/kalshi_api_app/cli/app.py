@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from kalshi_api_core.cli.arguments import UsageError, from_validation
-from kalshi_api_core.cli.connection import open_client
-from kalshi_api_core.cli.output import write_json, write_views
-from kalshi_api_core.cli.parser import build_parser
+from kalshi_api_app.cli.arguments import UsageError, from_validation
+from kalshi_api_app.cli.connection import open_client
+from kalshi_api_app.cli.output import write_json, write_views
+from kalshi_api_app.cli.parser import build_parser
 from kalshi_api_core.errors import KalshiError
 
 PROG = "kalshi-api"
