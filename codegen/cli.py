@@ -9,24 +9,42 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from codegen import drift, spec
+from codegen.families import FAMILIES, KINDS, TRADE, Family, pinned_families
 from codegen.ir import IRError
 from codegen.render import Project, write_package
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _family_sources(source: str, families: Iterable[Family]) -> list[tuple[Family, str]]:
+    """(family, its part of ``source``) for each family the source has: a local source without a family's
+    directory skips that family, loudly; a single file is the trade family's."""
+    found = []
+    for family in families:
+        where = family.source(source)
+        if family is not TRADE:
+            if drift.new_locations(source, family) == {}:
+                print(f"note: {source} has no {family.name} specs ({family.subdir}/): kept the pinned ones")
+                continue
+        found.append((family, where))
+    return found
+
+
 def _specs(args: argparse.Namespace, project: Project) -> int:
     source = args.source or spec.default_source(project.root)
-    for kind, out_dir in (("openapi", project.root / "openapi"), ("asyncapi", project.root / "asyncapi")):
-        pinned = spec.pin(source, kind, out_dir)
-        lock = pinned.lock
-        written = f"{out_dir.name}/{spec.SPEC_FILES[kind]}"
-        print(f"{written}: {lock['title']} {lock['version']} sha256 {lock['sha256']}")
-        for note in pinned.notes:
-            print(f"note: {note}")
+    for family, where in _family_sources(source, FAMILIES):
+        for kind in KINDS:
+            out_dir = family.pinned_dir(project.root, kind)
+            pinned = spec.pin(where, kind, out_dir)
+            lock = pinned.lock
+            written = family.pinned(project.root, kind).relative_to(project.root).as_posix()
+            print(f"{written}: {lock['title']} {lock['version']} sha256 {lock['sha256']}")
+            for note in pinned.notes:
+                print(f"note: {note}")
     return 0
 
 
@@ -40,17 +58,31 @@ def _regen(args: argparse.Namespace, project: Project) -> int:
 
 
 def _bump(args: argparse.Namespace, project: Project) -> int:
-    """A spec bump as one step: the drift report, the new pinned specs, a regen, and CHANGES.md."""
-    new = drift.new_locations(args.source or spec.default_source(project.root))
+    """A spec bump as one step: the drift report, the new pinned specs, a regen, and CHANGES.md.
+    ``--openapi``/``--asyncapi`` name single files of the trade family; a source directory or URL base
+    bumps every family it has."""
+    source = args.source or spec.default_source(project.root)
+    new = drift.new_locations(source)
     for kind, given in (("openapi", args.openapi), ("asyncapi", args.asyncapi)):
         if given:
             new[kind] = given
-    report = drift.report_for(new)
-    pinned = [project.root / kind / name for kind in new for name in (spec.SPEC_FILES[kind], "spec.lock")]
+    bumps = {TRADE: new}
+    if not drift._is_file_source(source):
+        for family in pinned_families(project.root)[1:]:
+            bumps[family] = drift.new_locations(source, family)
+    reports = {family: drift.report_for(found, family) for family, found in bumps.items() if found}
+    report = drift.merged(reports)
+    pinned = [
+        family.pinned_dir(project.root, kind) / name
+        for family, found in bumps.items()
+        for kind in found
+        for name in (spec.SPEC_FILES[kind], "spec.lock")
+    ]
     before = {path: path.read_bytes() for path in pinned}
     try:
-        for kind, location in sorted(new.items()):
-            spec.write_pinned(location, kind, project.root / kind)
+        for family, found in bumps.items():
+            for kind, location in sorted(found.items()):
+                spec.write_pinned(location, kind, family.pinned_dir(project.root, kind))
         rendered = write_package(project, project.generated)
     except BaseException:
         for path, data in before.items():  # a failed bump leaves the pins as they were
@@ -72,18 +104,23 @@ def _bump(args: argparse.Namespace, project: Project) -> int:
 def _check_upstream(args: argparse.Namespace, project: Project) -> int:
     """Fail, with the drift report, when a pinned spec's lock no longer matches the upstream file."""
     source = args.source or spec.default_source(project.root)
-    stale = {}
-    for kind in ("openapi", "asyncapi"):
-        location = spec.upstream_location(source, kind)
-        lock = spec.read_lock(project.root / kind / "spec.lock")
-        upstream = hashlib.sha256(spec.read_upstream(location)).hexdigest()
-        if upstream != lock["sha256"]:
-            stale[kind] = location
-            print(f"{kind}: pinned sha256 {lock['sha256']} but {location} has {upstream}", file=sys.stderr)
+    stale: dict[Family, dict[str, str]] = {}
+    for family, where in _family_sources(source, pinned_families(project.root)):
+        for kind in KINDS:
+            location = spec.upstream_location(where, kind)
+            lock = spec.read_lock(family.pinned_dir(project.root, kind) / "spec.lock")
+            upstream = hashlib.sha256(spec.read_upstream(location)).hexdigest()
+            if upstream != lock["sha256"]:
+                stale.setdefault(family, {})[kind] = location
+                label = f"{family.subdir}/{kind}" if family.subdir else kind
+                print(
+                    f"{label}: pinned sha256 {lock['sha256']} but {location} has {upstream}", file=sys.stderr
+                )
     if not stale:
         print(f"pinned specs match {source}")
         return 0
-    print(drift.report_for(stale).markdown(), file=sys.stderr)
+    reports = {family: drift.report_for(found, family) for family, found in stale.items()}
+    print(drift.merged(reports).markdown(), file=sys.stderr)
     print("The upstream spec changed: review the report above, then `make bump`.", file=sys.stderr)
     return 1
 

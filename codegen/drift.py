@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from codegen import spec
 from codegen.directions import Direction, asyncapi_directions, openapi_directions, sent_messages
+from codegen.families import FAMILIES, TRADE, Family, pinned_families
 from codegen.ir import (
     MISSING,
     AsyncAPIDocument,
@@ -42,8 +43,12 @@ from codegen.load import load_asyncapi, load_openapi
 from codegen.response_fields import relaxation
 
 ROOT = Path(__file__).resolve().parent.parent
-PINNED = {kind: ROOT / kind / file_name for kind, file_name in spec.SPEC_FILES.items()}
+PINNED = {kind: TRADE.pinned(ROOT, kind) for kind in spec.SPEC_FILES}
+# A report key is a spec kind, prefixed with the family for families other than trade ("perps/openapi").
 _SPEC_LABELS = {"openapi": "OpenAPI", "asyncapi": "AsyncAPI"}
+_SPEC_LABELS |= {
+    f"{f.subdir}/{k}": f"{f.name} {v}" for f in FAMILIES[1:] for k, v in list(_SPEC_LABELS.items())
+}
 
 Side = Literal["request", "response", "both"]
 
@@ -930,23 +935,49 @@ def _from_root(source: str) -> str:
     return source if "://" in source else str(ROOT / source)
 
 
-def new_locations(source: str) -> dict[str, str]:
-    """Where the new specs are: both kinds for a directory/URL base, one kind for a single file."""
+def new_locations(source: str, family: Family = TRADE) -> dict[str, str]:
+    """Where the new specs of ``family`` are: both kinds for a directory/URL base, one kind for a single file
+    (which only the trade family takes); none when a local source has no part for the family."""
     if _is_file_source(source):
+        if family is not TRADE:
+            return {}
         kind = spec.document_kind(_read(source), source)  # read again by drift(); specs are small
         return {kind: source}
-    return {kind: spec.upstream_location(source, kind) for kind in PINNED}
+    where = family.source(source)
+    if family is not TRADE and "://" not in where and not Path(where).is_dir():
+        return {}
+    return {kind: spec.upstream_location(where, kind) for kind in PINNED}
 
 
-def report_for(new: Mapping[str, str]) -> DriftReport:
-    """The pinned specs against the new locations given (by kind)."""
-    pinned = {kind: str(path) for kind, path in PINNED.items()}
+def report_for(new: Mapping[str, str], family: Family = TRADE) -> DriftReport:
+    """``family``'s pinned specs against the new locations given (by kind)."""
+    pinned = {kind: str(family.pinned(ROOT, kind)) for kind in PINNED}
     return drift(
         pinned["openapi"] if "openapi" in new else None,
         new.get("openapi"),
         pinned["asyncapi"] if "asyncapi" in new else None,
         new.get("asyncapi"),
     )
+
+
+def merged(reports: Mapping[Family, DriftReport]) -> DriftReport:
+    """One report of several families' (keys and changes of families other than trade prefixed with the
+    family: "perps/openapi")."""
+    old: dict[str, dict[str, str]] = {}
+    new: dict[str, dict[str, str]] = {}
+    changes: list[Change] = []
+    for family, report in reports.items():
+        prefix = f"{family.subdir}/" if family.subdir else ""
+        old |= {prefix + k: v for k, v in report.old.items()}
+        new |= {prefix + k: v for k, v in report.new.items()}
+        changes += [replace(c, spec=prefix + c.spec) for c in report.changes]
+    return DriftReport(old, new, tuple(sorted(changes, key=Change.sort_key)))
+
+
+def family_reports(source: str) -> DriftReport:
+    """Every pinned family against its part of ``source``, as one report."""
+    found = {family: new_locations(source, family) for family in pinned_families(ROOT)}
+    return merged({family: report_for(new, family) for family, new in found.items() if new})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -961,7 +992,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     source = args.new or _from_root(spec.default_source(ROOT))
     try:
-        report = report_for(new_locations(source))
+        report = family_reports(source)
         text = json.dumps(report.as_json(), indent=2) + "\n" if args.json else report.markdown()
         if args.out:
             Path(args.out).write_text(text, encoding="utf-8")

@@ -44,8 +44,15 @@ class TypeOverrides:
     components: Mapping[str, str] = field(default_factory=dict)  # component name -> override type
     field_suffixes: Mapping[str, str] = field(default_factory=dict)  # "_dollars" -> override type
     fields: Mapping[str, str] = field(default_factory=dict)  # property name -> override type
+    formats: Mapping[str, str] = field(default_factory=dict)  # number format ("double") -> override type
     # schema location -> response fields decoded as optional though the spec requires them
     optional_fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # schema location -> request fields the SDK fills in when the caller leaves them out (client_order_id)
+    filled_fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def caller_may_omit(self, location: str, wire_name: str) -> bool:
+        """Whether a required request field is the SDK's to fill in when absent."""
+        return wire_name in self.filled_fields.get(location, frozenset())
 
 
 @dataclass(frozen=True)
@@ -195,6 +202,8 @@ class _PrePass:
                 else None
             )
             is_required = prop.required and why is None
+            if direction == "request" and self.overrides.caller_may_omit(schema.location, prop.name):
+                is_required = False
             name = field_name(prop.name)
             if name in seen:
                 raise IRError(prop.schema.location, f"field name {name!r} collides with {seen[name]!r}")
@@ -358,6 +367,10 @@ class _PrePass:
             if schema.format in ("date-time", "date"):
                 return {"type": "string", "format": schema.format}
             return self.limited({"type": "string"}, schema, direction)
+        if kind == "number" and schema.format is not None and schema.format in self.overrides.formats:
+            override = self.overrides.formats[schema.format]
+            self.check_kind(override, schema)
+            return self.limited(_typed(kind, self.type_path(override)), schema, direction)
         if kind in _STRICT:
             return self.limited(_typed(kind, _STRICT[kind]), schema, direction)
         raise IRError(schema.location, f"no Python type for schema kind {kind}")

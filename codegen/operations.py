@@ -237,15 +237,18 @@ class _ClientPlanner:
         self.config = config
         self.types = types
 
-    def args(self, props: Sequence[Property], class_name: str, op: Operation) -> tuple[Arg, ...]:
+    def args(
+        self, props: Sequence[Property], class_name: str, op: Operation, location: str = ""
+    ) -> tuple[Arg, ...]:
         result = []
         for prop in props:
+            required = prop.required and not self.types.overrides.caller_may_omit(location, prop.name)
             name = field_name(prop.name)  # the request model's field, passed by keyword
             if name in RESERVED_ARGS:
                 raise IRError(prop.schema.location, f"argument name {name!r} clashes with the SDK's own")
             note = _note(prop.schema, self.schemas)
             type_ = self.types.argument(prop, class_name)
-            result.append(Arg(name, prop.name, type_.text, prop.required, note, prop.schema, type_.imports))
+            result.append(Arg(name, prop.name, type_.text, required, note, prop.schema, type_.imports))
         return tuple(result)
 
     def method(self, op: Operation) -> MethodPlan:
@@ -316,7 +319,8 @@ class _ClientPlanner:
             return None, name, ()
         if target.kind != "object":
             raise IRError(schema.location, f"request body of kind {target.kind} is not supported")
-        return name, None, self.args(in_direction(target.properties, "request"), name, op)
+        body_args = self.args(in_direction(target.properties, "request"), name, op, target.location)
+        return name, None, body_args
 
     def result(self, op: Operation, has_cursor: bool) -> dict[str, Any]:
         empty: dict[str, Any] = {

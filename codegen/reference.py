@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from codegen.channels import SUBSCRIBE_COMMAND, UpdatePlan, WsPlan
+from codegen.families import TRADE, Family
 from codegen.ir import MISSING, AsyncAPIDocument, Schema
 from codegen.models import ClassDef, ModelPlan
 from codegen.operations import Arg, ClientPlan, MethodPlan
@@ -49,6 +50,8 @@ class ReferenceSources:
     registry: Sequence[tuple[str, str]]  # message key -> payload model
     rest_info: SpecInfo
     ws_info: SpecInfo
+    family: Family = TRADE
+    sections: Sequence[Family] = ()  # the trade index links the other families' references
 
 
 # --- Markdown fragments ---------------------------------------------------------------------------------
@@ -444,9 +447,9 @@ def reference_files(renderer: Renderer, sources: ReferenceSources) -> dict[str, 
     files[INDEX] = _index(renderer, sources, ref)
     for plan, schemas, targets, page, info, title, module, uses in (
         (sources.rest_models, sources.rest_schemas, ref.rest_targets, REST_MODELS, sources.rest_info,
-         "REST models", "kalshi_api.models", ref.rest_uses()),
+         "REST models", f"{sources.family.package}.models", ref.rest_uses()),
         (sources.ws_models, sources.ws_spec.schemas, ref.ws_targets, WS_MODELS, sources.ws_info,
-         "WebSocket payload models", "kalshi_api.ws.models", ref.ws_uses()),
+         "WebSocket payload models", f"{sources.family.package}.ws.models", ref.ws_uses()),
     ):  # fmt: skip
         files[page] = renderer.render(
             "reference_models.md.j2",
@@ -457,7 +460,9 @@ def reference_files(renderer: Renderer, sources: ReferenceSources) -> dict[str, 
             index=href(Target(INDEX, ""), page),
         )
     files[WEBSOCKET] = _websocket(renderer, sources, ref)
-    return {path: _tidy(page) for path, page in files.items()}
+    # Another family's reference is the same set of pages under docs/<family>/: every link is relative.
+    folder = f"{DOCS}/{sources.family.subdir}/" if sources.family.subdir else f"{DOCS}/"
+    return {folder + path[len(DOCS) + 1 :]: _tidy(page) for path, page in files.items()}
 
 
 def _tidy(page: str) -> str:
@@ -473,6 +478,8 @@ def _index(renderer: Renderer, sources: ReferenceSources, ref: _Reference) -> st
     return renderer.render(
         "reference_index.md.j2",
         specs=[sources.rest_info, sources.ws_info],
+        family=sources.family,
+        sections=[(f"{f.exchange} API", f"{f.subdir}/README.md", f.package) for f in sources.sections],
         resources=sources.client.resources,
         resources_rows=[
             [
@@ -522,6 +529,7 @@ def _websocket(renderer: Renderer, sources: ReferenceSources, ref: _Reference) -
     return renderer.render(
         "reference_websocket.md.j2",
         specs=[sources.ws_info],
+        family=sources.family,
         summary=[
             [
                 channel(c.name),

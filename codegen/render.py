@@ -25,6 +25,7 @@ from codegen.directions import (
     sent_messages,
 )
 from codegen.facades import FACADES, facade_imports
+from codegen.families import TRADE, Family, pinned_families
 from codegen.ir import AsyncAPIDocument, IRError, OpenAPIDocument, Schema
 from codegen.load import load_asyncapi, load_openapi, read_yaml
 from codegen.models import ModelPlan, plan_models
@@ -88,16 +89,17 @@ def _spec_info(project: Project, kind: str, spec_path: Path) -> SpecInfo:
     )
 
 
-def openapi_plan(project: Project, spec: OpenAPIDocument) -> ModelPlan:
+def openapi_plan(project: Project, spec: OpenAPIDocument, family: Family = TRADE) -> ModelPlan:
     """Models of every component schema, plus one ``<OperationId>Params`` model per operation with
     path or query parameters (the client validates arguments with it before sending)."""
-    config = OperationConfig.load(project.override_config)
+    config_dir = family.config(project.root)
+    config = OperationConfig.load(config_dir)
     extra: list[tuple[str, Schema, Direction]] = []
     for op in spec.operations:
         params = params_schema(op)
         if params is not None and config.exclusion(op) is None:
             extra.append((params_model_name(op), params, "request"))
-    overrides = load_type_overrides(project.override_config, "openapi")
+    overrides = load_type_overrides(config_dir, "openapi")
     left_out = config.left_out_schemas(spec)
     schemas = {name: schema for name, schema in spec.schemas.items() if name not in left_out}
     directions = {name: ways for name, ways in openapi_directions(spec).items() if name not in left_out}
@@ -108,7 +110,9 @@ def openapi_plan(project: Project, spec: OpenAPIDocument) -> ModelPlan:
     return plan
 
 
-def asyncapi_plan(project: Project, spec: AsyncAPIDocument) -> tuple[ModelPlan, list[tuple[str, str]]]:
+def asyncapi_plan(
+    project: Project, spec: AsyncAPIDocument, family: Family = TRADE
+) -> tuple[ModelPlan, list[tuple[str, str]]]:
     """The WS payload models, and the registry (message key -> payload type name)."""
     sent = sent_messages(spec)
     extra: list[tuple[str, Schema, Direction]] = []
@@ -120,7 +124,7 @@ def asyncapi_plan(project: Project, spec: AsyncAPIDocument) -> tuple[ModelPlan, 
             alias = pascal_case(key) + "Payload"
             extra.append((alias, message.payload, message_direction(spec, key, sent)))
             registry.append((key, alias))
-    overrides = load_type_overrides(project.override_config, "asyncapi")
+    overrides = load_type_overrides(family.config(project.root), "asyncapi")
     plan = plan_models(spec.schemas, asyncapi_directions(spec), overrides, extra)
     resolved = []
     for key, target in registry:
@@ -144,15 +148,15 @@ def _package_version(project: Project) -> str:
 
 
 def signature_types(
-    project: Project, spec: OpenAPIDocument | AsyncAPIDocument, plan: ModelPlan
+    project: Project, spec: OpenAPIDocument | AsyncAPIDocument, plan: ModelPlan, family: Family = TRADE
 ) -> SignatureTypes:
     """Argument types for the methods over ``spec``'s models."""
     kind, module = (
-        ("openapi", "kalshi_api.models")
+        ("openapi", f"{family.package}.models")
         if isinstance(spec, OpenAPIDocument)
-        else ("asyncapi", "kalshi_api.ws.models")
+        else ("asyncapi", f"{family.package}.ws.models")
     )
-    overrides = load_type_overrides(project.override_config, kind)
+    overrides = load_type_overrides(family.config(project.root), kind)
     return SignatureTypes(spec.schemas, plan.request_names, overrides, module)
 
 
@@ -200,17 +204,36 @@ class Rendered:
         return sorted({rel.split("/", 1)[0] for rel in self.files})
 
 
-def render_package(project: Project) -> Rendered:
-    """Every generated file, and the notes about choices the generator made."""
-    openapi = load_openapi(read_yaml(project.openapi))
-    asyncapi = load_asyncapi(read_yaml(project.asyncapi))
-    rest_info = _spec_info(project, "openapi", project.openapi)
-    ws_info = _spec_info(project, "asyncapi", project.asyncapi)
-    renderer = Renderer(project)
+@dataclass
+class FamilyRender:
+    """One family's package: its files, notes, and the plans the trade family's extras (the fake exchange,
+    the reference) are rendered from."""
+
+    family: Family
+    files: dict[str, str]
+    notes: list[str]
+    openapi: OpenAPIDocument
+    asyncapi: AsyncAPIDocument
+    rest_plan: ModelPlan
+    ws_plan: ModelPlan
+    registry: list[tuple[str, str]]
+    client: ClientPlan
+    ws: WsPlan
+    config: OperationConfig
+    specs: list[SpecInfo]
+
+
+def render_family(project: Project, renderer: Renderer, family: Family) -> FamilyRender:
+    """The models, resources, client, WebSocket session and spec record of one family's package."""
+    root, folder = project.root, family.package_dir
+    openapi = load_openapi(read_yaml(family.pinned(root, "openapi")))
+    asyncapi = load_asyncapi(read_yaml(family.pinned(root, "asyncapi")))
+    rest_info = _spec_info(project, "openapi", family.pinned(root, "openapi"))
+    ws_info = _spec_info(project, "asyncapi", family.pinned(root, "asyncapi"))
     files: dict[str, str] = {}
 
-    rest_plan = openapi_plan(project, openapi)
-    files["kalshi_api/models.py"] = renderer.render(
+    rest_plan = openapi_plan(project, openapi, family)
+    files[f"{folder}/models.py"] = renderer.render(
         "models.py.j2",
         specs=[rest_info],
         docstring=f"Models of every component schema of {openapi.title} {openapi.version}.",
@@ -218,8 +241,8 @@ def render_package(project: Project) -> Rendered:
         exports=sorted(d.name for d in rest_plan.definitions),
         registry=None,
     )
-    ws_plan, registry = asyncapi_plan(project, asyncapi)
-    files["kalshi_api/ws/models.py"] = renderer.render(
+    ws_plan, registry = asyncapi_plan(project, asyncapi, family)
+    files[f"{folder}/ws/models.py"] = renderer.render(
         "models.py.j2",
         specs=[ws_info],
         docstring=f"Payload models of every message of {asyncapi.title} {asyncapi.version}.",
@@ -231,47 +254,21 @@ def render_package(project: Project) -> Rendered:
             "doc": "The payload type of each message, by the message's key in the AsyncAPI components.",
         },
     )
-    ws_types = signature_types(project, asyncapi, ws_plan)
-    ws = plan_ws(asyncapi, ws_plan, project.override_config / "channels.yaml", ws_types)
-    files.update(_ws_files(renderer, ws, ws_types, [ws_info]))
-    config = OperationConfig.load(project.override_config)
-    rest_types = signature_types(project, openapi, rest_plan)
+    config_dir = family.config(root)
+    ws_types = signature_types(project, asyncapi, ws_plan, family)
+    ws = plan_ws(asyncapi, ws_plan, config_dir / "channels.yaml", ws_types)
+    files.update(_ws_files(renderer, family, ws, ws_types, [ws_info]))
+    config = OperationConfig.load(config_dir)
+    rest_types = signature_types(project, openapi, rest_plan, family)
     client = plan_client(openapi.operations, openapi.schemas, rest_plan, config, rest_types)
-    files.update(_client_files(renderer, client, rest_types, [rest_info]))
-    files["kalshi_api/testing.py"] = _testing_file(renderer, client, [rest_info, ws_info])
+    files.update(_client_files(renderer, family, client, rest_types, [rest_info]))
     ws_servers = [f"{s.protocol}://{s.host}{s.pathname}" for s in asyncapi.servers]
-    files["kalshi_api/_spec.py"] = renderer.render(
+    files[f"{folder}/_spec.py"] = renderer.render(
         "spec_info.py.j2",
         specs=[rest_info, ws_info],
         servers=[*openapi.servers, *ws_servers],
         package_version=_package_version(project),
     )
-    core_exports = ["AsyncPage", "Count", "DecimalInputError", "Dollars", "Page", "PriceLevel", "RawResponse"]
-    lazy: list[tuple[str, str | None]] = [("kalshi_api_core", name) for name in core_exports]
-    lazy += [("kalshi_api_core.auth", "KalshiAuth")]
-    lazy += [("kalshi_api_core.config", name) for name in ("DEMO", "PRODUCTION", "Environment")]
-    # the real submodules, so ``import kalshi_api; kalshi_api.errors.KalshiError`` works too
-    submodules = ["models", "ws", "testing", *(f.module.rsplit(".", 1)[-1] for f in FACADES)]
-    lazy += [(f"kalshi_api.{name}", None) for name in submodules]
-    lazy += [("kalshi_api.client", name) for name in ("AsyncKalshiClient", "KalshiClient")]
-    files["kalshi_api/__init__.py"] = renderer.render(
-        "root_init.py.j2",
-        specs=[rest_info, ws_info],
-        docstring="Typed Python SDK for Kalshi's trading API, generated from its OpenAPI and AsyncAPI specs.",
-        lazy=lazy,
-        exports=sorted(
-            [name or module.rsplit(".", 1)[-1] for module, name in lazy]
-            + ["ASYNCAPI_VERSION", "OPENAPI_VERSION"]
-        ),
-    )
-    files["kalshi_api/py.typed"] = renderer.render("py.typed.j2", specs=[rest_info, ws_info])
-    files["kalshi_api/__main__.py"] = renderer.render("main.py.j2", specs=[rest_info, ws_info])
-    files.update(_facade_files(renderer, project, [rest_info, ws_info]))
-    reference = ReferenceSources(
-        client, rest_plan, openapi.schemas, config.excluded,
-        ws, ws_plan, asyncapi, registry, rest_info, ws_info,
-    )  # fmt: skip
-    files.update(reference_files(renderer, reference))
     notes = [
         f"left out {op.operation_id} ({op.method.upper()} {op.path}): {why}" for op, why in client.excluded
     ]
@@ -279,6 +276,77 @@ def render_package(project: Project) -> Rendered:
     notes += [f"operations.yaml names {name}, which this spec does not have" for name in client.unused_names]
     notes += [*openapi.notes, *asyncapi.notes]  # quirks of the specs the loader handled
     notes += rest_plan.stale + ws_plan.stale + rest_plan.notes + ws_plan.notes + ws.notes
+    if family is not TRADE:
+        notes = [f"{family.name}: {note}" for note in notes]
+        files[f"{folder}/__init__.py"] = _family_init(renderer, family, [rest_info, ws_info])
+    return FamilyRender(
+        family, files, notes, openapi, asyncapi, rest_plan, ws_plan, registry, client, ws, config,
+        [rest_info, ws_info],
+    )  # fmt: skip
+
+
+def _family_init(renderer: Renderer, family: Family, specs: list[SpecInfo]) -> str:
+    """A family subpackage's ``__init__``: its clients, WebSocket client and model modules, loaded lazily."""
+    package = family.package
+    lazy: list[tuple[str, str | None]] = [(f"{package}.{name}", None) for name in ("models", "ws")]
+    lazy += [(f"{package}.client", name) for name in (f"Async{family.client}", family.client)]
+    lazy += [(f"{package}.ws.session", family.websocket)]
+    return renderer.render(
+        "root_init.py.j2",
+        specs=specs,
+        package=package,
+        docstring=f"Typed client of {family.exchange} API, generated from its OpenAPI and AsyncAPI specs.",
+        lazy=lazy,
+        exports=sorted(
+            [name or module.rsplit(".", 1)[-1] for module, name in lazy]
+            + ["ASYNCAPI_VERSION", "OPENAPI_VERSION"]
+        ),
+    )
+
+
+def render_package(project: Project) -> Rendered:
+    """Every generated file, and the notes about choices the generator made."""
+    renderer = Renderer(project)
+    families = pinned_families(project.root)
+    trade, *others = [render_family(project, renderer, family) for family in families]
+    files = dict(trade.files)
+    notes = list(trade.notes)
+    for other in others:
+        files.update(other.files)
+        notes += other.notes
+    specs = trade.specs
+    clients = [(part.family, part.client) for part in (trade, *others)]
+    files["kalshi_api/testing.py"] = _testing_file(renderer, clients, specs)
+    core_exports = ["AsyncPage", "Count", "DecimalInputError", "Dollars", "Page", "PriceLevel", "RawResponse"]
+    lazy: list[tuple[str, str | None]] = [("kalshi_api_core", name) for name in core_exports]
+    lazy += [("kalshi_api_core.auth", "KalshiAuth")]
+    lazy += [("kalshi_api_core.config", name) for name in ("DEMO", "PRODUCTION", "Environment")]
+    # the real submodules, so ``import kalshi_api; kalshi_api.errors.KalshiError`` works too
+    submodules = ["models", "ws", "testing", *(f.module.rsplit(".", 1)[-1] for f in FACADES)]
+    submodules += [f.subdir for f in families[1:]]
+    lazy += [(f"kalshi_api.{name}", None) for name in submodules]
+    lazy += [("kalshi_api.client", name) for name in ("AsyncKalshiClient", "KalshiClient")]
+    files["kalshi_api/__init__.py"] = renderer.render(
+        "root_init.py.j2",
+        specs=specs,
+        package="kalshi_api",
+        docstring="Typed Python SDK for Kalshi's trading API, generated from its OpenAPI and AsyncAPI specs.",
+        lazy=lazy,
+        exports=sorted(
+            [name or module.rsplit(".", 1)[-1] for module, name in lazy]
+            + ["ASYNCAPI_VERSION", "OPENAPI_VERSION"]
+        ),
+    )
+    files["kalshi_api/py.typed"] = renderer.render("py.typed.j2", specs=specs)
+    files["kalshi_api/__main__.py"] = renderer.render("main.py.j2", specs=specs)
+    files.update(_facade_files(renderer, project, specs))
+    for part in (trade, *others):
+        reference = ReferenceSources(
+            part.client, part.rest_plan, part.openapi.schemas, part.config.excluded,
+            part.ws, part.ws_plan, part.asyncapi, part.registry, part.specs[0], part.specs[1],
+            part.family, [o.family for o in others] if part is trade else [],
+        )  # fmt: skip
+        files.update(reference_files(renderer, reference))
     return Rendered(files, notes)
 
 
@@ -358,11 +426,13 @@ def _resource_classes(resource: ResourcePlan) -> list[str]:
 
 def _client_files(
     renderer: Renderer,
+    family: Family,
     client: ClientPlan,
     types: SignatureTypes,
     specs: list[SpecInfo],
 ) -> dict[str, str]:
     files: dict[str, str] = {}
+    package, folder = family.package, family.package_dir
     for resource in client.resources:
         variants = [
             {"class_name": resource.class_name, "base": "SyncResource", "is_async": False, "def_": "def",
@@ -377,7 +447,7 @@ def _client_files(
              "raw": True},
         ]  # fmt: skip
         imports, uses_builtins = _resource_imports(resource, types)
-        files[f"kalshi_api/resources/{resource.attribute}.py"] = renderer.render(
+        files[f"{folder}/resources/{resource.attribute}.py"] = renderer.render(
             "resource.py.j2",
             specs=specs,
             resource=resource,
@@ -385,24 +455,30 @@ def _client_files(
             imports=imports,
             uses_builtins=uses_builtins,
         )
-    files["kalshi_api/resources/__init__.py"] = renderer.render(
+    files[f"{folder}/resources/__init__.py"] = renderer.render(
         "package_init.py.j2",
         specs=specs,
         docstring="One module per spec tag, each with a sync and an async resource class.",
         import_lines=[
-            f"from kalshi_api.resources.{r.attribute} import {', '.join(_resource_classes(r))}"
+            f"from {package}.resources.{r.attribute} import {', '.join(_resource_classes(r))}"
             for r in client.resources
         ],
         exports=sorted(n for r in client.resources for n in _resource_classes(r)),
     )
-    files["kalshi_api/client.py"] = renderer.render(
+    files[f"{folder}/client.py"] = renderer.render(
         "client.py.j2",
         specs=specs,
+        family=family,
         resources=client.resources,
         excluded=client.excluded,
         variants=[
-            {"client": "KalshiClient", "base": "SyncClientBase", "is_async": False, "prefix": ""},
-            {"client": "AsyncKalshiClient", "base": "AsyncClientBase", "is_async": True, "prefix": "Async"},
+            {"client": family.client, "base": "SyncClientBase", "is_async": False, "prefix": ""},
+            {
+                "client": f"Async{family.client}",
+                "base": "AsyncClientBase",
+                "is_async": True,
+                "prefix": "Async",
+            },
         ],
     )
     return files
@@ -423,8 +499,9 @@ def _facade_files(renderer: Renderer, project: Project, specs: list[SpecInfo]) -
     return files
 
 
-def _testing_file(renderer: Renderer, client: ClientPlan, specs: list[SpecInfo]) -> str:
-    """``kalshi_api.testing``: the fake exchange with the route table of every operation the client has."""
+def _testing_file(renderer: Renderer, clients: list[tuple[Family, ClientPlan]], specs: list[SpecInfo]) -> str:
+    """``kalshi_api.testing``: the fake exchange with the route table of every operation the clients have
+    (the perps operations too: their paths are the trade API's neighbours under the same base URL)."""
     imports: dict[str, set[str]] = {
         "kalshi_api_app.testing.fake": {"FakeExchange"},
         "kalshi_api_app.testing.limits": {"RateLimits"},
@@ -432,17 +509,9 @@ def _testing_file(renderer: Renderer, client: ClientPlan, specs: list[SpecInfo])
         "kalshi_api_app.testing.routes": {"Route"},
         "kalshi_api_app.testing.service": {"Call"},
     }
-    routes = []
-    for resource in client.resources:
-        for m in resource.methods:
-            success = m.operation.success_responses
-            body = m.body_model or m.body_alias
-            routes.append(
-                {"constant": m.constant, "status": int(success[0].status) if success else 200,
-                 "params": m.params_model, "body": body}
-            )  # fmt: skip
-            imports.setdefault(f"kalshi_api.resources.{resource.attribute}", set()).add(m.constant)
-            imports.setdefault("kalshi_api.models", set()).update(n for n in (m.params_model, body) if n)
+    routes: list[dict[str, Any]] = []
+    for family, client in clients:
+        _family_routes(family, client, routes, imports)
     return renderer.render(
         "testing.py.j2",
         specs=specs,
@@ -451,11 +520,37 @@ def _testing_file(renderer: Renderer, client: ClientPlan, specs: list[SpecInfo])
     )
 
 
-def _ws_files(renderer: Renderer, ws: WsPlan, types: SignatureTypes, specs: list[SpecInfo]) -> dict[str, str]:
+def _family_routes(
+    family: Family, client: ClientPlan, routes: list[dict[str, Any]], imports: dict[str, set[str]]
+) -> None:
+    package = family.package
+    # Another family's models may share names with the trade ones (CreateOrderGroupRequest): its module is
+    # imported under its own name. (Operation ids, and so the constants, never repeat across families.)
+    qualifier = f"{family.subdir}_models" if family.subdir else ""
+    for resource in client.resources:
+        for m in resource.methods:
+            success = m.operation.success_responses
+            models = {"params": m.params_model, "body": m.body_model or m.body_alias}
+            if qualifier:
+                imports.setdefault(package, set()).add(f"models as {qualifier}")
+                models = {k: v and f"{qualifier}.{v}" for k, v in models.items()}
+            else:
+                imports.setdefault(f"{package}.models", set()).update(n for n in models.values() if n)
+            routes.append(
+                {"constant": m.constant, "status": int(success[0].status) if success else 200, **models}
+            )
+            imports.setdefault(f"{package}.resources.{resource.attribute}", set()).add(m.constant)
+
+
+def _ws_files(
+    renderer: Renderer, family: Family, ws: WsPlan, types: SignatureTypes, specs: list[SpecInfo]
+) -> dict[str, str]:
+    package, folder = family.package, family.package_dir
     files = {
-        "kalshi_api/ws/protocol.py": renderer.render(
+        f"{folder}/ws/protocol.py": renderer.render(
             "ws_protocol.py.j2",
             specs=specs,
+            package=package,
             channels=ws.channels,
             errors=ws.errors,
             data_models=ws.data_models,
@@ -471,28 +566,32 @@ def _ws_files(renderer: Renderer, ws: WsPlan, types: SignatureTypes, specs: list
         "kalshi_api_core.ws.channels": {"Overflow"},
         "kalshi_api_core.ws.engine": {"KalshiWebSocketBase", "Protocol", "Session"},
         "kalshi_api_core.ws.subscription": {"Subscription"},
-        "kalshi_api.ws.protocol": {"PROTOCOL"},
-        "kalshi_api._spec": {"SERVERS"},
+        f"{package}.ws.protocol": {"PROTOCOL"},
+        f"{package}._spec": {"SERVERS"},
+        **({family.book_feed[0]: {family.book_feed[1]}} if family.book_feed else {}),
+        **({"kalshi_api_core.config": {"Environment", "environments_for"}} if family.subdir else {}),
     }
-    files["kalshi_api/ws/session.py"] = renderer.render(
+    files[f"{folder}/ws/session.py"] = renderer.render(
         "ws_session.py.j2",
         specs=specs,
+        family=family,
         channels=ws.channels,
         updates=ws.updates,
         subscribe_params=ws.subscribe_params,
         imports=_import_lines(_merged(fixed, imports_of([TypeExpr("", frozenset(found))]))),
         uses_builtins=_uses_builtins(found),
     )
-    files["kalshi_api/ws/__init__.py"] = renderer.render(
+    files[f"{folder}/ws/__init__.py"] = renderer.render(
         "package_init.py.j2",
         specs=specs,
-        docstring="Kalshi's WebSocket API: the client, its channels and the payload model of every message.",
+        docstring=f"{family.exchange} WebSocket API: the client, its channels and the payload model of every "
+        "message.",
         import_lines=[
-            "from kalshi_api.ws import models",
-            "from kalshi_api.ws.models import MESSAGE_PAYLOADS",
-            "from kalshi_api.ws.protocol import CHANNELS, ERROR_CLASSES",
-            "from kalshi_api.ws.session import KalshiWebSocket, KalshiWsSession",
-            "from kalshi_api_core.ws.book import BookView, Level, OrderBook, OrderBookManager",
+            f"from {package}.ws import models",
+            f"from {package}.ws.models import MESSAGE_PAYLOADS",
+            f"from {package}.ws.protocol import CHANNELS, ERROR_CLASSES",
+            f"from {package}.ws.session import {family.websocket}, {family.session}",
+            *(f"from {module} import {', '.join(names)}" for module, names in family.books),
             "from kalshi_api_core.ws.errors import CommandError, CommandTimeoutError, ConnectError",
             "from kalshi_api_core.ws.errors import ConnectionLostError",
             "from kalshi_api_core.ws.errors import FrameDecodeError, ResubscribeError, WebSocketError",
@@ -506,12 +605,9 @@ def _ws_files(renderer: Renderer, ws: WsPlan, types: SignatureTypes, specs: list
                 "models",
                 "CHANNELS",
                 "ERROR_CLASSES",
-                "BookView",
-                "KalshiWebSocket",
-                "KalshiWsSession",
-                "Level",
-                "OrderBook",
-                "OrderBookManager",
+                family.websocket,
+                family.session,
+                *(name for _, names in family.books for name in names),
                 "CommandError",
                 "CommandTimeoutError",
                 "ConnectError",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from kalshi_api._spec import ASYNCAPI_VERSION, OPENAPI_VERSION
 
 if TYPE_CHECKING:
-    from kalshi_api import errors, models, orders, ratelimit, record_replay, testing, ws
+    from kalshi_api import errors, models, orders, perps, ratelimit, record_replay, testing, ws
     from kalshi_api.client import AsyncKalshiClient, KalshiClient
     from kalshi_api_core import AsyncPage, Count, DecimalInputError, Dollars, Page, PriceLevel, RawResponse
     from kalshi_api_core.auth import KalshiAuth
@@ -41,6 +41,7 @@ __all__ = [
     "errors",
     "models",
     "orders",
+    "perps",
     "ratelimit",
     "record_replay",
     "testing",
@@ -67,6 +68,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "orders": ("kalshi_api.orders", None),
     "ratelimit": ("kalshi_api.ratelimit", None),
     "record_replay": ("kalshi_api.record_replay", None),
+    "perps": ("kalshi_api.perps", None),
     "AsyncKalshiClient": ("kalshi_api.client", "AsyncKalshiClient"),
     "KalshiClient": ("kalshi_api.client", "KalshiClient"),
 }

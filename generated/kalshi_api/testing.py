@@ -108,6 +108,58 @@ from kalshi_api.models import (
     UpdateOrderGroupLimitRequest,
     UpdateSubaccountNettingRequest,
 )
+from kalshi_api.perps import models as perps_models
+from kalshi_api.perps.resources.account import GET_PERPS_ACCOUNT_API_LIMITS
+from kalshi_api.perps.resources.exchange import GET_MARGIN_ENABLED, GET_MARGIN_EXCHANGE_STATUS
+from kalshi_api.perps.resources.fcm import (
+    CREATE_MARGIN_FCM_SUBTRADER,
+    DELETE_FCM_SUBTRADER_RISK_CONTROLS,
+    GET_FCM_SUBTRADER_RISK_CONTROLS,
+    UPDATE_FCM_SUBTRADER_RISK_CONTROLS,
+)
+from kalshi_api.perps.resources.fees import GET_MARGIN_FEE_TIERS
+from kalshi_api.perps.resources.funding import (
+    GET_MARGIN_FUNDING_HISTORY,
+    GET_MARGIN_FUNDING_RATE_ESTIMATE,
+    GET_MARGIN_HISTORICAL_FUNDING_RATES,
+)
+from kalshi_api.perps.resources.markets import (
+    GET_MARGIN_MARKET,
+    GET_MARGIN_MARKET_CANDLESTICKS,
+    GET_MARGIN_MARKET_ORDERBOOK,
+    GET_MARGIN_MARKETS,
+    GET_MARGIN_TRADES,
+)
+from kalshi_api.perps.resources.order_groups import (
+    CREATE_MARGIN_ORDER_GROUP,
+    DELETE_MARGIN_ORDER_GROUP,
+    GET_MARGIN_ORDER_GROUP,
+    GET_MARGIN_ORDER_GROUPS,
+    RESET_MARGIN_ORDER_GROUP,
+    TRIGGER_MARGIN_ORDER_GROUP,
+    UPDATE_MARGIN_ORDER_GROUP_LIMIT,
+)
+from kalshi_api.perps.resources.orders import (
+    AMEND_MARGIN_ORDER,
+    CANCEL_MARGIN_ORDER,
+    CREATE_MARGIN_ORDER,
+    DECREASE_MARGIN_ORDER,
+    GET_MARGIN_ORDER,
+    GET_MARGIN_ORDERS,
+)
+from kalshi_api.perps.resources.portfolio import (
+    APPLY_MARGIN_SUBACCOUNT_TRANSFER,
+    CREATE_MARGIN_SUBACCOUNT,
+    GET_MARGIN_BALANCE,
+    GET_MARGIN_FILLS,
+    GET_MARGIN_POSITIONS,
+    INTRA_EXCHANGE_INSTANCE_TRANSFER,
+)
+from kalshi_api.perps.resources.risk import (
+    GET_MARGIN_NOTIONAL_RISK_LIMIT,
+    GET_MARGIN_RISK,
+    GET_MARGIN_RISK_PARAMETERS,
+)
 from kalshi_api.resources.account import (
     GET_ACCOUNT_API_LIMITS,
     GET_ACCOUNT_API_USAGE_LEVEL_VOLUME_PROGRESS,
@@ -353,6 +405,64 @@ ROUTES: tuple[Route, ...] = (
     Route(GET_TAGS_FOR_SERIES_CATEGORIES),
     Route(GET_STRUCTURED_TARGETS, params=GetStructuredTargetsParams),
     Route(GET_STRUCTURED_TARGET, params=GetStructuredTargetParams),
+    Route(GET_PERPS_ACCOUNT_API_LIMITS),
+    Route(GET_MARGIN_ENABLED),
+    Route(GET_MARGIN_EXCHANGE_STATUS),
+    Route(CREATE_MARGIN_FCM_SUBTRADER, status=201, body=perps_models.CreateMarginFCMSubtraderRequest),
+    Route(GET_FCM_SUBTRADER_RISK_CONTROLS, params=perps_models.GetFCMSubtraderRiskControlsParams),
+    Route(UPDATE_FCM_SUBTRADER_RISK_CONTROLS, body=perps_models.UpdateFCMSubtraderRiskControlsRequest),
+    Route(DELETE_FCM_SUBTRADER_RISK_CONTROLS, params=perps_models.DeleteFCMSubtraderRiskControlsParams),
+    Route(GET_MARGIN_FEE_TIERS),
+    Route(GET_MARGIN_FUNDING_HISTORY, params=perps_models.GetMarginFundingHistoryParams),
+    Route(GET_MARGIN_FUNDING_RATE_ESTIMATE, params=perps_models.GetMarginFundingRateEstimateParams),
+    Route(GET_MARGIN_HISTORICAL_FUNDING_RATES, params=perps_models.GetMarginHistoricalFundingRatesParams),
+    Route(GET_MARGIN_MARKETS, params=perps_models.GetMarginMarketsParams),
+    Route(GET_MARGIN_MARKET, params=perps_models.GetMarginMarketParams),
+    Route(GET_MARGIN_MARKET_CANDLESTICKS, params=perps_models.GetMarginMarketCandlesticksParams),
+    Route(GET_MARGIN_MARKET_ORDERBOOK, params=perps_models.GetMarginMarketOrderbookParams),
+    Route(GET_MARGIN_TRADES, params=perps_models.GetMarginTradesParams),
+    Route(GET_MARGIN_ORDER_GROUPS, params=perps_models.GetMarginOrderGroupsParams),
+    Route(CREATE_MARGIN_ORDER_GROUP, status=201, body=perps_models.CreateOrderGroupRequest),
+    Route(GET_MARGIN_ORDER_GROUP, params=perps_models.GetMarginOrderGroupParams),
+    Route(DELETE_MARGIN_ORDER_GROUP, params=perps_models.DeleteMarginOrderGroupParams),
+    Route(
+        UPDATE_MARGIN_ORDER_GROUP_LIMIT,
+        params=perps_models.UpdateMarginOrderGroupLimitParams,
+        body=perps_models.UpdateOrderGroupLimitRequest,
+    ),
+    Route(
+        RESET_MARGIN_ORDER_GROUP,
+        params=perps_models.ResetMarginOrderGroupParams,
+        body=perps_models.EmptyResponse,
+    ),
+    Route(
+        TRIGGER_MARGIN_ORDER_GROUP,
+        params=perps_models.TriggerMarginOrderGroupParams,
+        body=perps_models.EmptyResponse,
+    ),
+    Route(GET_MARGIN_ORDERS, params=perps_models.GetMarginOrdersParams),
+    Route(CREATE_MARGIN_ORDER, status=201, body=perps_models.CreateMarginOrderRequest),
+    Route(GET_MARGIN_ORDER, params=perps_models.GetMarginOrderParams),
+    Route(CANCEL_MARGIN_ORDER, params=perps_models.CancelMarginOrderParams),
+    Route(
+        AMEND_MARGIN_ORDER,
+        params=perps_models.AmendMarginOrderParams,
+        body=perps_models.AmendMarginOrderRequest,
+    ),
+    Route(
+        DECREASE_MARGIN_ORDER,
+        params=perps_models.DecreaseMarginOrderParams,
+        body=perps_models.DecreaseMarginOrderRequest,
+    ),
+    Route(GET_MARGIN_BALANCE, params=perps_models.GetMarginBalanceParams),
+    Route(GET_MARGIN_FILLS, params=perps_models.GetMarginFillsParams),
+    Route(GET_MARGIN_POSITIONS, params=perps_models.GetMarginPositionsParams),
+    Route(INTRA_EXCHANGE_INSTANCE_TRANSFER, body=perps_models.IntraExchangeInstanceTransferRequest),
+    Route(CREATE_MARGIN_SUBACCOUNT, status=201),
+    Route(APPLY_MARGIN_SUBACCOUNT_TRANSFER, body=perps_models.ApplySubaccountTransferRequest),
+    Route(GET_MARGIN_NOTIONAL_RISK_LIMIT),
+    Route(GET_MARGIN_RISK),
+    Route(GET_MARGIN_RISK_PARAMETERS),
 )
 
 

@@ -8,6 +8,7 @@ from kalshi_api_core.base_models import RESPONSE_PARSING, RequestModel, Response
 from kalshi_api_core.decimals import (
     Count,
     DecimalInputError,
+    DecimalNumber,
     Dollars,
     PriceLevel,
     StrictBool,
@@ -24,6 +25,7 @@ __all__ = [
     "AsyncPage",
     "Count",
     "DecimalInputError",
+    "DecimalNumber",
     "Dollars",
     "Page",
     "PriceLevel",

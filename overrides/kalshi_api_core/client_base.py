@@ -37,6 +37,8 @@ logger = logging.getLogger("kalshi_api")
 class _ClientBase:
     # The generated subclasses list every server the specs name; those hosts (and loopback) are allowed.
     known_servers: ClassVar[tuple[str, ...]] = ()
+    # Another API family's URLs for Kalshi's environments (the perps clients'); empty: the trade exchange's.
+    environments: ClassVar[Mapping[str, Environment]] = {}
     package_version: ClassVar[str] = "0"  # the generated clients name the package's and the spec's versions
     spec_version: ClassVar[str] = "0"
 
@@ -77,7 +79,7 @@ class _ClientBase:
         (``kalshi_api_core.recording``); ``replay_from=path`` answers every request from such a file and
         never touches the network."""
         self.auth = _auth(key_id, private_key, private_key_path, private_key_password, auth)
-        chosen = resolve_environment(environment)
+        chosen = resolve_environment(environment, family=self.environments)
         self.host_policy = HostPolicy(self.known_servers, allowed_hosts)
         for url in (base_url or chosen.rest_url, ws_url or chosen.ws_url):
             self.host_policy.check(url)

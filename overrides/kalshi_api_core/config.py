@@ -25,10 +25,19 @@ class Environment:
     ws_url: str
     # more hosts of it among the spec's servers
     other_hosts: tuple[str, ...] = field(default=(), compare=False)
+    # every host under it belongs to this environment (the perps exchange's hosts, say); "" for none
+    domain: str = field(default="", compare=False)
 
     @property
     def hosts(self) -> frozenset[str]:
         return frozenset({_host(self.rest_url), _host(self.ws_url), *self.other_hosts})
+
+    def owns(self, host: str) -> bool:
+        """Whether ``host`` is one of this environment's."""
+        if host in self.hosts:
+            return True
+        # subdomains only: the bare domain is Kalshi's website, not an API host
+        return bool(self.domain) and host.endswith(f".{self.domain}")
 
 
 PRODUCTION = Environment(
@@ -36,12 +45,14 @@ PRODUCTION = Environment(
     rest_url="https://external-api.kalshi.com/trade-api/v2",
     ws_url="wss://external-api-ws.kalshi.com/trade-api/ws/v2",
     other_hosts=("api.elections.kalshi.com",),
+    domain="kalshi.com",
 )
 DEMO = Environment(
     name="demo",
     rest_url="https://demo-api.kalshi.co/trade-api/v2",
     ws_url="wss://demo-api.kalshi.co/trade-api/ws/v2",
     other_hosts=("external-api.demo.kalshi.co",),
+    domain="kalshi.co",
 )
 KALSHI_ENVIRONMENTS = (PRODUCTION, DEMO)
 ENVIRONMENTS: Mapping[str, Environment] = {
@@ -52,18 +63,42 @@ ENVIRONMENTS: Mapping[str, Environment] = {
 
 
 def environment(
-    value: str | Environment | None = None, environ: Mapping[str, str] | None = None
+    value: str | Environment | None = None,
+    environ: Mapping[str, str] | None = None,
+    family: Mapping[str, Environment] | None = None,
 ) -> Environment:
-    """An Environment from its name (``production``/``prod``/``demo``); None reads ``KALSHI_ENV``."""
+    """An Environment from its name (``production``/``prod``/``demo``); None reads ``KALSHI_ENV``.
+
+    ``family`` maps Kalshi's environments to the URLs of another API family (``environments_for``): the
+    perps clients take ``environment="demo"`` or ``DEMO`` to mean the perps exchange's demo servers."""
     if isinstance(value, Environment):
-        return value
-    if value is None:
-        value = (os.environ if environ is None else environ).get("KALSHI_ENV", "production")
-    try:
-        return ENVIRONMENTS[value.strip().lower()]
-    except KeyError:
-        names = ", ".join(sorted(ENVIRONMENTS))
-        raise ConfigurationError(f"unknown Kalshi environment {value!r}: expected one of {names}") from None
+        chosen = value
+    else:
+        if value is None:
+            value = (os.environ if environ is None else environ).get("KALSHI_ENV", "production")
+        try:
+            chosen = ENVIRONMENTS[value.strip().lower()]
+        except KeyError:
+            names = ", ".join(sorted(ENVIRONMENTS))
+            message = f"unknown Kalshi environment {value!r}: expected one of {names}"
+            raise ConfigurationError(message) from None
+    if family and chosen in KALSHI_ENVIRONMENTS:
+        return family.get(chosen.name, chosen)
+    return chosen
+
+
+def environments_for(servers: Iterable[str]) -> dict[str, Environment]:
+    """Each Kalshi environment among a spec's servers: its first https and first wss server. A spec that
+    names no REST or no WebSocket server of an environment leaves that environment out."""
+    found: dict[str, Environment] = {}
+    for env in KALSHI_ENVIRONMENTS:
+        mine = [url for url in servers if env.owns(_host(url))]
+        rest = next((url.rstrip("/") for url in mine if urlsplit(url).scheme == "https"), None)
+        ws = next((url for url in mine if urlsplit(url).scheme == "wss"), None)
+        if rest and ws:
+            hosts = tuple(sorted({_host(url) for url in mine} - {_host(rest), _host(ws)}))
+            found[env.name] = Environment(env.name, rest, ws, other_hosts=hosts, domain=env.domain)
+    return found
 
 
 ENV_BASE_URL = "KALSHI_BASE_URL"
@@ -83,7 +118,7 @@ def urls_from_env(environ: Mapping[str, str]) -> tuple[str, str] | None:
 def environment_of(url: str) -> Environment | None:
     """The Kalshi environment whose host ``url`` names; None for loopback and any other host."""
     host = _host(url)
-    return next((env for env in KALSHI_ENVIRONMENTS if host in env.hosts), None)
+    return next((env for env in KALSHI_ENVIRONMENTS if env.owns(host)), None)
 
 
 def _mixed(rest_url: str, ws_url: str) -> tuple[Environment, Environment] | None:

@@ -148,6 +148,38 @@ Dollars = Annotated[Decimal, _FIXED_POINT]
 Count = Annotated[Decimal, _FIXED_POINT]
 """Contract count as an exact Decimal (wire: fixed-point string such as ``"10.00"``)."""
 
+
+def _number_to_decimal(value: object) -> Decimal:
+    """A JSON number as the Decimal of the digits the server wrote: a float's shortest repr is exactly those
+    digits (for up to 17 significant ones), so nothing float-shaped leaks into the result."""
+    if isinstance(value, float) and not isinstance(value, bool):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise DecimalInputError(value, "expected a finite number (NaN and infinity are refused)")
+        return Decimal(repr(value))
+    return to_decimal(value)
+
+
+class _DecimalNumber:
+    """The core schema of a number the spec types as a JSON double (rates, ratios, leverage): decoded into
+    an exact Decimal, sent back as a JSON number."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            _number_to_decimal,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                _number_for_json, return_schema=core_schema.float_schema(), when_used="json"
+            ),
+        )
+
+
+def _number_for_json(value: Decimal) -> float:
+    return float(value)
+
+
+DecimalNumber = Annotated[Decimal, _DecimalNumber()]
+"""A JSON number (a rate, a ratio, leverage) as the exact Decimal of its digits; ints, Decimals and decimal
+strings are taken too. Not for money: money travels as fixed-point strings (``Dollars``)."""
+
 StrictInt = Annotated[int, Strict(), Field(ge=INT64_MIN, le=INT64_MAX)]
 """An integer field: ``True`` is not 1 and ``"1"`` is not 1. Every integer of the API is a 64-bit one; a
 bigger int could not be sent (Python won't even print an int of over 4300 digits into a query string)."""

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kalshi_api.client import AsyncKalshiClient, KalshiClient
 from kalshi_api.models import CreateOrderV2Request
+from kalshi_api.perps.client import AsyncPerpsClient, PerpsClient
 from kalshi_api_app.testing.exchange import Exchange
 from kalshi_api_app.testing.handlers import Context
 from kalshi_api_app.testing.http_server import RestServer
@@ -144,6 +145,14 @@ class FakeExchange:
 
     def async_client(self, **options: Any) -> AsyncKalshiClient:
         return AsyncKalshiClient(**self._client_options(options))
+
+    def perps_client(self, **options: Any) -> PerpsClient:
+        """A ``PerpsClient`` pointed at the fake, which answers every perps operation with a schema-valid
+        sample (it keeps no perps state: no margin orders rest or fill)."""
+        return PerpsClient(**self._client_options(options))
+
+    def async_perps_client(self, **options: Any) -> AsyncPerpsClient:
+        return AsyncPerpsClient(**self._client_options(options))
 
     def _client_options(self, options: dict[str, Any]) -> dict[str, Any]:
         chosen = {"base_url": self.rest_url, "ws_url": self.ws_url, **options}

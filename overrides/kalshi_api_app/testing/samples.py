@@ -7,9 +7,10 @@ client decoding them exercises its whole model), values derived from the field's
 from __future__ import annotations
 
 import functools
+import re
 import types
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
@@ -86,9 +87,25 @@ def _scalar(annotation: Any, metadata: Sequence[Any], name: str) -> Any:
         return _COUNT if "count" in name or name.endswith("_fp") else _PRICE
     if annotation in (datetime, AwareDatetime):
         return SAMPLE_TIME
+    if annotation is date:
+        return SAMPLE_TIME.date()
     if annotation is str:
-        return f"sample-{name.rstrip('_')}"
+        return _string(metadata, name)
     raise TypeError(f"no sample for field {name!r} of type {annotation!r}")
+
+
+def _string(metadata: Sequence[Any], name: str) -> str:
+    """``sample-<name>``, or the first of a few plain strings that fits the field's pattern."""
+    patterns = [
+        getattr(constraint, "pattern", None)
+        for item in metadata
+        for constraint in getattr(item, "metadata", [item])
+    ]
+    pattern = next((p for p in patterns if isinstance(p, str)), None)
+    candidates = [f"sample-{name.rstrip('_')}", "sample", "sample1", "SAMPLE", "1", "a"]
+    if pattern is None:
+        return candidates[0]
+    return next((c for c in candidates if re.search(pattern, c)), candidates[0])
 
 
 def _bounded(metadata: Sequence[Any]) -> int:

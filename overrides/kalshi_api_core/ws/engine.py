@@ -97,7 +97,9 @@ class _Pending:
 
 class Session:
     """One logical connection: survives reconnects, owns the subscriptions. Generated subclasses add
-    ``subscribe_<channel>`` methods."""
+    ``subscribe_<channel>`` methods, and name the kind of local book their orderbook_delta channel keeps."""
+
+    book_feed_class: ClassVar[type[BookFeed]] = BookFeed  # the perps session's: BidAskBookFeed
 
     def __init__(self, socket: KalshiWebSocketBase) -> None:
         self._ws = socket
@@ -301,7 +303,7 @@ class Session:
         if not tickers:
             raise ConfigurationError("subscribe_book needs at least one market ticker")
         sub = await self._subscribe("orderbook_delta", {"market_tickers": list(tickers)}, max_queue, "raise")
-        return BookFeed(sub, list(tickers), self._resync)
+        return self.book_feed_class(sub, list(tickers), self._resync)
 
     async def unsubscribe(self, sub: Subscription[Any]) -> None:
         """End ``sub``'s stream and stop the server sending it. A subscription the connection took with it is
@@ -664,6 +666,8 @@ class KalshiWebSocketBase:
     session_class: ClassVar[type[Session]] = Session
     protocol: ClassVar[Protocol]
     known_servers: ClassVar[tuple[str, ...]] = ()
+    # Another API family's URLs for Kalshi's environments (the perps client's); empty: the trade exchange's.
+    environments: ClassVar[Mapping[str, Environment]] = {}
 
     def __init__(
         self,
@@ -682,7 +686,7 @@ class KalshiWebSocketBase:
         dedup_window: int = DEDUP_WINDOW,
     ) -> None:
         self.auth = auth
-        self.environment = resolve_environment(environment)
+        self.environment = resolve_environment(environment, family=self.environments)
         self.url = websocket_url(self.environment, url)
         HostPolicy(self.known_servers, allowed_hosts).check(self.url)
         self.reconnect = reconnect or ReconnectPolicy()
