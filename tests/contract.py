@@ -24,6 +24,7 @@ import yaml
 from pydantic import AwareDatetime, BaseModel, JsonValue
 
 from codegen.directions import message_direction, openapi_directions
+from codegen.families import TRADE, Family
 from codegen.ir import MISSING, AsyncAPIDocument, OpenAPIDocument, Operation, Property, Schema
 from codegen.model_schema import TypeOverrides
 from codegen.naming import class_name, field_name, pascal_case
@@ -42,8 +43,8 @@ class Departures:
     optional_fields: Mapping[str, frozenset[str]]  # schema location -> response fields decoded as optional
 
     @classmethod
-    def load(cls, spec: str) -> Departures:
-        data = yaml.safe_load((CONFIG / "departures.yaml").read_text(encoding="utf-8")) or {}
+    def load(cls, spec: str, config: Path = CONFIG) -> Departures:
+        data = yaml.safe_load((config / "departures.yaml").read_text(encoding="utf-8")) or {}
         optional = ((data.get("optional_response_fields") or {}).get(spec)) or {}
         return cls(
             excluded_rules=list(data.get("excluded_operations") or []),
@@ -111,7 +112,13 @@ class Expectations:
     def _override(self, expr: str) -> str:
         if expr.startswith("list[") and expr.endswith("]"):
             return f"array<{self._override(expr[5:-1])}>"
-        return {"Dollars": "decimal", "Count": "decimal", "PriceLevel": "price_level"}[expr]
+        kinds = {
+            "Dollars": "decimal",
+            "Count": "decimal",
+            "DecimalNumber": "decimal",
+            "PriceLevel": "price_level",
+        }
+        return kinds[expr]
 
     def field(self, prop: Property, direction: Direction) -> str:
         expr = field_override(prop, self.overrides)
@@ -146,6 +153,8 @@ class Expectations:
             return closed if direction == "request" else closed + "+"
         if kind == "string":
             return {"date-time": "datetime", "date": "date"}.get(schema.format or "", "string")
+        if kind == "number" and schema.format is not None and schema.format in self.overrides.formats:
+            return self._override(self.overrides.formats[schema.format])
         return kind
 
     def nullable(self, schema: Schema) -> bool:
@@ -202,7 +211,7 @@ def check_model(
         required = (
             required_when_received(prop, schema.location, optional, expect.schemas)
             if direction == "response"
-            else prop.required
+            else prop.required and not expect.overrides.caller_may_omit(schema.location, prop.name)
         )
         if info.is_required() != required:
             said = "required" if required else "optional"
@@ -235,7 +244,7 @@ def check_model(
 
 
 def _check_body_overloads(
-    label: str, method: tuple[str, Any], body: Schema, spec: OpenAPIDocument
+    label: str, method: tuple[str, Any], body: Schema, spec: OpenAPIDocument, types: TypeOverrides
 ) -> list[str]:
     """A body method has a keyword overload whose required keywords are the spec's required body fields (and
     path/query ones), and a ``request=`` overload."""
@@ -245,7 +254,9 @@ def _check_body_overloads(
     keywords, whole = (inspect.signature(o).parameters for o in overloads)
     required = {n for n, p in keywords.items() if p.default is inspect.Parameter.empty} - {"self"}
     wanted = {
-        field_name(p.name) for p in properties(body, spec.schemas) if p.required and not p.schema.read_only
+        field_name(p.name)
+        for p in properties(body, spec.schemas)
+        if p.required and not p.schema.read_only and not types.caller_may_omit(body.location, p.name)
     }
     wanted |= {n for n, p in whole.items() if p.default is inspect.Parameter.empty} - {"self", "request"}
     problems = []
@@ -288,29 +299,29 @@ def check_component(
 # --- OpenAPI -------------------------------------------------------------------------------------------
 
 
-def generated_operations() -> dict[str, Any]:
-    """operationId -> the generated Operation constant, from every resource module."""
-    from kalshi_api import resources
+def generated_operations(family: Family = TRADE) -> dict[str, Any]:
+    """operationId -> the generated Operation constant, from every resource module of ``family``."""
     from kalshi_api_core.transport import Operation as Generated
 
+    resources = importlib.import_module(f"{family.package}.resources")
     found: dict[str, Any] = {}
     for info in pkgutil.iter_modules(resources.__path__):
-        module = importlib.import_module(f"kalshi_api.resources.{info.name}")
+        module = importlib.import_module(f"{family.package}.resources.{info.name}")
         for value in vars(module).values():
             if isinstance(value, Generated):
                 found[value.operation_id] = value
     return found
 
 
-def client_methods() -> dict[str, tuple[str, Any]]:
+def client_methods(family: Family = TRADE) -> dict[str, tuple[str, Any]]:
     """operationId -> ("resource.method", the function), from the sync client's resources."""
-    from kalshi_api import KalshiClient
-    from kalshi_api.client import RESOURCES
     from kalshi_api_core.transport import Operation as Generated
 
+    client_module = importlib.import_module(f"{family.package}.client")
+    client_class, resources = getattr(client_module, family.client), client_module.RESOURCES
     result: dict[str, tuple[str, Any]] = {}
-    with KalshiClient(base_url="http://127.0.0.1:9") as client:  # never sends: only builds the resources
-        resource_classes = {attribute: type(getattr(client, attribute)) for attribute in RESOURCES}
+    with client_class(base_url="http://127.0.0.1:9") as client:  # never sends: only builds the resources
+        resource_classes = {attribute: type(getattr(client, attribute)) for attribute in resources}
     for attribute, resource_cls in resource_classes.items():
         module = inspect.getmodule(resource_cls)
         for name, function in inspect.getmembers(resource_cls, inspect.isfunction):
@@ -323,14 +334,14 @@ def client_methods() -> dict[str, tuple[str, Any]]:
     return result
 
 
-def check_openapi(spec: OpenAPIDocument, overrides: TypeOverrides) -> list[str]:
-    from kalshi_api import models
-
+def check_openapi(spec: OpenAPIDocument, overrides: TypeOverrides, family: Family = TRADE) -> list[str]:
+    models = importlib.import_module(f"{family.package}.models")
+    config = family.config(ROOT)
     expect = Expectations(spec.schemas, overrides)
-    departures = Departures.load("openapi")
+    departures = Departures.load("openapi", config)
     problems: list[str] = []
-    generated = generated_operations()
-    methods = client_methods()
+    generated = generated_operations(family)
+    methods = client_methods(family)
     wanted = {op.operation_id: op for op in spec.operations if not departures.excluded(op)}
     for op_id in sorted(set(wanted) - set(methods)):
         problems.append(
@@ -344,7 +355,7 @@ def check_openapi(spec: OpenAPIDocument, overrides: TypeOverrides) -> list[str]:
         if departures.excluded(op) and op.operation_id in methods:
             problems.append(f"operation {op.operation_id}: excluded by departures.yaml but has a method")
     directions = openapi_directions(spec)
-    left_out = OperationConfig.load(CONFIG).left_out_schemas(spec)  # departures.yaml's excluded_schemas
+    left_out = OperationConfig.load(config).left_out_schemas(spec)  # departures.yaml's excluded_schemas
     for name in sorted(left_out):
         if hasattr(models, class_name(name, expect.overrides.kinds)):
             problems.append(f"schema {name}: excluded by departures.yaml but has a model")
@@ -395,7 +406,7 @@ def _check_operation(
             problems.append(f"{label}: argument `{arg}` of {method[0]} is not in the spec")
     body = _body_schema(op, spec)
     if body is not None and body.kind != "json_object" and hasattr(typing, "get_overloads"):
-        problems += _check_body_overloads(label, method, body, spec)
+        problems += _check_body_overloads(label, method, body, spec, expect.overrides)
     if params:
         params_model = getattr(models, pascal_case(op.operation_id) + "Params", None)
         if params_model is None:
@@ -440,25 +451,26 @@ def _success_schema(op: Operation) -> Schema | None:
 # --- AsyncAPI ------------------------------------------------------------------------------------------
 
 
-def check_asyncapi(spec: AsyncAPIDocument, overrides: TypeOverrides) -> list[str]:
-    from kalshi_api.ws import CHANNELS, MESSAGE_PAYLOADS, KalshiWsSession
-
+def check_asyncapi(spec: AsyncAPIDocument, overrides: TypeOverrides, family: Family = TRADE) -> list[str]:
+    ws = importlib.import_module(f"{family.package}.ws")
+    CHANNELS, MESSAGE_PAYLOADS = ws.CHANNELS, ws.MESSAGE_PAYLOADS
+    session_class = getattr(ws, family.session)
     expect = Expectations(spec.schemas, overrides)
-    departures = Departures.load("asyncapi")
+    departures = Departures.load("asyncapi", family.config(ROOT))
     problems: list[str] = []
     subscribe = properties(spec.schemas["subscribeCommandPayload"], spec.schemas)
     params_schema = next(p.schema for p in subscribe if p.name == "params")
     spec_params = {p.name for p in params_schema.properties} - {"channels"}
     channel_enum = next(p for p in params_schema.properties if p.name == "channels").schema.items
     spec_channels = set(channel_enum.enum or ()) if channel_enum is not None else set()
-    generated = {name[len("subscribe_") :] for name in dir(KalshiWsSession) if name.startswith("subscribe_")}
+    generated = {name[len("subscribe_") :] for name in dir(session_class) if name.startswith("subscribe_")}
     generated.discard("book")
     for channel in sorted(spec_channels - generated):
         problems.append(f"channel {channel}: no subscribe_{channel} method")
     for channel in sorted(generated - spec_channels):
         problems.append(f"method subscribe_{channel}: channel {channel} is not in the spec")
     for channel in sorted(spec_channels & generated):
-        args = set(inspect.signature(getattr(KalshiWsSession, f"subscribe_{channel}")).parameters)
+        args = set(inspect.signature(getattr(session_class, f"subscribe_{channel}")).parameters)
         args -= {"self", "max_queue", "overflow"}
         wire = {p for p in spec_params if field_name(p) in args}
         for stray in sorted(args - {field_name(p) for p in spec_params}):

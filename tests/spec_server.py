@@ -27,10 +27,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from codegen.families import TRADE, Family
 from codegen.ir import OpenAPIDocument, Operation
 from codegen.load import load_openapi, read_yaml
 from codegen.overrides import load_type_overrides
-from codegen.render import Project
 from tests._samples import Sampler
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,17 +100,26 @@ class _HTTPServer(ThreadingHTTPServer):
     request_queue_size = 128
 
 
-def _load_spec() -> OpenAPIDocument:
-    return load_openapi(read_yaml(Project(ROOT).openapi))
+def load_spec(family: Family = TRADE) -> OpenAPIDocument:
+    """A family's pinned OpenAPI spec (the trade exchange's by default)."""
+    return load_openapi(read_yaml(family.pinned(ROOT, "openapi")))
 
 
 class SpecServer:
+    """Plays one API family's pinned spec: the trade exchange's unless ``family`` names another (PERPS).
+    ``spec``, when given, is that family's spec already loaded; the samples follow the family's type
+    overrides (its ``types.yaml``)."""
+
     def __init__(
-        self, public_key: rsa.RSAPublicKey | None = None, spec: OpenAPIDocument | None = None
+        self,
+        public_key: rsa.RSAPublicKey | None = None,
+        spec: OpenAPIDocument | None = None,
+        family: Family = TRADE,
     ) -> None:
-        self.spec = spec or _load_spec()
+        self.family = family
+        self.spec = spec or load_spec(family)
         self.public_key = public_key
-        overrides = load_type_overrides(Project(ROOT).override_config, "openapi")
+        overrides = load_type_overrides(family.config(ROOT), "openapi")
         self.sampler = Sampler(self.spec.schemas, overrides)
         self.routes = [(op, _template_regex(op.path)) for op in self.spec.operations]
         self.scripts: dict[str, deque[Reply]] = defaultdict(deque)

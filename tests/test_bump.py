@@ -87,3 +87,73 @@ def test_check_upstream_fails_with_the_report_when_upstream_moved(tmp_path: Path
     assert "openapi: pinned sha256" in result.stderr and "asyncapi:" not in result.stderr.split("\n")[0]
     assert "# Spec drift:" in result.stderr and "DecreaseOrder" in result.stderr
     assert "make bump" in result.stderr
+
+
+def _upstream_with_perps(tmp_path: Path, change_perps: bool) -> Path:
+    """An upstream source laid out like Kalshi's: the trade specs, and the perps ones under perps/; with
+    ``change_perps`` the perps REST spec loses its fee-tiers operation."""
+    upstream = tmp_path / "upstream"
+    shutil.copytree(SHARED / "perps", upstream / "perps")
+    for name in ("openapi.yaml", "asyncapi.yaml"):
+        shutil.copy(SHARED / name, upstream / name)
+    if change_perps:
+        path = upstream / "perps" / "openapi.yaml"
+        text = path.read_text(encoding="utf-8")
+        start = text.index("  /margin/fee_tiers:\n")
+        end = text.index("\n  /", start + 1) + 1
+        path.chmod(0o644)
+        path.write_text(text[:start] + text[end:], encoding="utf-8")
+    return upstream
+
+
+def test_specs_pins_every_family_each_with_its_own_lock(tmp_path: Path) -> None:
+    project = _scratch(tmp_path)
+    for kind in ("openapi", "asyncapi"):
+        shutil.rmtree(project / kind / "perps")
+    result = _codegen(project, "specs", "--source", str(SHARED))
+    assert result.returncode == 0, result.stderr
+    assert "openapi/perps/openapi.yaml: Kalshi Trade API Manual Endpoints 0.0.1" in result.stdout
+    for kind in ("openapi", "asyncapi"):
+        assert (project / kind / "perps" / f"{kind}.yaml").read_bytes() == (
+            ROOT / kind / "perps" / f"{kind}.yaml"
+        ).read_bytes()
+        lock = json.loads((project / kind / "perps" / "spec.lock").read_text())
+        assert lock["source"] == str(SHARED / "perps" / f"{kind}.yaml")
+    # a source without a perps/ directory keeps the perps pins, and says so
+    trade_only = tmp_path / "trade-only"
+    trade_only.mkdir()
+    for name in ("openapi.yaml", "asyncapi.yaml"):
+        shutil.copy(SHARED / name, trade_only / name)
+    result = _codegen(project, "specs", "--source", str(trade_only))
+    assert result.returncode == 0, result.stderr
+    assert "has no perps specs (perps/): kept the pinned ones" in result.stdout
+    assert (project / "openapi" / "perps" / "openapi.yaml").is_file()
+
+
+def test_a_perps_change_fails_check_upstream_and_bump_applies_it(tmp_path: Path) -> None:
+    project = _scratch(tmp_path)
+    assert (
+        _codegen(project, "check-upstream", "--source", str(_upstream_with_perps(tmp_path, False))).returncode
+        == 0
+    )
+    shutil.rmtree(tmp_path / "upstream")
+    upstream = _upstream_with_perps(tmp_path, True)
+    checked = _codegen(project, "check-upstream", "--source", str(upstream))
+    assert checked.returncode == 1
+    assert "perps/openapi: pinned sha256" in checked.stderr
+    assert (
+        "GetMarginFeeTiers" in checked.stderr and "openapi: pinned" not in checked.stderr.split("perps/")[0]
+    )
+    drift = subprocess.run(
+        [sys.executable, "-m", "codegen.drift", "--new", str(upstream)],
+        cwd=project, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert drift.returncode == 1  # a removed operation is breaking
+    assert "perps OpenAPI: 1 breaking" in drift.stdout and "OpenAPI: 0 breaking, 0 additive" in drift.stdout
+    bumped = _codegen(project, "bump", "--source", str(upstream))
+    assert bumped.returncode == 0, bumped.stderr
+    fees = project / "generated" / "kalshi_api" / "perps" / "resources" / "fees.py"
+    assert not fees.exists()  # the tag's only operation is gone, and its resource with it
+    assert "GetMarginFeeTiers" in (project / "openapi" / "CHANGES.md").read_text()
+    assert _codegen(project, "check-regen").returncode == 0
+    assert _codegen(project, "check-upstream", "--source", str(upstream)).returncode == 0

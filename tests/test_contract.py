@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from codegen.families import PERPS
 from codegen.load import load_asyncapi, load_openapi, read_yaml
 from codegen.overrides import load_type_overrides
 from codegen.render import Project
@@ -31,6 +32,27 @@ def test_every_operation_and_schema_matches_the_openapi_spec() -> None:
 def test_every_channel_and_message_matches_the_asyncapi_spec() -> None:
     problems = check_asyncapi(load_asyncapi(ASYNCAPI_DOC), WS_TYPES)
     assert not problems, "generated WebSocket code disagrees with asyncapi/asyncapi.yaml:\n" + lines(problems)
+
+
+def test_the_perps_client_matches_the_perps_specs() -> None:
+    """The perps pins have their own contract: every operation, schema, channel and message of theirs."""
+    config = PERPS.config(ROOT)
+    rest = check_openapi(
+        load_openapi(read_yaml(PERPS.pinned(ROOT, "openapi"))), load_type_overrides(config, "openapi"), PERPS
+    )
+    ws = check_asyncapi(
+        load_asyncapi(read_yaml(PERPS.pinned(ROOT, "asyncapi"))),
+        load_type_overrides(config, "asyncapi"),
+        PERPS,
+    )
+    assert not rest + ws, "kalshi_api.perps disagrees with the perps pins:\n" + lines(rest + ws)
+
+
+def test_a_perps_spec_change_fails_the_perps_contract() -> None:
+    doc = read_yaml(PERPS.pinned(ROOT, "openapi"))
+    doc["components"]["schemas"]["MarginFill"]["required"].remove("fees")
+    problems = check_openapi(load_openapi(doc), load_type_overrides(PERPS.config(ROOT), "openapi"), PERPS)
+    assert problems == ["schema MarginFill.fees: the spec says optional, MarginFill differs"]
 
 
 def test_every_departure_still_matches_something() -> None:

@@ -134,7 +134,21 @@ def test_make_demo_runs_the_readme_quick_start_verbatim() -> None:
         "KXINX-26NOV22-T6000 0.0000",
     ]
     assert re.fullmatch(f"{UUID} 10.00 resting", lines[6]), lines[6]
-    assert lines[7:] == ["1000.0000"]  # canceled: nothing held back
+    assert lines[7] == "1000.0000"  # canceled: nothing held back
+    # the perps block, answered with the fake's schema-valid samples: Decimals printed as the wire has them
+    assert lines[8:] == [
+        "# README.md perps quick start, against the same FakeKalshi",
+        "sample-ticker 0.5600 0.56",
+        "sample-order_id 10.00",
+        "10.0 0.5600",
+    ]
+
+
+def test_the_perps_quick_start_is_a_perps_client_for_a_real_account() -> None:
+    code = runpy.run_path(str(EXAMPLES / "readme_quickstart.py"))["perps_quick_start"](
+        (ROOT / "README.md").read_text(encoding="utf-8")
+    )
+    assert "PerpsClient.from_env()" in code and "FakeKalshi" not in code
 
 
 def test_the_demo_refuses_a_readme_without_a_quick_start(tmp_path: Path) -> None:

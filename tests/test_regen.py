@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from codegen.cli import tree_differences
-from codegen.render import Project, write_package
+from codegen.families import KINDS, PERPS
+from codegen.render import Project, render_package, write_package
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,6 +53,23 @@ def test_every_generated_file_carries_the_header(fresh: Path) -> None:
             lock = locks[kind]
             assert any(f"{lock['title']} {lock['version']}" in line for line in head), name
             assert any(lock["sha256"] in line for line in head), name
+
+
+def test_perps_files_name_the_perps_specs(fresh: Path) -> None:
+    """The perps package is generated from its own pins, and every one of its files says which."""
+    locks = {kind: json.loads((PERPS.pinned_dir(ROOT, kind) / "spec.lock").read_text()) for kind in KINDS}
+    files = {n: d for n, d in _files(fresh).items() if n.startswith("perps/")}
+    assert {"perps/__init__.py", "perps/client.py", "perps/models.py", "perps/ws/session.py"} <= set(files)
+    for name, data in files.items():
+        head = "\n".join(data.decode().splitlines()[:6])
+        kinds = ["asyncapi"] if name.startswith("perps/ws/") else ["openapi"] if "resources" in name else []
+        for kind in kinds:
+            assert f"{kind}/perps/{kind}.yaml" in head and locks[kind]["sha256"] in head, name
+
+
+def test_every_operation_of_both_families_has_a_name_in_its_naming_table() -> None:
+    notes = render_package(Project(ROOT)).notes
+    assert [n for n in notes if "used the fallback name" in n or "which this spec does not have" in n] == []
 
 
 def test_check_regen_lists_the_files_that_drifted(fresh: Path, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from codegen.families import FAMILIES, Family
 from codegen.spec import (
     DEFAULT_URL_BASE,
     SPEC_FILES,
@@ -1006,17 +1007,20 @@ def test_dump_yaml_is_plain_and_sorted() -> None:
     assert text.endswith("\n")
 
 
+@pytest.mark.parametrize("family", FAMILIES, ids=[f.name for f in FAMILIES])
 @pytest.mark.parametrize("kind", ["openapi", "asyncapi"])
-def test_committed_pinned_spec_is_the_normalized_upstream(kind: str) -> None:
-    """What the generator reads is exactly `make specs` of the upstream the lock names, with no prose left."""
+def test_committed_pinned_spec_is_the_normalized_upstream(kind: str, family: Family) -> None:
+    """What the generator reads is exactly `make specs` of the upstream the lock names, with no prose left:
+    each family's pins (the perps ones under openapi/perps/ and asyncapi/perps/) with their own lock."""
     if not SPECS_DIR.is_dir():
         pytest.skip("../shared/specs is not beside this checkout")
     project = Path(__file__).resolve().parents[1]
-    pinned = project / kind / SPEC_FILES[kind]
-    lock = read_lock(project / kind / "spec.lock")
-    upstream = (SPECS_DIR / SPEC_FILES[kind]).read_bytes()
+    pinned = family.pinned(project, kind)
+    lock = read_lock(family.pinned_dir(project, kind) / "spec.lock")
+    upstream_path = Path(family.source(str(SPECS_DIR))) / SPEC_FILES[kind]
+    upstream = upstream_path.read_bytes()
     assert lock["sha256"] == hashlib.sha256(upstream).hexdigest()
-    assert lock["source"] == f"../shared/specs/{SPEC_FILES[kind]}"
+    assert lock["source"] == family.source("../shared/specs") + f"/{SPEC_FILES[kind]}"
     text = pinned.read_text(encoding="utf-8")
     assert lock["normalized_sha256"] == hashlib.sha256(text.encode()).hexdigest()
     assert text == dump_yaml(normalize(parse_document(upstream, str(pinned))))

@@ -16,6 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError, InvalidStatus
 
+from codegen.families import PERPS
+from kalshi_api.perps.ws import CHANNELS as PERPS_CHANNELS
+from kalshi_api.perps.ws import models as perps
 from kalshi_api.ws import MESSAGE_PAYLOADS, models
 from tests.ws_server import KalshiWsServer, protocol
 
@@ -644,5 +647,44 @@ def test_refuse_ignore_and_corrupt_script_commands_and_frames(key: rsa.RSAPrivat
             assert (await recv(ws))["type"] == "ok"
             assert (await recv(ws))["msg"] == server.snapshot_msg(TICKER)  # once only
             assert server.frames("orderbook_snapshot")[0]["msg"] == {"market_ticker": TICKER}
+
+    run(main())
+
+
+def test_the_perps_family_plays_the_perps_spec(key: rsa.RSAPrivateKey) -> None:
+    async def main() -> None:
+        async with KalshiWsServer(key.public_key(), family=PERPS) as server:
+            assert server.url.endswith("/trade-api/ws/v2/margin") and server.protocol is protocol(PERPS)
+            assert set(server.protocol.channels) == set(PERPS_CHANNELS) and server.sides == ("bid", "ask")
+            with pytest.raises(ValueError, match="sides"):
+                server.set_book("P-1", yes=[("0.5", "1")])  # a trade book's side
+            server.set_book("P-1", bid=[("101.5", "2"), ("101.25", "1")], ask=[("102", "0.5")])
+            async with connect(
+                server.url, additional_headers=signed(key, path=server.path), open_timeout=2, close_timeout=1
+            ) as ws:
+                await send(ws, 1, "subscribe", channels=["orderbook_delta"], market_tickers=["P-1"])
+                assert (await recv(ws))["type"] == "subscribed"
+                raw = await recv(ws)
+                assert raw["msg"] == {  # no market_id: the perps spec has none
+                    "market_ticker": "P-1",
+                    "bid": [["101.2500", "1.00"], ["101.5000", "2.00"]],
+                    "ask": [["102.0000", "0.50"]],
+                }
+                perps.MarginOrderbookSnapshotPayload.model_validate(raw)
+                await server.publish_delta("P-1", "ask", "102", "-0.5")
+                raw = await recv(ws)
+                assert set(raw["msg"]) == {"market_ticker", "price", "delta", "side", "ts_ms"}
+                delta = perps.MarginOrderbookDeltaPayload.model_validate(raw)
+                assert (delta.msg.side, delta.msg.price) == ("ask", Decimal("102"))
+                assert delta.msg.delta == Decimal("-0.5")
+                assert server.books["P-1"]["ask"] == {}
+                # the perps spec's update actions are add_markets and delete_markets only
+                await send(ws, 2, "update_subscription", sid=1, action="get_snapshot")
+                error = await recv(ws)
+                assert error["id"] == 2 and error["msg"]["code"] == 13
+                perps.ErrorResponsePayload.model_validate(error)
+                await send(ws, 3, "update_subscription", sid=1, action="add_markets", market_tickers=["P-2"])
+                assert (await recv(ws))["type"] == "ok"
+                assert (await recv(ws))["msg"] == {"market_ticker": "P-2"}  # an empty book's snapshot
 
     run(main())

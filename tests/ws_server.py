@@ -1,9 +1,11 @@
-"""A loopback WebSocket server that plays Kalshi's streaming API from the pinned AsyncAPI spec.
+"""A loopback WebSocket server that plays Kalshi's streaming API from the pinned AsyncAPI spec of a family.
 
 It runs inside the test's event loop (``async with KalshiWsServer(public_key) as server``), verifies the
 RSA-PSS signature of the HTTP upgrade, answers the spec's commands (subscribe, unsubscribe,
 update_subscription, list_subscriptions) with the spec's response shapes and error codes, and keeps a
 ground-truth order book per market from which it sends ``orderbook_snapshot`` and ``orderbook_delta`` frames.
+``family=PERPS`` plays the perps (margin) spec instead of the trade one: what differs between the families'
+books (their sides and the fields of their book frames) is in ``BOOK_WIRES``, all else comes from the spec.
 Tests publish data frames to the matching subscriptions, script faults (dropped sockets, sequence gaps,
 repeated frames, raw text, error frames, a slow server, commands refused or never answered, frames that no
 longer match the spec) and read back every command received and every frame sent, per connection.
@@ -26,7 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -38,16 +40,15 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from codegen.ir import AsyncAPIDocument, Message
+from codegen.families import PERPS, TRADE, Family
+from codegen.ir import AsyncAPIDocument, Message, Property, Schema
 from codegen.load import load_asyncapi, read_yaml
 from codegen.overrides import load_type_overrides
-from codegen.render import Project
 from tests._samples import Sampler
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGNATURE_WINDOW_S = 30.0
 PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
-SIDES = ("yes", "no")
 ORDERBOOK = "orderbook_delta"
 # The msg field a publish is filtered by, per channel (market channels: the market ticker).
 KEY_FIELDS = {"cfbenchmarks_value": "index_id", "pyth_value": "underlying_ticker"}
@@ -60,7 +61,26 @@ KEYED_ACTIONS = {
     "pyth_value": ("subscribe_underlyings", "unsubscribe_underlyings", "underlying_list"),
 }
 KEY_LIST_MESSAGES = {"cfbenchmarks_value": "cfbenchmarksIndexList", "pyth_value": "pythUnderlyingList"}
-MARKET_ACTIONS = ("add_markets", "delete_markets", "get_snapshot")
+MARKET_ACTIONS = ("add_markets", "delete_markets", "get_snapshot")  # those the family's spec lists are served
+
+
+@dataclass(frozen=True)
+class BookWire:
+    """How a family's order book goes over the wire, where its spec only names fields: its two sides (the
+    delta's ``side``), the ``orderbook_snapshot`` msg field holding each side's [price, count] levels, and the
+    ``orderbook_delta`` msg fields of the price and the count change. Other book-frame fields (a market_id,
+    an ISO ``ts``) are sent when the family's spec has them."""
+
+    sides: tuple[str, str]
+    levels: tuple[str, str]
+    price: str
+    delta: str
+
+
+BOOK_WIRES = {
+    TRADE: BookWire(("yes", "no"), ("yes_dollars_fp", "no_dollars_fp"), "price_dollars", "delta_fp"),
+    PERPS: BookWire(("bid", "ask"), ("bid", "ask"), "price", "delta"),
+}
 
 Target = str | int | None  # a channel name, a sid, or None for any subscription
 Book = dict[str, dict[Decimal, Decimal]]
@@ -68,8 +88,10 @@ Book = dict[str, dict[Decimal, Decimal]]
 
 @dataclass(frozen=True)
 class Protocol:
-    """What the server needs from the spec, derived once."""
+    """What the server needs from a family's spec, derived once."""
 
+    family: Family
+    book: BookWire
     spec: AsyncAPIDocument
     sampler: Sampler
     path: str
@@ -77,6 +99,8 @@ class Protocol:
     default_types: dict[str, str]  # channel -> wire type of its main message (absent when ambiguous)
     seq_types: frozenset[str]  # wire types whose payload schema has seq
     error_names: dict[int, str]
+    market_actions: tuple[str, ...]  # the update_subscription actions of market channels the spec lists
+    book_fields: dict[str, frozenset[str]]  # orderbook_delta / orderbook_snapshot -> the msg fields it has
 
     def has_seq(self, channel: str, type_: str) -> bool:
         if any(m.name == type_ for m in self.channels.get(channel, ())):
@@ -85,11 +109,10 @@ class Protocol:
         return any(m.name in self.seq_types for m in self.channels.get(channel, ()))
 
 
-@lru_cache(maxsize=1)
-def protocol() -> Protocol:
-    project = Project(ROOT)
-    spec = load_asyncapi(read_yaml(project.asyncapi))
-    sampler = Sampler(spec.schemas, load_type_overrides(project.override_config, "asyncapi"))
+@cache
+def protocol(family: Family = TRADE) -> Protocol:
+    spec = load_asyncapi(read_yaml(family.pinned(ROOT, "asyncapi")))
+    sampler = Sampler(spec.schemas, load_type_overrides(family.config(ROOT), "asyncapi"))
     channels = {c.key: c.messages for c in spec.channels if c.address not in (None, "/")}
     defaults = {}
     for key, messages in channels.items():
@@ -102,7 +125,16 @@ def protocol() -> Protocol:
         for m in messages
         if any(p.name == "seq" for p in sampler.properties(m.payload))
     )
+    book_fields = {
+        m.name: frozenset(p.name for p in _msg_properties(sampler, m)) for m in channels.get(ORDERBOOK, ())
+    }
+    book = BOOK_WIRES[family]
+    for type_, wanted in (("orderbook_delta", {book.price, book.delta}), ("orderbook_snapshot", book.levels)):
+        missing = set(wanted) - book_fields.get(type_, frozenset())
+        assert not missing, f"the {family.name} spec's {type_} has no {sorted(missing)}: update BOOK_WIRES"
     return Protocol(
+        family=family,
+        book=book,
         spec=spec,
         sampler=sampler,
         path=spec.servers[0].pathname,
@@ -110,7 +142,36 @@ def protocol() -> Protocol:
         default_types=defaults,
         seq_types=seq_types,
         error_names={e.code: e.name for e in spec.error_codes},
+        market_actions=tuple(a for a in MARKET_ACTIONS if a in _update_actions(sampler, spec)),
+        book_fields=book_fields,
     )
+
+
+def msg_schema(sampler: Sampler, message: Message) -> Schema | None:
+    """The schema of a message's ``msg`` (None: the message has none)."""
+    msg = next((p for p in sampler.properties(message.payload) if p.name == "msg"), None)
+    return msg.schema if msg is not None else None
+
+
+def _msg_properties(sampler: Sampler, message: Message) -> tuple[Property, ...]:
+    schema = msg_schema(sampler, message)
+    return sampler.properties(schema) if schema is not None else ()
+
+
+def _update_actions(sampler: Sampler, spec: AsyncAPIDocument) -> set[str]:
+    """Every ``action`` an update_subscription command of the spec may name."""
+    actions: set[str] = set()
+    for message in spec.messages.values():
+        props = {p.name: p for p in sampler.properties(message.payload)}
+        if "cmd" not in props or props["cmd"].schema.const != "update_subscription" or "params" not in props:
+            continue
+        for param in sampler.properties(props["params"].schema):
+            schema = param.schema
+            if schema.kind == "ref":
+                schema = spec.schemas[schema.ref or ""]
+            if param.name == "action" and schema.enum:
+                actions |= {str(a) for a in schema.enum}
+    return actions
 
 
 @dataclass
@@ -207,7 +268,8 @@ class CommandError(Exception):
 class KalshiWsServer:
     """``async with KalshiWsServer(public_key) as server:`` serves ``server.url`` until the block exits.
 
-    ``public_key=None`` accepts every upgrade unsigned; ``key_id`` additionally pins KALSHI-ACCESS-KEY.
+    ``public_key=None`` accepts every upgrade unsigned; ``key_id`` additionally pins KALSHI-ACCESS-KEY;
+    ``family`` picks the spec played (the trade exchange's, or ``PERPS``).
     """
 
     def __init__(
@@ -217,8 +279,10 @@ class KalshiWsServer:
         key_id: str | None = None,
         ping_interval: float | None = None,
         close_timeout: float = 1.0,
+        family: Family = TRADE,
     ) -> None:
-        self.protocol = protocol()
+        self.protocol = protocol(family)
+        self.sides = self.protocol.book.sides
         self.path = self.protocol.path
         self.public_key = public_key
         self.key_id = key_id
@@ -342,28 +406,37 @@ class KalshiWsServer:
         self._market_ids[market_id] = ticker
         return market_id
 
-    def set_book(
-        self, ticker: str, yes: Iterable[tuple[Any, Any]] = (), no: Iterable[tuple[Any, Any]] = ()
-    ) -> None:
-        """Replace the true book of a market; levels are (price, count) as Decimal, int or decimal string."""
+    def set_book(self, ticker: str, /, **sides: Iterable[tuple[Any, Any]]) -> None:
+        """Replace the true book of a market: ``yes=[...], no=[...]`` (perps: ``bid=``, ``ask=``), a side left
+        out empty; levels are (price, count) as Decimal, int or decimal string."""
+        unknown = set(sides) - set(self.sides)
+        if unknown:
+            raise ValueError(
+                f"{self.protocol.family.name} books have sides {self.sides}, not {sorted(unknown)}"
+            )
         self.market_id(ticker)
         self.books[ticker] = {
-            side: {_decimal(p): _decimal(c) for p, c in levels if _decimal(c) != 0}
-            for side, levels in (("yes", yes), ("no", no))
+            side: {_decimal(p): _decimal(c) for p, c in sides.get(side, ()) if _decimal(c) != 0}
+            for side in self.sides
         }
 
     def book(self, ticker: str) -> Book:
-        return self.books.setdefault(ticker, {"yes": {}, "no": {}})
+        return self.books.setdefault(ticker, {side: {} for side in self.sides})
 
     def snapshot_msg(self, ticker: str) -> dict[str, Any]:
         """The ``orderbook_snapshot`` msg of the true book; a side without levels is left out."""
-        msg: dict[str, Any] = {"market_ticker": ticker, "market_id": self.market_id(ticker)}
+        msg: dict[str, Any] = {"market_ticker": ticker, **self._market_id_field("orderbook_snapshot", ticker)}
         book = self.books.get(ticker, {})
-        for side in SIDES:
+        for side, name in zip(self.sides, self.protocol.book.levels, strict=True):
             levels = sorted((p, c) for p, c in book.get(side, {}).items() if c)
             if levels:
-                msg[f"{side}_dollars_fp"] = [[price_wire(p), count_wire(c)] for p, c in levels]
+                msg[name] = [[price_wire(p), count_wire(c)] for p, c in levels]
         return msg
+
+    def _market_id_field(self, type_: str, ticker: str) -> dict[str, str]:
+        """``{"market_id": ...}`` for a book frame of a spec that has the field, else nothing."""
+        has_id = "market_id" in self.protocol.book_fields.get(type_, ())
+        return {"market_id": self.market_id(ticker)} if has_id else {}
 
     def sample_msg(self, message_key: str, *, example: int | None = None) -> dict[str, Any]:
         """A schema-valid msg body of a message (by component key, e.g. "fill", "rfqCreated").
@@ -430,8 +503,8 @@ class KalshiWsServer:
 
         ``update_book=False`` sends the frame without touching the ground truth (a lying server).
         """
-        if side not in SIDES:
-            raise ValueError(f"side must be 'yes' or 'no', got {side!r}")
+        if side not in self.sides:
+            raise ValueError(f"side must be one of {self.sides}, got {side!r}")
         price, delta = _decimal(price), _decimal(delta)
         if update_book:
             levels = self.book(ticker)[side]
@@ -443,15 +516,17 @@ class KalshiWsServer:
             else:
                 levels[price] = count
         now = time.time()
+        wire = self.protocol.book
         msg: dict[str, Any] = {
             "market_ticker": ticker,
-            "market_id": self.market_id(ticker),
-            "price_dollars": price_wire(price),
-            "delta_fp": count_wire(delta),
+            **self._market_id_field("orderbook_delta", ticker),
+            wire.price: price_wire(price),
+            wire.delta: count_wire(delta),
             "side": side,
-            "ts": datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "ts_ms": int(now * 1000),
         }
+        if "ts" in self.protocol.book_fields["orderbook_delta"]:
+            msg["ts"] = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        msg["ts_ms"] = int(now * 1000)
         if client_order_id is not None:
             msg["client_order_id"] = client_order_id
         if subaccount is not None:
@@ -797,7 +872,7 @@ class KalshiWsServer:
         if sub.channel in KEYED:
             self._update_keys(client, cid, sub, action, params)
             return
-        if action not in MARKET_ACTIONS:
+        if action not in self.protocol.market_actions:
             raise CommandError(13)
         tickers = self._markets(params)
         if action == "get_snapshot":
