@@ -209,7 +209,10 @@ def test_a_seq_gap_on_a_sequenced_channel_resubscribes_it(key: rsa.RSAPrivateKey
         assert sub.sid == fresh.sid != 1
         subscribes = [c["params"]["channels"] for c in server.commands if c.get("cmd") == "subscribe"]
         assert subscribes == [[channel], [channel]]
-        await server.publish(channel, sample)
+        # a new message (a repeat of one already delivered would be dropped by the channel's identity)
+        await server.publish(
+            channel, {**sample, "ts_ms": sample["ts_ms"] + 1} if "ts_ms" in sample else sample
+        )
         after = await next_item(sub)
         while after.type_ != type_:  # the order book's fresh snapshots come first
             after = await next_item(sub)
@@ -257,6 +260,31 @@ def test_a_fill_is_identified_by_its_trade_and_order(key: rsa.RSAPrivateKey) -> 
         ]
         assert got[0].msg.ts_ms == 1_700_000_000_000 and fills.qsize() == 0
         assert len(server.frames("fill")) == 5
+
+    perps(key, scenario)
+
+
+def test_a_repeated_order_update_is_delivered_once_and_a_new_state_is_not_lost(
+    key: rsa.RSAPrivateKey,
+) -> None:
+    assert CHANNELS["user_orders"].identity == {
+        "user_order": ("order_id", "fill_count", "remaining_count", "price", "last_updated_ts_ms")
+    }
+
+    async def scenario(server: KalshiWsServer, session: PerpsWsSession) -> None:
+        orders = await session.subscribe_user_orders()
+        update = dict(server.sample_msg("userOrder"), order_id="o-1", fill_count="0", remaining_count="5")
+        server.repeat_next_frame("user_orders")
+        await server.publish("user_orders", update)  # sent twice
+        await server.publish(
+            "user_orders", dict(update, fill_count="2", remaining_count="3")
+        )  # a partial fill
+        got = [await next_item(orders) for _ in range(2)]
+        assert [(o.msg.fill_count, o.msg.remaining_count) for o in got] == [
+            (Decimal("0"), Decimal("5")),
+            (Decimal("2"), Decimal("3")),
+        ]
+        assert orders.qsize() == 0 and len(server.frames("user_order")) == 3
 
     perps(key, scenario)
 

@@ -111,7 +111,15 @@ CHANNELS: dict[str, ChannelSpec] = {
         sequenced=False,
         overflow="raise",
         update_command="updateSubscriptionCommand",
-        identity={},
+        identity={
+            "user_order": (
+                "order_id",
+                "fill_count",
+                "remaining_count",
+                "price",
+                "last_updated_ts_ms",
+            ),
+        },
     ),
     "order_group_updates": ChannelSpec(
         name="order_group_updates",
@@ -123,7 +131,13 @@ CHANNELS: dict[str, ChannelSpec] = {
         sequenced=True,
         overflow="raise",
         update_command=None,
-        identity={},
+        identity={
+            "order_group_updates": (
+                "order_group_id",
+                "event_type",
+                "ts_ms",
+            ),
+        },
     ),
 }
 """Every data channel: its message types and payload models, subscribe parameters, privacy, seq, overflow, and
