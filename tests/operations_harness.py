@@ -551,32 +551,24 @@ class OperationSuite:
 
     # --- calling
 
-    def call_sync(
-        self, op_id: str, server: SpecServer, client: Any, methods: dict[str, Method], variant: str
-    ) -> Any:
-        h = self.harness
-        op, operation = h.ir_ops[op_id], methods[op_id].operation
-        fn = bound(client, methods, op_id)
-        call = h.build_call(op, fn, variant)
-        result = fn(*call.args, **call.kwargs)
-        h.check_request(only_request(server, op_id), op, operation, call, signed=client.auth is not None)
-        h.check_result(result, op, operation)
-        return result
-
-    def call_async(
+    def call(
         self,
         op_id: str,
         server: SpecServer,
         client: Any,
         methods: dict[str, Method],
-        loop: asyncio.AbstractEventLoop,
-        variant: str,
+        variant: str = "kwargs",
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> Any:
+        """Call an operation's method (an async client's on ``loop``) with arguments from the spec, check
+        the one request the server received and the decoded result; return the result."""
         h = self.harness
         op, operation = h.ir_ops[op_id], methods[op_id].operation
         fn = bound(client, methods, op_id)
         call = h.build_call(op, fn, variant)
-        result = loop.run_until_complete(fn(*call.args, **call.kwargs))
+        result = fn(*call.args, **call.kwargs)
+        if loop is not None:
+            result = loop.run_until_complete(result)
         h.check_request(only_request(server, op_id), op, operation, call, signed=client.auth is not None)
         h.check_result(result, op, operation)
         return result
@@ -638,7 +630,7 @@ class OperationSuite:
     def test_sync_call(
         self, op_id: str, server: SpecServer, sync_client: Any, sync_methods: dict[str, Method]
     ) -> None:
-        self.call_sync(op_id, server, sync_client, sync_methods, "kwargs")
+        self.call(op_id, server, sync_client, sync_methods)
 
     @over("included_ids")
     def test_async_call(
@@ -649,7 +641,7 @@ class OperationSuite:
         async_methods: dict[str, Method],
         loop: asyncio.AbstractEventLoop,
     ) -> None:
-        self.call_async(op_id, server, async_client, async_methods, loop, "kwargs")
+        self.call(op_id, server, async_client, async_methods, loop=loop)
 
     @pytest.mark.parametrize("variant", ["request", "full"])
     @over("body_ids")
@@ -661,7 +653,7 @@ class OperationSuite:
         sync_client: Any,
         sync_methods: dict[str, Method],
     ) -> None:
-        self.call_sync(op_id, server, sync_client, sync_methods, variant)
+        self.call(op_id, server, sync_client, sync_methods, variant)
 
     @pytest.mark.parametrize("variant", ["request", "full"])
     @over("body_ids")
@@ -674,13 +666,13 @@ class OperationSuite:
         async_methods: dict[str, Method],
         loop: asyncio.AbstractEventLoop,
     ) -> None:
-        self.call_async(op_id, server, async_client, async_methods, loop, variant)
+        self.call(op_id, server, async_client, async_methods, variant, loop)
 
     @over("public_ids")
     def test_sync_public_call_anonymous(
         self, op_id: str, server: SpecServer, anon_client: Any, sync_methods: dict[str, Method]
     ) -> None:
-        self.call_sync(op_id, server, anon_client, sync_methods, "kwargs")
+        self.call(op_id, server, anon_client, sync_methods)
 
     @over("public_ids")
     def test_async_public_call_anonymous(
@@ -691,7 +683,7 @@ class OperationSuite:
         async_methods: dict[str, Method],
         loop: asyncio.AbstractEventLoop,
     ) -> None:
-        self.call_async(op_id, server, anon_async_client, async_methods, loop, "kwargs")
+        self.call(op_id, server, anon_async_client, async_methods, loop=loop)
 
     def decoded_decimal_fields(
         self, server: SpecServer, client: Any, methods: dict[str, Method]
@@ -700,7 +692,7 @@ class OperationSuite:
         h, found = self.harness, []
         for op_id in h.included_ids:
             server.reset()
-            result = self.call_sync(op_id, server, client, methods, "kwargs")
+            result = self.call(op_id, server, client, methods)
             found += h.result_decimal_fields(op_id, methods[op_id].operation, result)
         return found
 
