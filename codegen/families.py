@@ -24,9 +24,9 @@ class Family:
     session: str  # ... and its session class
     exchange: str  # for docstrings: "Kalshi's" / "Kalshi's perps"
     # The runtime's local order book for the family's orderbook_delta channel: (module, names) its ws package
-    # re-exports, and the feed class its session keeps books with (None: the session's default).
+    # re-exports, and the feed class its session keeps them with: (module, class).
     books: tuple[tuple[str, tuple[str, ...]], ...]
-    book_feed: tuple[str, str] | None = None
+    book_feed: tuple[str, str]
 
     @property
     def package_dir(self) -> str:
@@ -59,6 +59,7 @@ class Family:
 TRADE = Family(
     "trade", "", "kalshi_api", "KalshiClient", "KalshiWebSocket", "KalshiWsSession", "Kalshi's",
     books=(("kalshi_api_core.ws.book", ("BookView", "Level", "OrderBook", "OrderBookManager")),),
+    book_feed=("kalshi_api_core.ws.book_feed", "BookFeed"),
 )  # fmt: skip
 # A perps book is two-sided: bids and asks both arrive (a trade book derives asks from the other side's bids).
 PERPS = Family(

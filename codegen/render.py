@@ -568,7 +568,7 @@ def _ws_files(
         "kalshi_api_core.ws.subscription": {"Subscription"},
         f"{package}.ws.protocol": {"PROTOCOL"},
         f"{package}._spec": {"SERVERS"},
-        **({family.book_feed[0]: {family.book_feed[1]}} if family.book_feed else {}),
+        family.book_feed[0]: {family.book_feed[1]},
         **({"kalshi_api_core.config": {"Environment", "environments_for"}} if family.subdir else {}),
     }
     files[f"{folder}/ws/session.py"] = renderer.render(

@@ -19,7 +19,7 @@ from kalshi_api_core.ws.book import (
     BookView,
     Level,
 )
-from kalshi_api_core.ws.book_feed import BidAskBookFeed, BookFeed
+from kalshi_api_core.ws.book_feed import BidAskBookFeed, BookFeed, BookFeedBase
 from kalshi_api_core.ws.channels import ChannelSpec
 from kalshi_api_core.ws.engine import Session
 from kalshi_api_core.ws.subscription import Resync, Subscription
@@ -268,4 +268,7 @@ def test_a_session_picks_its_book_kind_with_book_feed_class() -> None:
     from kalshi_api.ws import KalshiWsSession
 
     assert Session.book_feed_class is BookFeed and KalshiWsSession.book_feed_class is BookFeed
-    assert PerpsWsSession.book_feed_class is BidAskBookFeed and issubclass(BidAskBookFeed, BookFeed)
+    assert PerpsWsSession.book_feed_class is BidAskBookFeed
+    # two kinds of one feed: neither is the other (a perps feed never yields trade views)
+    assert issubclass(BidAskBookFeed, BookFeedBase) and issubclass(BookFeed, BookFeedBase)
+    assert not issubclass(BidAskBookFeed, BookFeed)

@@ -42,6 +42,7 @@ from kalshi_api.ws.models import (
 from kalshi_api.ws.protocol import PROTOCOL
 from kalshi_api_core.errors import ConfigurationError
 from kalshi_api_core.resources import build_params
+from kalshi_api_core.ws.book_feed import BookFeed
 from kalshi_api_core.ws.channels import Overflow
 from kalshi_api_core.ws.engine import KalshiWebSocketBase, Protocol, Session
 from kalshi_api_core.ws.subscription import Subscription
@@ -51,6 +52,12 @@ __all__ = ["KalshiWebSocket", "KalshiWsSession"]
 
 class KalshiWsSession(Session):
     """A live connection: subscribe, then ``async for message in subscription`` (or ``@session.on(...)``)."""
+
+    book_feed_class = BookFeed
+
+    async def subscribe_book(self, *tickers: str, max_queue: int | None = None) -> BookFeed:
+        """Local books for ``tickers`` from one orderbook_delta subscription (``async for view``)."""
+        return cast("BookFeed", await super().subscribe_book(*tickers, max_queue=max_queue))
 
     async def subscribe_orderbook_delta(
         self,

@@ -7,35 +7,43 @@ bid/ask books. A session picks one with its ``book_feed_class``.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from kalshi_api_core.ws.bidask_book import BidAskBookView, BidAskOrderBookManager
-from kalshi_api_core.ws.book import BookInconsistentError, BookView, OrderBookManager
+from kalshi_api_core.ws.book import (
+    BookInconsistentError,
+    BookView,
+    OrderBookManager,
+    _BookManager,
+    _TwoSidedView,
+)
 from kalshi_api_core.ws.subscription import Resync, Subscription
 
+V = TypeVar("V", bound=_TwoSidedView[Any])
 
-class BookFeed:
-    """``async for view in feed``: a consistent ``BookView`` after every snapshot or delta applied.
+
+class BookFeedBase(Generic[V]):
+    """``async for view in feed``: a consistent view after every snapshot or delta applied.
 
     The engine checks the subscription's seq; the books check their own arithmetic. Either kind of break makes
     the affected books unavailable (their views say so and refuse to quote prices) until the fresh snapshot
-    that the automatic resubscribe brings.
+    that the automatic resubscribe brings. A subclass reads its exchange's messages (``_apply_message``).
     """
 
     def __init__(self, subscription: Subscription[Any], tickers: list[str], resync: Any) -> None:
         self.subscription = subscription
         self.tickers = tickers
-        self.books = OrderBookManager()
+        self.books = self._new_books()
         self._resync = resync  # callable(subscription, reason): resubscribe for a fresh snapshot
-        self._ready: deque[BookView] = deque()
+        self._ready: deque[V] = deque()
 
-    def view(self, ticker: str) -> BookView:
+    def view(self, ticker: str) -> V:
         return self.books.view(ticker)
 
-    def __aiter__(self) -> BookFeed:
+    def __aiter__(self) -> BookFeedBase[V]:
         return self
 
-    async def __anext__(self) -> BookView:
+    async def __anext__(self) -> V:
         while not self._ready:
             self._apply(await self.subscription.__anext__())
         return self._ready.popleft()
@@ -57,6 +65,21 @@ class BookFeed:
         self.books.invalidate(None, reason)
         self._ready.extend(self.books.view(t) for t in self.books.tickers())
 
+    def _new_books(self) -> _BookManager[V]:
+        raise NotImplementedError
+
+    def _apply_message(self, item: Any) -> V:
+        raise NotImplementedError
+
+
+class BookFeed(BookFeedBase[BookView]):
+    """The trade exchange's yes/no books (``BookView``s)."""
+
+    books: OrderBookManager
+
+    def _new_books(self) -> OrderBookManager:
+        return OrderBookManager()
+
     def _apply_message(self, item: Any) -> BookView:
         msg = item.msg
         if item.type_ == "orderbook_snapshot":
@@ -69,34 +92,15 @@ class BookFeed:
         )
 
 
-class BidAskBookFeed(BookFeed):
-    """``async for view in feed``: a consistent ``BidAskBookView`` of a perps market after every snapshot or
-    delta applied; gaps and inconsistencies are handled as in ``BookFeed``.
+class BidAskBookFeed(BookFeedBase[BidAskBookView]):
+    """The perps exchange's two-sided bid/ask books (``BidAskBookView``s)."""
 
-    A ``BookFeed`` so that a session's ``book_feed_class`` hook (typed ``type[BookFeed]``) can name it; its
-    views and books are the two-sided kind, hence the overrides that mypy would call incompatible.
-    """
+    books: BidAskOrderBookManager
 
-    books: BidAskOrderBookManager  # type: ignore[assignment]
-    _ready: deque[BidAskBookView]  # type: ignore[assignment]
+    def _new_books(self) -> BidAskOrderBookManager:
+        return BidAskOrderBookManager()
 
-    def __init__(self, subscription: Subscription[Any], tickers: list[str], resync: Any) -> None:
-        super().__init__(subscription, tickers, resync)
-        self.books = BidAskOrderBookManager()
-        self._ready = deque()
-
-    def view(self, ticker: str) -> BidAskBookView:  # type: ignore[override]
-        return self.books.view(ticker)
-
-    def __aiter__(self) -> BidAskBookFeed:
-        return self
-
-    async def __anext__(self) -> BidAskBookView:  # type: ignore[override]
-        while not self._ready:
-            self._apply(await self.subscription.__anext__())
-        return self._ready.popleft()
-
-    def _apply_message(self, item: Any) -> BidAskBookView:  # type: ignore[override]
+    def _apply_message(self, item: Any) -> BidAskBookView:
         msg = item.msg
         if item.type_ == "orderbook_snapshot":
             return self.books.apply_snapshot(msg.market_ticker, msg.bid, msg.ask, item.seq)

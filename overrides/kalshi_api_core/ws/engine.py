@@ -28,7 +28,7 @@ from kalshi_api_core.auth import KalshiAuth
 from kalshi_api_core.config import Environment, HostPolicy, websocket_url
 from kalshi_api_core.config import environment as resolve_environment
 from kalshi_api_core.errors import ConfigurationError, KalshiError
-from kalshi_api_core.ws.book_feed import BookFeed
+from kalshi_api_core.ws.book_feed import BookFeed, BookFeedBase
 from kalshi_api_core.ws.channels import ChannelSpec, Overflow
 from kalshi_api_core.ws.errors import CommandError as CommandError
 from kalshi_api_core.ws.errors import CommandTimeoutError as CommandTimeoutError
@@ -99,7 +99,8 @@ class Session:
     """One logical connection: survives reconnects, owns the subscriptions. Generated subclasses add
     ``subscribe_<channel>`` methods, and name the kind of local book their orderbook_delta channel keeps."""
 
-    book_feed_class: ClassVar[type[BookFeed]] = BookFeed  # the perps session's: BidAskBookFeed
+    # the generated sessions name their feed class and narrow subscribe_book's type to it
+    book_feed_class: ClassVar[type[BookFeedBase[Any]]] = BookFeed
 
     def __init__(self, socket: KalshiWebSocketBase) -> None:
         self._ws = socket
@@ -298,7 +299,7 @@ class Session:
 
         await self._command("subscribe", {"channels": [sub.channel], **sub.params}, bind, retry=retry)
 
-    async def subscribe_book(self, *tickers: str, max_queue: int | None = None) -> BookFeed:
+    async def subscribe_book(self, *tickers: str, max_queue: int | None = None) -> BookFeedBase[Any]:
         """Local order books for ``tickers`` from one orderbook_delta subscription (``async for view``)."""
         if not tickers:
             raise ConfigurationError("subscribe_book needs at least one market ticker")
