@@ -295,6 +295,7 @@ def _family_init(renderer: Renderer, family: Family, specs: list[SpecInfo]) -> s
         "root_init.py.j2",
         specs=specs,
         package=package,
+        versions_from=f"{package}._spec",
         docstring=f"Typed client of {family.exchange} API, generated from its OpenAPI and AsyncAPI specs.",
         lazy=lazy,
         exports=sorted(
@@ -330,6 +331,7 @@ def render_package(project: Project) -> Rendered:
         "root_init.py.j2",
         specs=specs,
         package="kalshi_api",
+        versions_from="kalshi_api._spec",
         docstring="Typed Python SDK for Kalshi's trading API, generated from its OpenAPI and AsyncAPI specs.",
         lazy=lazy,
         exports=sorted(
@@ -419,9 +421,13 @@ def _resource_imports(
     return _import_lines(_merged(used, imports_of([TypeExpr("", frozenset(found))]))), _uses_builtins(found)
 
 
-def _resource_classes(resource: ResourcePlan) -> list[str]:
-    names = [resource.class_name, resource.async_class_name, resource.raw_class_name]
-    return sorted([*names, resource.async_raw_class_name])
+def _resource_modules(resource: ResourcePlan) -> dict[str, list[str]]:
+    """module suffix -> the resource classes it holds: the everyday ones, and the raw-response ones in a
+    module of their own that only ``with_raw_response`` loads."""
+    return {
+        "": [resource.async_class_name, resource.class_name],
+        "_raw": [resource.async_raw_class_name, resource.raw_class_name],
+    }
 
 
 def _client_files(
@@ -447,23 +453,34 @@ def _client_files(
              "raw": True},
         ]  # fmt: skip
         imports, uses_builtins = _resource_imports(resource, types)
-        files[f"{folder}/resources/{resource.attribute}.py"] = renderer.render(
-            "resource.py.j2",
-            specs=specs,
-            resource=resource,
-            variants=variants,
-            imports=imports,
-            uses_builtins=uses_builtins,
-        )
+        module = f"{package}.resources.{resource.attribute}"
+        constants = sorted(m.constant for m in resource.methods)
+        for suffix, raw in (("", False), ("_raw", True)):
+            # ruff's F401 fix drops the imports a module doesn't use
+            files[f"{folder}/resources/{resource.attribute}{suffix}.py"] = renderer.render(
+                "resource.py.j2",
+                specs=specs,
+                resource=resource,
+                variants=[v for v in variants if v["raw"] == raw],
+                imports=[*imports, (module, constants)] if raw else imports,
+                define_constants=not raw,
+                uses_builtins=uses_builtins,
+            )
+    lazy = [
+        (f"{package}.resources.{r.attribute}{suffix}", name)
+        for r in client.resources
+        for suffix, names in _resource_modules(r).items()
+        for name in names
+    ]
     files[f"{folder}/resources/__init__.py"] = renderer.render(
-        "package_init.py.j2",
+        "root_init.py.j2",
         specs=specs,
-        docstring="One module per spec tag, each with a sync and an async resource class.",
-        import_lines=[
-            f"from {package}.resources.{r.attribute} import {', '.join(_resource_classes(r))}"
-            for r in client.resources
-        ],
-        exports=sorted(n for r in client.resources for n in _resource_classes(r)),
+        package=f"{package}.resources",
+        versions_from=None,
+        docstring="One module per spec tag, each with a sync and an async resource class (the raw-response "
+        "classes in `<tag>_raw`).",
+        lazy=lazy,
+        exports=sorted(name for _, name in lazy),
     )
     files[f"{folder}/client.py"] = renderer.render(
         "client.py.j2",

@@ -93,3 +93,27 @@ def test_the_generated_package_loads_no_application_code_until_asked() -> None:
     )
     assert _loaded_after_importing(["kalshi_api_app"], code) == []
     assert "kalshi_api_app.orders" in _loaded_after_importing(["kalshi_api_app"], "import kalshi_api.orders")
+
+
+def test_a_resource_loads_its_own_module_only_and_raw_responses_on_first_use() -> None:
+    """``client.orders`` loads the orders module alone (not every resource of the package, nor the
+    raw-response classes); ``client.with_raw_response.orders`` adds just ``orders_raw``."""
+    resources = "','.join(sorted(m for m in sys.modules if m.startswith('kalshi_api.resources')))"
+    code = (
+        "import sys\n"
+        "from kalshi_api import KalshiClient\n"
+        "client = KalshiClient(base_url='http://127.0.0.1:9')\n"
+        "client.orders\n"
+        f"print({resources})\n"
+        "client.with_raw_response.orders\n"
+        f"print({resources})"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    first, then = done.stdout.split()
+    assert first.split(",") == ["kalshi_api.resources", "kalshi_api.resources.orders"]
+    assert then.split(",") == [
+        "kalshi_api.resources",
+        "kalshi_api.resources.orders",
+        "kalshi_api.resources.orders_raw",
+    ]

@@ -13,106 +13,92 @@ from kalshi_api_core.client_base import AsyncClientBase, SyncClientBase
 
 # Resources (and the models they use) load on first use of their attribute, so creating a client stays cheap.
 if TYPE_CHECKING:
-    from kalshi_api.resources.account import (
-        AccountResource,
+    from kalshi_api.resources.account import AccountResource, AsyncAccountResource
+    from kalshi_api.resources.account_raw import (
         AccountResourceWithRawResponse,
-        AsyncAccountResource,
         AsyncAccountResourceWithRawResponse,
     )
-    from kalshi_api.resources.api_keys import (
-        ApiKeysResource,
+    from kalshi_api.resources.api_keys import ApiKeysResource, AsyncApiKeysResource
+    from kalshi_api.resources.api_keys_raw import (
         ApiKeysResourceWithRawResponse,
-        AsyncApiKeysResource,
         AsyncApiKeysResourceWithRawResponse,
     )
-    from kalshi_api.resources.communications import (
-        AsyncCommunicationsResource,
+    from kalshi_api.resources.communications import AsyncCommunicationsResource, CommunicationsResource
+    from kalshi_api.resources.communications_raw import (
         AsyncCommunicationsResourceWithRawResponse,
-        CommunicationsResource,
         CommunicationsResourceWithRawResponse,
     )
-    from kalshi_api.resources.events import (
-        AsyncEventsResource,
+    from kalshi_api.resources.events import AsyncEventsResource, EventsResource
+    from kalshi_api.resources.events_raw import (
         AsyncEventsResourceWithRawResponse,
-        EventsResource,
         EventsResourceWithRawResponse,
     )
-    from kalshi_api.resources.exchange import (
-        AsyncExchangeResource,
+    from kalshi_api.resources.exchange import AsyncExchangeResource, ExchangeResource
+    from kalshi_api.resources.exchange_raw import (
         AsyncExchangeResourceWithRawResponse,
-        ExchangeResource,
         ExchangeResourceWithRawResponse,
     )
-    from kalshi_api.resources.fcm import (
-        AsyncFcmResource,
-        AsyncFcmResourceWithRawResponse,
-        FcmResource,
-        FcmResourceWithRawResponse,
-    )
-    from kalshi_api.resources.historical import (
-        AsyncHistoricalResource,
+    from kalshi_api.resources.fcm import AsyncFcmResource, FcmResource
+    from kalshi_api.resources.fcm_raw import AsyncFcmResourceWithRawResponse, FcmResourceWithRawResponse
+    from kalshi_api.resources.historical import AsyncHistoricalResource, HistoricalResource
+    from kalshi_api.resources.historical_raw import (
         AsyncHistoricalResourceWithRawResponse,
-        HistoricalResource,
         HistoricalResourceWithRawResponse,
     )
     from kalshi_api.resources.incentive_programs import (
         AsyncIncentiveProgramsResource,
-        AsyncIncentiveProgramsResourceWithRawResponse,
         IncentiveProgramsResource,
+    )
+    from kalshi_api.resources.incentive_programs_raw import (
+        AsyncIncentiveProgramsResourceWithRawResponse,
         IncentiveProgramsResourceWithRawResponse,
     )
-    from kalshi_api.resources.live_data import (
-        AsyncLiveDataResource,
+    from kalshi_api.resources.live_data import AsyncLiveDataResource, LiveDataResource
+    from kalshi_api.resources.live_data_raw import (
         AsyncLiveDataResourceWithRawResponse,
-        LiveDataResource,
         LiveDataResourceWithRawResponse,
     )
-    from kalshi_api.resources.markets import (
-        AsyncMarketsResource,
+    from kalshi_api.resources.markets import AsyncMarketsResource, MarketsResource
+    from kalshi_api.resources.markets_raw import (
         AsyncMarketsResourceWithRawResponse,
-        MarketsResource,
         MarketsResourceWithRawResponse,
     )
-    from kalshi_api.resources.milestones import (
-        AsyncMilestonesResource,
+    from kalshi_api.resources.milestones import AsyncMilestonesResource, MilestonesResource
+    from kalshi_api.resources.milestones_raw import (
         AsyncMilestonesResourceWithRawResponse,
-        MilestonesResource,
         MilestonesResourceWithRawResponse,
     )
-    from kalshi_api.resources.multivariate import (
-        AsyncMultivariateResource,
+    from kalshi_api.resources.multivariate import AsyncMultivariateResource, MultivariateResource
+    from kalshi_api.resources.multivariate_raw import (
         AsyncMultivariateResourceWithRawResponse,
-        MultivariateResource,
         MultivariateResourceWithRawResponse,
     )
-    from kalshi_api.resources.order_groups import (
-        AsyncOrderGroupsResource,
+    from kalshi_api.resources.order_groups import AsyncOrderGroupsResource, OrderGroupsResource
+    from kalshi_api.resources.order_groups_raw import (
         AsyncOrderGroupsResourceWithRawResponse,
-        OrderGroupsResource,
         OrderGroupsResourceWithRawResponse,
     )
-    from kalshi_api.resources.orders import (
-        AsyncOrdersResource,
+    from kalshi_api.resources.orders import AsyncOrdersResource, OrdersResource
+    from kalshi_api.resources.orders_raw import (
         AsyncOrdersResourceWithRawResponse,
-        OrdersResource,
         OrdersResourceWithRawResponse,
     )
-    from kalshi_api.resources.portfolio import (
-        AsyncPortfolioResource,
+    from kalshi_api.resources.portfolio import AsyncPortfolioResource, PortfolioResource
+    from kalshi_api.resources.portfolio_raw import (
         AsyncPortfolioResourceWithRawResponse,
-        PortfolioResource,
         PortfolioResourceWithRawResponse,
     )
-    from kalshi_api.resources.search import (
-        AsyncSearchResource,
+    from kalshi_api.resources.search import AsyncSearchResource, SearchResource
+    from kalshi_api.resources.search_raw import (
         AsyncSearchResourceWithRawResponse,
-        SearchResource,
         SearchResourceWithRawResponse,
     )
     from kalshi_api.resources.structured_targets import (
         AsyncStructuredTargetsResource,
-        AsyncStructuredTargetsResourceWithRawResponse,
         StructuredTargetsResource,
+    )
+    from kalshi_api.resources.structured_targets_raw import (
+        AsyncStructuredTargetsResourceWithRawResponse,
         StructuredTargetsResourceWithRawResponse,
     )
     from kalshi_api.ws.session import KalshiWebSocket
@@ -162,103 +148,103 @@ class RawResponses:
 
     @cached_property
     def account(self) -> AccountResourceWithRawResponse:
-        from kalshi_api.resources.account import AccountResourceWithRawResponse
+        from kalshi_api.resources.account_raw import AccountResourceWithRawResponse
 
         return AccountResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def api_keys(self) -> ApiKeysResourceWithRawResponse:
-        from kalshi_api.resources.api_keys import ApiKeysResourceWithRawResponse
+        from kalshi_api.resources.api_keys_raw import ApiKeysResourceWithRawResponse
 
         return ApiKeysResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def communications(self) -> CommunicationsResourceWithRawResponse:
-        from kalshi_api.resources.communications import CommunicationsResourceWithRawResponse
+        from kalshi_api.resources.communications_raw import CommunicationsResourceWithRawResponse
 
         return CommunicationsResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def events(self) -> EventsResourceWithRawResponse:
-        from kalshi_api.resources.events import EventsResourceWithRawResponse
+        from kalshi_api.resources.events_raw import EventsResourceWithRawResponse
 
         return EventsResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def exchange(self) -> ExchangeResourceWithRawResponse:
-        from kalshi_api.resources.exchange import ExchangeResourceWithRawResponse
+        from kalshi_api.resources.exchange_raw import ExchangeResourceWithRawResponse
 
         return ExchangeResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def fcm(self) -> FcmResourceWithRawResponse:
-        from kalshi_api.resources.fcm import FcmResourceWithRawResponse
+        from kalshi_api.resources.fcm_raw import FcmResourceWithRawResponse
 
         return FcmResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def historical(self) -> HistoricalResourceWithRawResponse:
-        from kalshi_api.resources.historical import HistoricalResourceWithRawResponse
+        from kalshi_api.resources.historical_raw import HistoricalResourceWithRawResponse
 
         return HistoricalResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def incentive_programs(self) -> IncentiveProgramsResourceWithRawResponse:
-        from kalshi_api.resources.incentive_programs import IncentiveProgramsResourceWithRawResponse
+        from kalshi_api.resources.incentive_programs_raw import IncentiveProgramsResourceWithRawResponse
 
         return IncentiveProgramsResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def live_data(self) -> LiveDataResourceWithRawResponse:
-        from kalshi_api.resources.live_data import LiveDataResourceWithRawResponse
+        from kalshi_api.resources.live_data_raw import LiveDataResourceWithRawResponse
 
         return LiveDataResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def markets(self) -> MarketsResourceWithRawResponse:
-        from kalshi_api.resources.markets import MarketsResourceWithRawResponse
+        from kalshi_api.resources.markets_raw import MarketsResourceWithRawResponse
 
         return MarketsResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def milestones(self) -> MilestonesResourceWithRawResponse:
-        from kalshi_api.resources.milestones import MilestonesResourceWithRawResponse
+        from kalshi_api.resources.milestones_raw import MilestonesResourceWithRawResponse
 
         return MilestonesResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def multivariate(self) -> MultivariateResourceWithRawResponse:
-        from kalshi_api.resources.multivariate import MultivariateResourceWithRawResponse
+        from kalshi_api.resources.multivariate_raw import MultivariateResourceWithRawResponse
 
         return MultivariateResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def order_groups(self) -> OrderGroupsResourceWithRawResponse:
-        from kalshi_api.resources.order_groups import OrderGroupsResourceWithRawResponse
+        from kalshi_api.resources.order_groups_raw import OrderGroupsResourceWithRawResponse
 
         return OrderGroupsResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def orders(self) -> OrdersResourceWithRawResponse:
-        from kalshi_api.resources.orders import OrdersResourceWithRawResponse
+        from kalshi_api.resources.orders_raw import OrdersResourceWithRawResponse
 
         return OrdersResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def portfolio(self) -> PortfolioResourceWithRawResponse:
-        from kalshi_api.resources.portfolio import PortfolioResourceWithRawResponse
+        from kalshi_api.resources.portfolio_raw import PortfolioResourceWithRawResponse
 
         return PortfolioResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def search(self) -> SearchResourceWithRawResponse:
-        from kalshi_api.resources.search import SearchResourceWithRawResponse
+        from kalshi_api.resources.search_raw import SearchResourceWithRawResponse
 
         return SearchResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def structured_targets(self) -> StructuredTargetsResourceWithRawResponse:
-        from kalshi_api.resources.structured_targets import StructuredTargetsResourceWithRawResponse
+        from kalshi_api.resources.structured_targets_raw import StructuredTargetsResourceWithRawResponse
 
         return StructuredTargetsResourceWithRawResponse(self._client._transport)
 
@@ -418,103 +404,103 @@ class AsyncRawResponses:
 
     @cached_property
     def account(self) -> AsyncAccountResourceWithRawResponse:
-        from kalshi_api.resources.account import AsyncAccountResourceWithRawResponse
+        from kalshi_api.resources.account_raw import AsyncAccountResourceWithRawResponse
 
         return AsyncAccountResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def api_keys(self) -> AsyncApiKeysResourceWithRawResponse:
-        from kalshi_api.resources.api_keys import AsyncApiKeysResourceWithRawResponse
+        from kalshi_api.resources.api_keys_raw import AsyncApiKeysResourceWithRawResponse
 
         return AsyncApiKeysResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def communications(self) -> AsyncCommunicationsResourceWithRawResponse:
-        from kalshi_api.resources.communications import AsyncCommunicationsResourceWithRawResponse
+        from kalshi_api.resources.communications_raw import AsyncCommunicationsResourceWithRawResponse
 
         return AsyncCommunicationsResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def events(self) -> AsyncEventsResourceWithRawResponse:
-        from kalshi_api.resources.events import AsyncEventsResourceWithRawResponse
+        from kalshi_api.resources.events_raw import AsyncEventsResourceWithRawResponse
 
         return AsyncEventsResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def exchange(self) -> AsyncExchangeResourceWithRawResponse:
-        from kalshi_api.resources.exchange import AsyncExchangeResourceWithRawResponse
+        from kalshi_api.resources.exchange_raw import AsyncExchangeResourceWithRawResponse
 
         return AsyncExchangeResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def fcm(self) -> AsyncFcmResourceWithRawResponse:
-        from kalshi_api.resources.fcm import AsyncFcmResourceWithRawResponse
+        from kalshi_api.resources.fcm_raw import AsyncFcmResourceWithRawResponse
 
         return AsyncFcmResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def historical(self) -> AsyncHistoricalResourceWithRawResponse:
-        from kalshi_api.resources.historical import AsyncHistoricalResourceWithRawResponse
+        from kalshi_api.resources.historical_raw import AsyncHistoricalResourceWithRawResponse
 
         return AsyncHistoricalResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def incentive_programs(self) -> AsyncIncentiveProgramsResourceWithRawResponse:
-        from kalshi_api.resources.incentive_programs import AsyncIncentiveProgramsResourceWithRawResponse
+        from kalshi_api.resources.incentive_programs_raw import AsyncIncentiveProgramsResourceWithRawResponse
 
         return AsyncIncentiveProgramsResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def live_data(self) -> AsyncLiveDataResourceWithRawResponse:
-        from kalshi_api.resources.live_data import AsyncLiveDataResourceWithRawResponse
+        from kalshi_api.resources.live_data_raw import AsyncLiveDataResourceWithRawResponse
 
         return AsyncLiveDataResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def markets(self) -> AsyncMarketsResourceWithRawResponse:
-        from kalshi_api.resources.markets import AsyncMarketsResourceWithRawResponse
+        from kalshi_api.resources.markets_raw import AsyncMarketsResourceWithRawResponse
 
         return AsyncMarketsResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def milestones(self) -> AsyncMilestonesResourceWithRawResponse:
-        from kalshi_api.resources.milestones import AsyncMilestonesResourceWithRawResponse
+        from kalshi_api.resources.milestones_raw import AsyncMilestonesResourceWithRawResponse
 
         return AsyncMilestonesResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def multivariate(self) -> AsyncMultivariateResourceWithRawResponse:
-        from kalshi_api.resources.multivariate import AsyncMultivariateResourceWithRawResponse
+        from kalshi_api.resources.multivariate_raw import AsyncMultivariateResourceWithRawResponse
 
         return AsyncMultivariateResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def order_groups(self) -> AsyncOrderGroupsResourceWithRawResponse:
-        from kalshi_api.resources.order_groups import AsyncOrderGroupsResourceWithRawResponse
+        from kalshi_api.resources.order_groups_raw import AsyncOrderGroupsResourceWithRawResponse
 
         return AsyncOrderGroupsResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def orders(self) -> AsyncOrdersResourceWithRawResponse:
-        from kalshi_api.resources.orders import AsyncOrdersResourceWithRawResponse
+        from kalshi_api.resources.orders_raw import AsyncOrdersResourceWithRawResponse
 
         return AsyncOrdersResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def portfolio(self) -> AsyncPortfolioResourceWithRawResponse:
-        from kalshi_api.resources.portfolio import AsyncPortfolioResourceWithRawResponse
+        from kalshi_api.resources.portfolio_raw import AsyncPortfolioResourceWithRawResponse
 
         return AsyncPortfolioResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def search(self) -> AsyncSearchResourceWithRawResponse:
-        from kalshi_api.resources.search import AsyncSearchResourceWithRawResponse
+        from kalshi_api.resources.search_raw import AsyncSearchResourceWithRawResponse
 
         return AsyncSearchResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def structured_targets(self) -> AsyncStructuredTargetsResourceWithRawResponse:
-        from kalshi_api.resources.structured_targets import AsyncStructuredTargetsResourceWithRawResponse
+        from kalshi_api.resources.structured_targets_raw import AsyncStructuredTargetsResourceWithRawResponse
 
         return AsyncStructuredTargetsResourceWithRawResponse(self._client._transport)
 

@@ -14,64 +14,51 @@ from kalshi_api_core.config import Environment, environments_for
 
 # Resources (and the models they use) load on first use of their attribute, so creating a client stays cheap.
 if TYPE_CHECKING:
-    from kalshi_api.perps.resources.account import (
-        AccountResource,
+    from kalshi_api.perps.resources.account import AccountResource, AsyncAccountResource
+    from kalshi_api.perps.resources.account_raw import (
         AccountResourceWithRawResponse,
-        AsyncAccountResource,
         AsyncAccountResourceWithRawResponse,
     )
-    from kalshi_api.perps.resources.exchange import (
-        AsyncExchangeResource,
+    from kalshi_api.perps.resources.exchange import AsyncExchangeResource, ExchangeResource
+    from kalshi_api.perps.resources.exchange_raw import (
         AsyncExchangeResourceWithRawResponse,
-        ExchangeResource,
         ExchangeResourceWithRawResponse,
     )
-    from kalshi_api.perps.resources.fcm import (
-        AsyncFcmResource,
-        AsyncFcmResourceWithRawResponse,
-        FcmResource,
-        FcmResourceWithRawResponse,
-    )
-    from kalshi_api.perps.resources.fees import (
-        AsyncFeesResource,
+    from kalshi_api.perps.resources.fcm import AsyncFcmResource, FcmResource
+    from kalshi_api.perps.resources.fcm_raw import AsyncFcmResourceWithRawResponse, FcmResourceWithRawResponse
+    from kalshi_api.perps.resources.fees import AsyncFeesResource, FeesResource
+    from kalshi_api.perps.resources.fees_raw import (
         AsyncFeesResourceWithRawResponse,
-        FeesResource,
         FeesResourceWithRawResponse,
     )
-    from kalshi_api.perps.resources.funding import (
-        AsyncFundingResource,
+    from kalshi_api.perps.resources.funding import AsyncFundingResource, FundingResource
+    from kalshi_api.perps.resources.funding_raw import (
         AsyncFundingResourceWithRawResponse,
-        FundingResource,
         FundingResourceWithRawResponse,
     )
-    from kalshi_api.perps.resources.markets import (
-        AsyncMarketsResource,
+    from kalshi_api.perps.resources.markets import AsyncMarketsResource, MarketsResource
+    from kalshi_api.perps.resources.markets_raw import (
         AsyncMarketsResourceWithRawResponse,
-        MarketsResource,
         MarketsResourceWithRawResponse,
     )
-    from kalshi_api.perps.resources.order_groups import (
-        AsyncOrderGroupsResource,
+    from kalshi_api.perps.resources.order_groups import AsyncOrderGroupsResource, OrderGroupsResource
+    from kalshi_api.perps.resources.order_groups_raw import (
         AsyncOrderGroupsResourceWithRawResponse,
-        OrderGroupsResource,
         OrderGroupsResourceWithRawResponse,
     )
-    from kalshi_api.perps.resources.orders import (
-        AsyncOrdersResource,
+    from kalshi_api.perps.resources.orders import AsyncOrdersResource, OrdersResource
+    from kalshi_api.perps.resources.orders_raw import (
         AsyncOrdersResourceWithRawResponse,
-        OrdersResource,
         OrdersResourceWithRawResponse,
     )
-    from kalshi_api.perps.resources.portfolio import (
-        AsyncPortfolioResource,
+    from kalshi_api.perps.resources.portfolio import AsyncPortfolioResource, PortfolioResource
+    from kalshi_api.perps.resources.portfolio_raw import (
         AsyncPortfolioResourceWithRawResponse,
-        PortfolioResource,
         PortfolioResourceWithRawResponse,
     )
-    from kalshi_api.perps.resources.risk import (
-        AsyncRiskResource,
+    from kalshi_api.perps.resources.risk import AsyncRiskResource, RiskResource
+    from kalshi_api.perps.resources.risk_raw import (
         AsyncRiskResourceWithRawResponse,
-        RiskResource,
         RiskResourceWithRawResponse,
     )
     from kalshi_api.perps.ws.session import PerpsWebSocket
@@ -114,61 +101,61 @@ class RawResponses:
 
     @cached_property
     def account(self) -> AccountResourceWithRawResponse:
-        from kalshi_api.perps.resources.account import AccountResourceWithRawResponse
+        from kalshi_api.perps.resources.account_raw import AccountResourceWithRawResponse
 
         return AccountResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def exchange(self) -> ExchangeResourceWithRawResponse:
-        from kalshi_api.perps.resources.exchange import ExchangeResourceWithRawResponse
+        from kalshi_api.perps.resources.exchange_raw import ExchangeResourceWithRawResponse
 
         return ExchangeResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def fcm(self) -> FcmResourceWithRawResponse:
-        from kalshi_api.perps.resources.fcm import FcmResourceWithRawResponse
+        from kalshi_api.perps.resources.fcm_raw import FcmResourceWithRawResponse
 
         return FcmResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def fees(self) -> FeesResourceWithRawResponse:
-        from kalshi_api.perps.resources.fees import FeesResourceWithRawResponse
+        from kalshi_api.perps.resources.fees_raw import FeesResourceWithRawResponse
 
         return FeesResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def funding(self) -> FundingResourceWithRawResponse:
-        from kalshi_api.perps.resources.funding import FundingResourceWithRawResponse
+        from kalshi_api.perps.resources.funding_raw import FundingResourceWithRawResponse
 
         return FundingResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def markets(self) -> MarketsResourceWithRawResponse:
-        from kalshi_api.perps.resources.markets import MarketsResourceWithRawResponse
+        from kalshi_api.perps.resources.markets_raw import MarketsResourceWithRawResponse
 
         return MarketsResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def order_groups(self) -> OrderGroupsResourceWithRawResponse:
-        from kalshi_api.perps.resources.order_groups import OrderGroupsResourceWithRawResponse
+        from kalshi_api.perps.resources.order_groups_raw import OrderGroupsResourceWithRawResponse
 
         return OrderGroupsResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def orders(self) -> OrdersResourceWithRawResponse:
-        from kalshi_api.perps.resources.orders import OrdersResourceWithRawResponse
+        from kalshi_api.perps.resources.orders_raw import OrdersResourceWithRawResponse
 
         return OrdersResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def portfolio(self) -> PortfolioResourceWithRawResponse:
-        from kalshi_api.perps.resources.portfolio import PortfolioResourceWithRawResponse
+        from kalshi_api.perps.resources.portfolio_raw import PortfolioResourceWithRawResponse
 
         return PortfolioResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def risk(self) -> RiskResourceWithRawResponse:
-        from kalshi_api.perps.resources.risk import RiskResourceWithRawResponse
+        from kalshi_api.perps.resources.risk_raw import RiskResourceWithRawResponse
 
         return RiskResourceWithRawResponse(self._client._transport)
 
@@ -288,61 +275,61 @@ class AsyncRawResponses:
 
     @cached_property
     def account(self) -> AsyncAccountResourceWithRawResponse:
-        from kalshi_api.perps.resources.account import AsyncAccountResourceWithRawResponse
+        from kalshi_api.perps.resources.account_raw import AsyncAccountResourceWithRawResponse
 
         return AsyncAccountResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def exchange(self) -> AsyncExchangeResourceWithRawResponse:
-        from kalshi_api.perps.resources.exchange import AsyncExchangeResourceWithRawResponse
+        from kalshi_api.perps.resources.exchange_raw import AsyncExchangeResourceWithRawResponse
 
         return AsyncExchangeResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def fcm(self) -> AsyncFcmResourceWithRawResponse:
-        from kalshi_api.perps.resources.fcm import AsyncFcmResourceWithRawResponse
+        from kalshi_api.perps.resources.fcm_raw import AsyncFcmResourceWithRawResponse
 
         return AsyncFcmResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def fees(self) -> AsyncFeesResourceWithRawResponse:
-        from kalshi_api.perps.resources.fees import AsyncFeesResourceWithRawResponse
+        from kalshi_api.perps.resources.fees_raw import AsyncFeesResourceWithRawResponse
 
         return AsyncFeesResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def funding(self) -> AsyncFundingResourceWithRawResponse:
-        from kalshi_api.perps.resources.funding import AsyncFundingResourceWithRawResponse
+        from kalshi_api.perps.resources.funding_raw import AsyncFundingResourceWithRawResponse
 
         return AsyncFundingResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def markets(self) -> AsyncMarketsResourceWithRawResponse:
-        from kalshi_api.perps.resources.markets import AsyncMarketsResourceWithRawResponse
+        from kalshi_api.perps.resources.markets_raw import AsyncMarketsResourceWithRawResponse
 
         return AsyncMarketsResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def order_groups(self) -> AsyncOrderGroupsResourceWithRawResponse:
-        from kalshi_api.perps.resources.order_groups import AsyncOrderGroupsResourceWithRawResponse
+        from kalshi_api.perps.resources.order_groups_raw import AsyncOrderGroupsResourceWithRawResponse
 
         return AsyncOrderGroupsResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def orders(self) -> AsyncOrdersResourceWithRawResponse:
-        from kalshi_api.perps.resources.orders import AsyncOrdersResourceWithRawResponse
+        from kalshi_api.perps.resources.orders_raw import AsyncOrdersResourceWithRawResponse
 
         return AsyncOrdersResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def portfolio(self) -> AsyncPortfolioResourceWithRawResponse:
-        from kalshi_api.perps.resources.portfolio import AsyncPortfolioResourceWithRawResponse
+        from kalshi_api.perps.resources.portfolio_raw import AsyncPortfolioResourceWithRawResponse
 
         return AsyncPortfolioResourceWithRawResponse(self._client._transport)
 
     @cached_property
     def risk(self) -> AsyncRiskResourceWithRawResponse:
-        from kalshi_api.perps.resources.risk import AsyncRiskResourceWithRawResponse
+        from kalshi_api.perps.resources.risk_raw import AsyncRiskResourceWithRawResponse
 
         return AsyncRiskResourceWithRawResponse(self._client._transport)
 

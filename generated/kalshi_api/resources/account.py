@@ -14,15 +14,12 @@ from kalshi_api.models import (
     GetAccountApiUsageLevelVolumeProgressResponse,
     GetAccountEndpointCostsResponse,
 )
-from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import AsyncResource, SyncResource
 from kalshi_api_core.transport import Operation
 
 __all__ = [
     "AccountResource",
-    "AccountResourceWithRawResponse",
     "AsyncAccountResource",
-    "AsyncAccountResourceWithRawResponse",
 ]
 
 UPGRADE_ACCOUNT_API_USAGE_LEVEL: Operation[None] = Operation(
@@ -194,150 +191,6 @@ class AsyncAccountResource(AsyncResource):
         Returns a GetAccountApiLimitsResponse.
         """
         return await self._transport.request(
-            GET_ACCOUNT_API_LIMITS,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-
-class AccountResourceWithRawResponse(SyncResource):
-    """`account` operations."""
-
-    def upgrade_api_usage_level(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[None]:
-        """`POST /account/api_usage_level/upgrade` (UpgradeAccountApiUsageLevel). Requires authentication.
-
-        Returns None (the response has no body).
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return self._transport.request_raw(
-            UPGRADE_ACCOUNT_API_USAGE_LEVEL,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-    def api_usage_level_volume_progress(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetAccountApiUsageLevelVolumeProgressResponse]:
-        """`GET /account/api_usage_level/volume_progress` (GetAccountApiUsageLevelVolumeProgress). Requires authentication.
-
-        Returns a GetAccountApiUsageLevelVolumeProgressResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return self._transport.request_raw(
-            GET_ACCOUNT_API_USAGE_LEVEL_VOLUME_PROGRESS,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-    def endpoint_costs(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetAccountEndpointCostsResponse]:
-        """`GET /account/endpoint_costs` (GetAccountEndpointCosts). Public: no credentials needed.
-
-        Returns a GetAccountEndpointCostsResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return self._transport.request_raw(
-            GET_ACCOUNT_ENDPOINT_COSTS,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-    def limits(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetAccountApiLimitsResponse]:
-        """`GET /account/limits` (GetAccountApiLimits). Requires authentication.
-
-        Returns a GetAccountApiLimitsResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return self._transport.request_raw(
-            GET_ACCOUNT_API_LIMITS,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-
-class AsyncAccountResourceWithRawResponse(AsyncResource):
-    """`account` operations (async)."""
-
-    async def upgrade_api_usage_level(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[None]:
-        """`POST /account/api_usage_level/upgrade` (UpgradeAccountApiUsageLevel). Requires authentication.
-
-        Returns None (the response has no body).
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return await self._transport.request_raw(
-            UPGRADE_ACCOUNT_API_USAGE_LEVEL,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-    async def api_usage_level_volume_progress(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetAccountApiUsageLevelVolumeProgressResponse]:
-        """`GET /account/api_usage_level/volume_progress` (GetAccountApiUsageLevelVolumeProgress). Requires authentication.
-
-        Returns a GetAccountApiUsageLevelVolumeProgressResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return await self._transport.request_raw(
-            GET_ACCOUNT_API_USAGE_LEVEL_VOLUME_PROGRESS,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-    async def endpoint_costs(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetAccountEndpointCostsResponse]:
-        """`GET /account/endpoint_costs` (GetAccountEndpointCosts). Public: no credentials needed.
-
-        Returns a GetAccountEndpointCostsResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return await self._transport.request_raw(
-            GET_ACCOUNT_ENDPOINT_COSTS,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-    async def limits(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetAccountApiLimitsResponse]:
-        """`GET /account/limits` (GetAccountApiLimits). Requires authentication.
-
-        Returns a GetAccountApiLimitsResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return await self._transport.request_raw(
             GET_ACCOUNT_API_LIMITS,
             extra_headers=extra_headers,
             timeout=timeout,

@@ -12,16 +12,10 @@ import httpx
 
 from kalshi_api.models import GetIncentiveProgramsParams, GetIncentiveProgramsResponse, IncentiveProgram
 from kalshi_api_core.pagination import AsyncPage, AsyncPageIterator, Page, PageIterator
-from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_params
 from kalshi_api_core.transport import Operation
 
-__all__ = [
-    "AsyncIncentiveProgramsResource",
-    "AsyncIncentiveProgramsResourceWithRawResponse",
-    "IncentiveProgramsResource",
-    "IncentiveProgramsResourceWithRawResponse",
-]
+__all__ = ["AsyncIncentiveProgramsResource", "IncentiveProgramsResource"]
 
 GET_INCENTIVE_PROGRAMS: Operation[Page[IncentiveProgram]] = Operation(
     operation_id="GetIncentivePrograms",
@@ -186,88 +180,6 @@ class AsyncIncentiveProgramsResource(AsyncResource):
             GET_INCENTIVE_PROGRAMS,
             params=params,
             max_pages=max_pages,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-
-class IncentiveProgramsResourceWithRawResponse(SyncResource):
-    """`incentive-programs` operations."""
-
-    def list(
-        self,
-        *,
-        status: Literal["all", "active", "upcoming", "closed", "paid_out"] | None = None,
-        type_: Literal["all", "liquidity", "volume"] | None = None,
-        incentive_description: str | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[Page[IncentiveProgram]]:
-        """`GET /incentive_programs` (GetIncentivePrograms). Public: no credentials needed.
-
-        Arguments (spec types):
-            status: string, one of 'all', 'active', 'upcoming', 'closed', 'paid_out'
-            type_: string, one of 'all', 'liquidity', 'volume'
-            incentive_description: string
-            limit: integer, 1..10000
-            cursor: string
-
-        Returns one page of IncentiveProgram: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        params = build_params(
-            GetIncentiveProgramsParams,
-            status=status,
-            type_=type_,
-            incentive_description=incentive_description,
-            limit=limit,
-            cursor=cursor,
-        )
-        return self._transport.request_raw(
-            GET_INCENTIVE_PROGRAMS,
-            params=params,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-
-class AsyncIncentiveProgramsResourceWithRawResponse(AsyncResource):
-    """`incentive-programs` operations (async)."""
-
-    async def list(
-        self,
-        *,
-        status: Literal["all", "active", "upcoming", "closed", "paid_out"] | None = None,
-        type_: Literal["all", "liquidity", "volume"] | None = None,
-        incentive_description: str | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[AsyncPage[IncentiveProgram]]:
-        """`GET /incentive_programs` (GetIncentivePrograms). Public: no credentials needed.
-
-        Arguments (spec types):
-            status: string, one of 'all', 'active', 'upcoming', 'closed', 'paid_out'
-            type_: string, one of 'all', 'liquidity', 'volume'
-            incentive_description: string
-            limit: integer, 1..10000
-            cursor: string
-
-        Returns one page of IncentiveProgram: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        params = build_params(
-            GetIncentiveProgramsParams,
-            status=status,
-            type_=type_,
-            incentive_description=incentive_description,
-            limit=limit,
-            cursor=cursor,
-        )
-        return await self._transport.request_raw_page(
-            GET_INCENTIVE_PROGRAMS,
-            params=params,
             extra_headers=extra_headers,
             timeout=timeout,
         )

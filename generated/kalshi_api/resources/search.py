@@ -10,16 +10,10 @@ from collections.abc import Mapping
 import httpx
 
 from kalshi_api.models import GetFiltersBySportsResponse, GetTagsForSeriesCategoriesResponse
-from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import AsyncResource, SyncResource
 from kalshi_api_core.transport import Operation
 
-__all__ = [
-    "AsyncSearchResource",
-    "AsyncSearchResourceWithRawResponse",
-    "SearchResource",
-    "SearchResourceWithRawResponse",
-]
+__all__ = ["AsyncSearchResource", "SearchResource"]
 
 GET_FILTERS_FOR_SPORTS: Operation[GetFiltersBySportsResponse] = Operation(
     operation_id="GetFiltersForSports",
@@ -107,82 +101,6 @@ class AsyncSearchResource(AsyncResource):
         Returns a GetTagsForSeriesCategoriesResponse.
         """
         return await self._transport.request(
-            GET_TAGS_FOR_SERIES_CATEGORIES,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-
-class SearchResourceWithRawResponse(SyncResource):
-    """`search` operations."""
-
-    def filters_by_sport(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetFiltersBySportsResponse]:
-        """`GET /search/filters_by_sport` (GetFiltersForSports). Public: no credentials needed.
-
-        Returns a GetFiltersBySportsResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return self._transport.request_raw(
-            GET_FILTERS_FOR_SPORTS,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-    def tags_by_categories(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetTagsForSeriesCategoriesResponse]:
-        """`GET /search/tags_by_categories` (GetTagsForSeriesCategories). Public: no credentials needed.
-
-        Returns a GetTagsForSeriesCategoriesResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return self._transport.request_raw(
-            GET_TAGS_FOR_SERIES_CATEGORIES,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-
-class AsyncSearchResourceWithRawResponse(AsyncResource):
-    """`search` operations (async)."""
-
-    async def filters_by_sport(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetFiltersBySportsResponse]:
-        """`GET /search/filters_by_sport` (GetFiltersForSports). Public: no credentials needed.
-
-        Returns a GetFiltersBySportsResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return await self._transport.request_raw(
-            GET_FILTERS_FOR_SPORTS,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-    async def tags_by_categories(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetTagsForSeriesCategoriesResponse]:
-        """`GET /search/tags_by_categories` (GetTagsForSeriesCategories). Public: no credentials needed.
-
-        Returns a GetTagsForSeriesCategoriesResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return await self._transport.request_raw(
             GET_TAGS_FOR_SERIES_CATEGORIES,
             extra_headers=extra_headers,
             timeout=timeout,

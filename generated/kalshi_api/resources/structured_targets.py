@@ -18,16 +18,10 @@ from kalshi_api.models import (
     StructuredTarget,
 )
 from kalshi_api_core.pagination import AsyncPage, AsyncPageIterator, Page, PageIterator
-from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import AsyncResource, SyncResource, build_params
 from kalshi_api_core.transport import Operation
 
-__all__ = [
-    "AsyncStructuredTargetsResource",
-    "AsyncStructuredTargetsResourceWithRawResponse",
-    "StructuredTargetsResource",
-    "StructuredTargetsResourceWithRawResponse",
-]
+__all__ = ["AsyncStructuredTargetsResource", "StructuredTargetsResource"]
 
 GET_STRUCTURED_TARGETS: Operation[Page[StructuredTarget]] = Operation(
     operation_id="GetStructuredTargets",
@@ -253,140 +247,6 @@ class AsyncStructuredTargetsResource(AsyncResource):
             structured_target_id=structured_target_id,
         )
         return await self._transport.request(
-            GET_STRUCTURED_TARGET,
-            params=params,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-
-class StructuredTargetsResourceWithRawResponse(SyncResource):
-    """`structured-targets` operations."""
-
-    def list(
-        self,
-        *,
-        ids: builtins.list[str] | None = None,
-        type_: str | None = None,
-        competition: str | None = None,
-        page_size: int | None = None,
-        cursor: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[Page[StructuredTarget]]:
-        """`GET /structured_targets` (GetStructuredTargets). Public: no credentials needed.
-
-        Arguments (spec types):
-            ids: array, at most 2000 items
-            type_: string
-            competition: string
-            page_size: integer, int32, 1..2000, default 100
-            cursor: string
-
-        Returns one page of StructuredTarget: ``page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        params = build_params(
-            GetStructuredTargetsParams,
-            ids=ids,
-            type_=type_,
-            competition=competition,
-            page_size=page_size,
-            cursor=cursor,
-        )
-        return self._transport.request_raw(
-            GET_STRUCTURED_TARGETS,
-            params=params,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-    def get(
-        self,
-        structured_target_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetStructuredTargetResponse]:
-        """`GET /structured_targets/{structured_target_id}` (GetStructuredTarget). Public: no credentials needed.
-
-        Arguments (spec types):
-            structured_target_id: string, required
-
-        Returns a GetStructuredTargetResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        params = build_params(
-            GetStructuredTargetParams,
-            structured_target_id=structured_target_id,
-        )
-        return self._transport.request_raw(
-            GET_STRUCTURED_TARGET,
-            params=params,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-
-class AsyncStructuredTargetsResourceWithRawResponse(AsyncResource):
-    """`structured-targets` operations (async)."""
-
-    async def list(
-        self,
-        *,
-        ids: builtins.list[str] | None = None,
-        type_: str | None = None,
-        competition: str | None = None,
-        page_size: int | None = None,
-        cursor: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[AsyncPage[StructuredTarget]]:
-        """`GET /structured_targets` (GetStructuredTargets). Public: no credentials needed.
-
-        Arguments (spec types):
-            ids: array, at most 2000 items
-            type_: string
-            competition: string
-            page_size: integer, int32, 1..2000, default 100
-            cursor: string
-
-        Returns one page of StructuredTarget: ``await page.next_page()`` fetches the next, ``page.iter_pages()`` every one;        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        params = build_params(
-            GetStructuredTargetsParams,
-            ids=ids,
-            type_=type_,
-            competition=competition,
-            page_size=page_size,
-            cursor=cursor,
-        )
-        return await self._transport.request_raw_page(
-            GET_STRUCTURED_TARGETS,
-            params=params,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-    async def get(
-        self,
-        structured_target_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetStructuredTargetResponse]:
-        """`GET /structured_targets/{structured_target_id}` (GetStructuredTarget). Public: no credentials needed.
-
-        Arguments (spec types):
-            structured_target_id: string, required
-
-        Returns a GetStructuredTargetResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        params = build_params(
-            GetStructuredTargetParams,
-            structured_target_id=structured_target_id,
-        )
-        return await self._transport.request_raw(
             GET_STRUCTURED_TARGET,
             params=params,
             extra_headers=extra_headers,

@@ -10,15 +10,12 @@ from collections.abc import Mapping
 import httpx
 
 from kalshi_api.perps.models import GetAccountApiLimitsResponse
-from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import AsyncResource, SyncResource
 from kalshi_api_core.transport import Operation
 
 __all__ = [
     "AccountResource",
-    "AccountResourceWithRawResponse",
     "AsyncAccountResource",
-    "AsyncAccountResourceWithRawResponse",
 ]
 
 GET_PERPS_ACCOUNT_API_LIMITS: Operation[GetAccountApiLimitsResponse] = Operation(
@@ -66,48 +63,6 @@ class AsyncAccountResource(AsyncResource):
         Returns a GetAccountApiLimitsResponse.
         """
         return await self._transport.request(
-            GET_PERPS_ACCOUNT_API_LIMITS,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-
-class AccountResourceWithRawResponse(SyncResource):
-    """`account` operations."""
-
-    def limits(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetAccountApiLimitsResponse]:
-        """`GET /account/limits/perps` (GetPerpsAccountApiLimits). Requires authentication.
-
-        Returns a GetAccountApiLimitsResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return self._transport.request_raw(
-            GET_PERPS_ACCOUNT_API_LIMITS,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-
-class AsyncAccountResourceWithRawResponse(AsyncResource):
-    """`account` operations (async)."""
-
-    async def limits(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetAccountApiLimitsResponse]:
-        """`GET /account/limits/perps` (GetPerpsAccountApiLimits). Requires authentication.
-
-        Returns a GetAccountApiLimitsResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return await self._transport.request_raw(
             GET_PERPS_ACCOUNT_API_LIMITS,
             extra_headers=extra_headers,
             timeout=timeout,

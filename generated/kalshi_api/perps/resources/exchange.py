@@ -10,16 +10,10 @@ from collections.abc import Mapping
 import httpx
 
 from kalshi_api.perps.models import ExchangeStatus, MarginEnabledResponse
-from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import AsyncResource, SyncResource
 from kalshi_api_core.transport import Operation
 
-__all__ = [
-    "AsyncExchangeResource",
-    "AsyncExchangeResourceWithRawResponse",
-    "ExchangeResource",
-    "ExchangeResourceWithRawResponse",
-]
+__all__ = ["AsyncExchangeResource", "ExchangeResource"]
 
 GET_MARGIN_ENABLED: Operation[MarginEnabledResponse] = Operation(
     operation_id="GetMarginEnabled",
@@ -107,82 +101,6 @@ class AsyncExchangeResource(AsyncResource):
         Returns a ExchangeStatus.
         """
         return await self._transport.request(
-            GET_MARGIN_EXCHANGE_STATUS,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-
-class ExchangeResourceWithRawResponse(SyncResource):
-    """`exchange` operations."""
-
-    def enabled(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[MarginEnabledResponse]:
-        """`GET /margin/enabled` (GetMarginEnabled). Requires authentication.
-
-        Returns a MarginEnabledResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return self._transport.request_raw(
-            GET_MARGIN_ENABLED,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-    def status(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[ExchangeStatus]:
-        """`GET /margin/exchange/status` (GetMarginExchangeStatus). Public: no credentials needed.
-
-        Returns a ExchangeStatus.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return self._transport.request_raw(
-            GET_MARGIN_EXCHANGE_STATUS,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-
-class AsyncExchangeResourceWithRawResponse(AsyncResource):
-    """`exchange` operations (async)."""
-
-    async def enabled(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[MarginEnabledResponse]:
-        """`GET /margin/enabled` (GetMarginEnabled). Requires authentication.
-
-        Returns a MarginEnabledResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return await self._transport.request_raw(
-            GET_MARGIN_ENABLED,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-    async def status(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[ExchangeStatus]:
-        """`GET /margin/exchange/status` (GetMarginExchangeStatus). Public: no credentials needed.
-
-        Returns a ExchangeStatus.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return await self._transport.request_raw(
             GET_MARGIN_EXCHANGE_STATUS,
             extra_headers=extra_headers,
             timeout=timeout,

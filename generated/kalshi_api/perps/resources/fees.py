@@ -10,16 +10,10 @@ from collections.abc import Mapping
 import httpx
 
 from kalshi_api.perps.models import GetMarginFeeTiersResponse
-from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import AsyncResource, SyncResource
 from kalshi_api_core.transport import Operation
 
-__all__ = [
-    "AsyncFeesResource",
-    "AsyncFeesResourceWithRawResponse",
-    "FeesResource",
-    "FeesResourceWithRawResponse",
-]
+__all__ = ["AsyncFeesResource", "FeesResource"]
 
 GET_MARGIN_FEE_TIERS: Operation[GetMarginFeeTiersResponse] = Operation(
     operation_id="GetMarginFeeTiers",
@@ -66,48 +60,6 @@ class AsyncFeesResource(AsyncResource):
         Returns a GetMarginFeeTiersResponse.
         """
         return await self._transport.request(
-            GET_MARGIN_FEE_TIERS,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-
-class FeesResourceWithRawResponse(SyncResource):
-    """`fees` operations."""
-
-    def tiers(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetMarginFeeTiersResponse]:
-        """`GET /margin/fee_tiers` (GetMarginFeeTiers). Requires authentication.
-
-        Returns a GetMarginFeeTiersResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return self._transport.request_raw(
-            GET_MARGIN_FEE_TIERS,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-
-class AsyncFeesResourceWithRawResponse(AsyncResource):
-    """`fees` operations (async)."""
-
-    async def tiers(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetMarginFeeTiersResponse]:
-        """`GET /margin/fee_tiers` (GetMarginFeeTiers). Requires authentication.
-
-        Returns a GetMarginFeeTiersResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return await self._transport.request_raw(
             GET_MARGIN_FEE_TIERS,
             extra_headers=extra_headers,
             timeout=timeout,

@@ -14,16 +14,10 @@ from kalshi_api.perps.models import (
     GetMarginRiskResponse,
     NotionalRiskLimitResponse,
 )
-from kalshi_api_core.raw_response import RawResponse
 from kalshi_api_core.resources import AsyncResource, SyncResource
 from kalshi_api_core.transport import Operation
 
-__all__ = [
-    "AsyncRiskResource",
-    "AsyncRiskResourceWithRawResponse",
-    "RiskResource",
-    "RiskResourceWithRawResponse",
-]
+__all__ = ["AsyncRiskResource", "RiskResource"]
 
 GET_MARGIN_NOTIONAL_RISK_LIMIT: Operation[NotionalRiskLimitResponse] = Operation(
     operation_id="GetMarginNotionalRiskLimit",
@@ -152,116 +146,6 @@ class AsyncRiskResource(AsyncResource):
         Returns a GetMarginRiskParametersResponse.
         """
         return await self._transport.request(
-            GET_MARGIN_RISK_PARAMETERS,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-
-class RiskResourceWithRawResponse(SyncResource):
-    """`risk` operations."""
-
-    def notional_risk_limit(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[NotionalRiskLimitResponse]:
-        """`GET /margin/notional_risk_limit` (GetMarginNotionalRiskLimit). Requires authentication.
-
-        Returns a NotionalRiskLimitResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return self._transport.request_raw(
-            GET_MARGIN_NOTIONAL_RISK_LIMIT,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-    def get(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetMarginRiskResponse]:
-        """`GET /margin/risk` (GetMarginRisk). Requires authentication.
-
-        Returns a GetMarginRiskResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return self._transport.request_raw(
-            GET_MARGIN_RISK,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-    def parameters(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetMarginRiskParametersResponse]:
-        """`GET /margin/risk_parameters` (GetMarginRiskParameters). Public: no credentials needed.
-
-        Returns a GetMarginRiskParametersResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return self._transport.request_raw(
-            GET_MARGIN_RISK_PARAMETERS,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-
-class AsyncRiskResourceWithRawResponse(AsyncResource):
-    """`risk` operations (async)."""
-
-    async def notional_risk_limit(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[NotionalRiskLimitResponse]:
-        """`GET /margin/notional_risk_limit` (GetMarginNotionalRiskLimit). Requires authentication.
-
-        Returns a NotionalRiskLimitResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return await self._transport.request_raw(
-            GET_MARGIN_NOTIONAL_RISK_LIMIT,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-    async def get(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetMarginRiskResponse]:
-        """`GET /margin/risk` (GetMarginRisk). Requires authentication.
-
-        Returns a GetMarginRiskResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return await self._transport.request_raw(
-            GET_MARGIN_RISK,
-            extra_headers=extra_headers,
-            timeout=timeout,
-        )
-
-    async def parameters(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> RawResponse[GetMarginRiskParametersResponse]:
-        """`GET /margin/risk_parameters` (GetMarginRiskParameters). Public: no credentials needed.
-
-        Returns a GetMarginRiskParametersResponse.
-        With the final response's status and headers (``RawResponse``: ``.parsed``, ``.request_id``).
-        """
-        return await self._transport.request_raw(
             GET_MARGIN_RISK_PARAMETERS,
             extra_headers=extra_headers,
             timeout=timeout,
