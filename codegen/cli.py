@@ -13,33 +13,31 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from codegen import drift, spec
-from codegen.families import FAMILIES, KINDS, TRADE, Family, pinned_families
+from codegen.families import FAMILIES, TRADE, Family, pinned_families
 from codegen.ir import IRError
 from codegen.render import Project, write_package
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _family_sources(source: str, families: Iterable[Family]) -> list[tuple[Family, str]]:
-    """(family, its part of ``source``) for each family the source has: a local source without a family's
-    directory skips that family, loudly; a single file is the trade family's."""
+def _family_locations(source: str, families: Iterable[Family]) -> list[tuple[Family, dict[str, str]]]:
+    """(family, its spec locations by kind) for each family ``source`` has (``drift.new_locations``): a
+    source without a family's part skips that family, loudly; a single file is a trade spec of its kind."""
     found = []
     for family in families:
-        where = family.source(source)
-        if family is not TRADE:
-            if drift.new_locations(source, family) == {}:
-                print(f"note: {source} has no {family.name} specs ({family.subdir}/): kept the pinned ones")
-                continue
-        found.append((family, where))
+        locations = drift.new_locations(source, family)
+        if not locations:
+            print(f"note: {source} has no {family.name} specs ({family.subdir}/): kept the pinned ones")
+            continue
+        found.append((family, locations))
     return found
 
 
 def _specs(args: argparse.Namespace, project: Project) -> int:
     source = args.source or spec.default_source(project.root)
-    for family, where in _family_sources(source, FAMILIES):
-        for kind in KINDS:
-            out_dir = family.pinned_dir(project.root, kind)
-            pinned = spec.pin(where, kind, out_dir)
+    for family, locations in _family_locations(source, FAMILIES):
+        for kind, location in locations.items():
+            pinned = spec.pin(location, kind, family.pinned_dir(project.root, kind))
             lock = pinned.lock
             written = family.pinned(project.root, kind).relative_to(project.root).as_posix()
             print(f"{written}: {lock['title']} {lock['version']} sha256 {lock['sha256']}")
@@ -67,9 +65,8 @@ def _bump(args: argparse.Namespace, project: Project) -> int:
         if given:
             new[kind] = given
     bumps = {TRADE: new}
-    if not drift._is_file_source(source):
-        for family in pinned_families(project.root)[1:]:
-            bumps[family] = drift.new_locations(source, family)
+    for family in pinned_families(project.root)[1:]:
+        bumps[family] = drift.new_locations(source, family)  # none from a single file
     reports = {family: drift.report_for(found, family) for family, found in bumps.items() if found}
     report = drift.merged(reports)
     pinned = [
@@ -105,9 +102,8 @@ def _check_upstream(args: argparse.Namespace, project: Project) -> int:
     """Fail, with the drift report, when a pinned spec's lock no longer matches the upstream file."""
     source = args.source or spec.default_source(project.root)
     stale: dict[Family, dict[str, str]] = {}
-    for family, where in _family_sources(source, pinned_families(project.root)):
-        for kind in KINDS:
-            location = spec.upstream_location(where, kind)
+    for family, locations in _family_locations(source, pinned_families(project.root)):
+        for kind, location in locations.items():
             lock = spec.read_lock(family.pinned_dir(project.root, kind) / "spec.lock")
             upstream = hashlib.sha256(spec.read_upstream(location)).hexdigest()
             if upstream != lock["sha256"]:

@@ -49,8 +49,9 @@ class Family:
         """The family's part of an upstream source (a directory or URL base)."""
         if not self.subdir:
             return source
-        separator = "/" if "://" in source else ""
-        return f"{source.rstrip('/')}/{self.subdir}" if separator else str(Path(source) / self.subdir)
+        if "://" in source:
+            return f"{source.rstrip('/')}/{self.subdir}"
+        return str(Path(source) / self.subdir)
 
     def is_pinned(self, root: Path) -> bool:
         return all(self.pinned(root, kind).is_file() for kind in KINDS)

@@ -157,3 +157,14 @@ def test_a_perps_change_fails_check_upstream_and_bump_applies_it(tmp_path: Path)
     assert "GetMarginFeeTiers" in (project / "openapi" / "CHANGES.md").read_text()
     assert _codegen(project, "check-regen").returncode == 0
     assert _codegen(project, "check-upstream", "--source", str(upstream)).returncode == 0
+
+
+def test_specs_from_a_single_file_pins_that_spec_only(tmp_path: Path) -> None:
+    project = _scratch(tmp_path)
+    older = SHARED / "history" / "asyncapi-20260428.yaml"
+    before = (project / "openapi" / "openapi.yaml").read_bytes()
+    result = _codegen(project, "specs", "--source", str(older))
+    assert result.returncode == 0, result.stderr
+    assert json.loads((project / "asyncapi" / "spec.lock").read_text())["source"] == str(older)
+    assert (project / "openapi" / "openapi.yaml").read_bytes() == before
+    assert "has no perps specs" in result.stdout  # a single file is a trade spec: perps pins kept

@@ -364,6 +364,16 @@ def test_off_by_default_and_true_means_basic_tier(server: SpecServer) -> None:
         (lambda: Budget(refill_rate=10, capacity=float("inf")), "capacity must be finite, got inf"),
         (lambda: Budget(refill_rate=True, capacity=10), "refill_rate .*got True"),
         (lambda: RateLimiter(read="fast"), "read must be a Budget, got 'fast'"),
+        (
+            lambda: RateLimiter().replace_limits(read=BASIC_READ, write=5, default_cost=1, costs={}),
+            "write must be a Budget, got 5",
+        ),
+        (
+            lambda: RateLimiter().replace_limits(
+                read=BASIC_READ, write=BASIC_WRITE, default_cost=-2, costs={}
+            ),
+            "default_cost must be .*>= 0, got -2",
+        ),
         (lambda: RateLimiter(default_cost=-1), "default_cost must be .*>= 0, got -1"),
         (lambda: RateLimiter(headroom=1), r"headroom must be a fraction in \[0, 1\), got 1"),
         (lambda: RateLimiter(headroom=-0.1), r"headroom must be .*got -0.1"),

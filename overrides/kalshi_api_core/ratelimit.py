@@ -96,6 +96,12 @@ def _tokens(name: str, value: object) -> int:
     return value
 
 
+def _check_budgets(read: object, write: object) -> None:
+    for name, budget in (("read", read), ("write", write)):
+        if not isinstance(budget, Budget):
+            raise ConfigurationError(f"{name} must be a Budget, got {budget!r}")
+
+
 def _table(
     default: int | None, costs: Mapping[tuple[str, str], int]
 ) -> tuple[int | None, dict[tuple[str, str], int]]:
@@ -170,9 +176,7 @@ class RateLimiter:
         headroom: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        for name, budget in (("read", read), ("write", write)):
-            if not isinstance(budget, Budget):
-                raise ConfigurationError(f"{name} must be a Budget, got {budget!r}")
+        _check_budgets(read, write)
         if isinstance(headroom, bool) or not isinstance(headroom, int | float) or not 0 <= headroom < 1:
             raise ConfigurationError(f"headroom must be a fraction in [0, 1), got {headroom!r}")
         self.headroom = headroom
@@ -235,9 +239,7 @@ class RateLimiter:
         usage_tier: str | None = None,
     ) -> None:
         """New budgets and a whole new cost table (an account's, say); tokens already spent stay spent."""
-        for name, budget in (("read", read), ("write", write)):
-            if not isinstance(budget, Budget):
-                raise ConfigurationError(f"{name} must be a Budget, got {budget!r}")
+        _check_budgets(read, write)
         table = _table(default_cost, costs)
         with self._lock:
             now = self._clock()
