@@ -421,3 +421,17 @@ def test_a_limiter_seeded_from_the_fake_exchange_keeps_a_burst_under_its_limits(
             assert outcomes == [None] * 60
             assert fake.rate_limited == 0
             assert len(client.orders.list(ticker=FAKE_ORDER["ticker"], limit=100)) == 20  # all resting
+
+
+def test_headroom_keeps_a_burst_below_the_servers_capacity_too() -> None:
+    """After a quiet spell the bucket holds 95% of the published capacity: a burst whose requests arrive
+    late finds the server's bucket with room to spare. A request of the full capacity is still taken."""
+    now = [0.0]
+    limiter = RateLimiter(read=Budget(refill_rate=100, capacity=100), clock=lambda: now[0])
+    status = OPERATIONS["GetExchangeStatus"]  # 10 tokens
+    assert limiter.wait_time(status) == 0.0
+    for _ in range(9):
+        limiter.acquire(status)  # 90 tokens, no wait (the clock never moves: a wait would hang here)
+    assert limiter.wait_time(status) == pytest.approx((10 - 5) / 95)  # 5 left of the 95 it holds
+    now[0] += 60.0  # idle: refilled to the ceiling, not to the published capacity
+    assert limiter.wait_time(status, items=10) == pytest.approx((100 - 95) / 95)

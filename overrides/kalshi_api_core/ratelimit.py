@@ -117,17 +117,24 @@ class TokenBucket:
 
     def __init__(self, budget: Budget, now: float, pace: float = 1.0) -> None:
         self.budget = budget
-        self.pace = pace  # the share of the refill rate used
-        self.tokens = float(budget.capacity)
+        self.pace = pace  # the share of the refill rate used, and of the capacity
+        self.tokens = self.ceiling
         self.updated = now
 
     @property
     def rate(self) -> float:
         return self.budget.refill_rate * self.pace
 
+    @property
+    def ceiling(self) -> float:
+        """The most the bucket holds. Below the server's capacity by the same share as the rate: a burst
+        after a quiet spell whose requests arrive late (a loaded machine, a slow network) would otherwise
+        find the server's bucket short of the refill it was capped out of while they travelled."""
+        return float(self.budget.capacity) * self.pace
+
     def refill(self, now: float) -> None:
         elapsed = max(0.0, now - self.updated)
-        self.tokens = min(self.budget.capacity, self.tokens + elapsed * self.rate)
+        self.tokens = min(self.ceiling, self.tokens + elapsed * self.rate)
         self.updated = max(self.updated, now)
 
     def wait(self, tokens: float, now: float) -> float:
@@ -147,9 +154,9 @@ class TokenBucket:
     def resize(self, budget: Budget, now: float) -> None:
         """New limits; tokens spent recently stay spent (the server's bucket remembers them too)."""
         self.refill(now)
-        spent = self.budget.capacity - self.tokens
+        spent = self.ceiling - self.tokens
         self.budget = budget
-        self.tokens = budget.capacity - spent
+        self.tokens = self.ceiling - spent
 
 
 class RateLimiter:
@@ -161,9 +168,10 @@ class RateLimiter:
     account's own limits and Kalshi's current cost table, see ``kalshi_api.ratelimit.seed_from_account``.
     ``clock`` (monotonic seconds) is a test seam.
 
-    ``headroom`` is the share of each refill rate left unused (default 5%): the server's buckets and ours
-    don't refill in step (they start at different instants, and requests reach the server with varying
-    delays), so pacing at exactly the published rate would still meet the odd 429.
+    ``headroom`` is the share of each refill rate and capacity left unused (default 5%): the server's
+    buckets and ours don't refill in step (they start at different instants, and requests reach the server
+    with varying delays), so pacing at exactly the published limits would still meet the odd 429. A request
+    is refused only when it costs more than the bucket's published capacity.
     """
 
     def __init__(
