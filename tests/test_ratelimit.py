@@ -431,7 +431,7 @@ def test_headroom_keeps_a_burst_below_the_servers_capacity_too() -> None:
     status = OPERATIONS["GetExchangeStatus"]  # 10 tokens
     assert limiter.wait_time(status) == 0.0
     for _ in range(9):
-        limiter.acquire(status)  # 90 tokens, no wait (the clock never moves: a wait would hang here)
+        limiter.acquire(status)  # 90 tokens, no wait
     assert limiter.wait_time(status) == pytest.approx((10 - 5) / 95)  # 5 left of the 95 it holds
     now[0] += 60.0  # idle: refilled to the ceiling, not to the published capacity
     assert limiter.wait_time(status, items=10) == pytest.approx((100 - 95) / 95)
